@@ -1,0 +1,52 @@
+# binding.gyp — the fallback build (node-gyp) for machines without CMake: cpu + cuda-sim
+# backends, the same sources and flags as CMakeLists.txt, no CUDA.
+{
+  "target_defaults": {
+    "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++20"],
+    "cflags_cc": ["-std=c++17", "-fexceptions", "-O3", "-ffp-contract=off", "-fno-math-errno", "-fvisibility=hidden"],
+    "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+    "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+    "conditions": [
+      ["'<!(node -p \"process.env.CUOPTIM_SANITIZE || ''\")'=='1'", {
+        "cflags_cc": ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer", "-g"],
+        "ldflags": ["-fsanitize=address,undefined"]
+      }]
+    ]
+  },
+  "targets": [
+    {
+      "target_name": "cuoptim_cpu_avx512",
+      "type": "static_library",
+      "sources": ["src-native/cpu/kernels_avx512.cc"],
+      "cflags_cc": ["-mavx512f", "-mavx512vl", "-mavx512bw", "-mavx512dq", "-mfma", "-mprefer-vector-width=512"]
+    },
+    {
+      "target_name": "cuoptim_cpu_avx2",
+      "type": "static_library",
+      "sources": ["src-native/cpu/kernels_avx2.cc"],
+      "cflags_cc": ["-mavx2", "-mfma"]
+    },
+    {
+      "target_name": "cuoptim_cpu_baseline",
+      "type": "static_library",
+      "sources": ["src-native/cpu/kernels_baseline.cc"]
+    },
+    {
+      "target_name": "cuoptim",
+      "dependencies": ["cuoptim_cpu_avx512", "cuoptim_cpu_avx2", "cuoptim_cpu_baseline"],
+      "sources": [
+        "src-native/addon.cc",
+        "src-native/backends.cc",
+        "src-native/binding_util.cc",
+        "src-native/memory_stats.cc",
+        "src-native/ops.cc",
+        "src-native/ops_common.cc",
+        "src-native/tensor.cc",
+        "src-native/tensor_wrap.cc",
+        "src-native/cpu/cpu_backend.cc",
+        "src-native/cpu/isa.cc",
+        "src-native/cpu/thread_pool.cc"
+      ]
+    }
+  ]
+}

@@ -1,0 +1,34 @@
+// kernels/math/common.cuh — what every per-element math header needs, for every compiler.
+//
+// The math headers are compiled three ways: by nvcc for the cuda backend, by the host compiler
+// against kernels/sim/cuda_sim.h for cuda-sim, and by the host compiler alone for the cpu
+// backend. CUOPTIM_MATH_FN marks a per-element function for all three: inline, internal linkage
+// (so the cpu backend's per-ISA copies never merge across translation units) and __host__
+// __device__ under nvcc.
+//
+// Bit-identical results across backends rest on three rules kept by every caller:
+//   * contraction off (-ffp-contract=off on the host, --fmad=false under nvcc);
+//   * only correctly rounded operations: + - * /, sqrtf, fmaf, fminf/fmaxf, comparisons;
+//   * hyper-parameter scalars computed once on the host (in double) and passed in as float.
+#pragma once
+
+#include <math.h>
+#include <stdint.h>
+
+#if !defined(__CUDACC__) && !defined(CUOPTIM_SIM)
+#define __host__
+#define __device__
+#endif
+
+#define CUOPTIM_MATH_FN static inline __host__ __device__
+
+namespace cuoptim {
+namespace math {
+
+// max(a, b) with torch.maximum's NaN rule: NaN in either operand gives NaN.
+CUOPTIM_MATH_FN float nan_max(float a, float b) {
+  return (a != a || b != b) ? a + b : (a > b ? a : b);
+}
+
+}  // namespace math
+}  // namespace cuoptim

@@ -1,0 +1,135 @@
+// src-native/addon.cc — module init: the Tensor class, the ops, and the runtime queries
+// (backends, memory statistics, cpu threads and ISA).
+#include <napi.h>
+
+#include "backend.h"
+#include "binding_util.h"
+#include "cpu/kernel_table.h"
+#include "cpu/thread_pool.h"
+#include "ops.h"
+#include "tensor_wrap.h"
+
+namespace cuoptim {
+
+namespace {
+
+Napi::Value set_error_factory(const Napi::CallbackInfo& info) {
+  if (!info[0].IsFunction()) throw Napi::TypeError::New(info.Env(), "setErrorFactory: expected a function");
+  addon_data(info.Env()).error_factory = Napi::Persistent(info[0].As<Napi::Function>());
+  return info.Env().Undefined();
+}
+
+// backends() -> [{name, available, reason?}] for every device kind, built or not.
+Napi::Value backends(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array out = Napi::Array::New(env);
+  for (int i = 0; i < kDeviceKindCount; ++i) {
+    const auto kind = static_cast<DeviceKind>(i);
+    Backend* b = backend_for(kind);
+    std::string reason;
+    const bool ok = b ? b->available(&reason) : false;
+    if (!b) reason = "this build of cuoptim does not include it (built without nvcc)";
+    Napi::Object entry = Napi::Object::New(env);
+    entry.Set("name", device_name(kind));
+    entry.Set("available", ok);
+    if (!ok) entry.Set("reason", reason);
+    out.Set(static_cast<uint32_t>(i), entry);
+  }
+  return out;
+}
+
+Backend& backend_arg(const Napi::Value& v) {
+  const std::string name = read_string(v, "device");
+  DeviceKind kind;
+  if (!parse_device(name, &kind)) throw_arg(code::kDevice, "device", "one of \"cpu\", \"cuda-sim\", \"cuda\", got \"" + name + "\"");
+  Backend* b = backend_for(kind);
+  if (!b) throw Error(code::kBackendUnavailable, "device \"" + name + "\" is not available: this build of cuoptim does not include it");
+  return *b;
+}
+
+Napi::Value memory_stats(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    MemoryCounters& m = backend_arg(info[0]).memory();
+    Napi::Object current = Napi::Object::New(env), peak = Napi::Object::New(env);
+    for (int r = 0; r < kRoleCount; ++r) {
+      const auto role = static_cast<Role>(r);
+      current.Set(role_name(role), static_cast<double>(m.current(role)));
+      peak.Set(role_name(role), static_cast<double>(m.peak(role)));
+    }
+    current.Set("total", static_cast<double>(m.current_total()));
+    peak.Set("total", static_cast<double>(m.peak_total()));
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("current", current);
+    out.Set("peak", peak);
+    return out;
+  });
+}
+
+Napi::Value reset_peak_memory_stats(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    backend_arg(info[0]).memory().reset_peak();
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value synchronize(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Backend& b = backend_arg(info[0]);
+    std::string reason;
+    if (b.available(&reason)) b.synchronize();
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value num_threads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), cpu::pool().size());
+}
+
+Napi::Value set_num_threads(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    cpu::set_pool_size(static_cast<int>(read_whole(info[0], "threads", 1, 1024)));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value cpu_isa(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), cpu::kernels().isa);
+}
+
+Napi::Value set_cpu_isa(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const std::string name = read_string(info[0], "isa");
+    if (!cpu::set_isa(name.c_str())) {
+      throw Error(code::kBackendUnavailable, "isa: \"" + name + "\" is not one of avx512|avx2|baseline supported by this CPU");
+    }
+    return info.Env().Undefined();
+  });
+}
+
+}  // namespace
+
+Napi::Object init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  env.SetInstanceData(data);
+  Napi::Function tensor_class = TensorWrap::define(env);
+  data->tensor_class = Napi::Persistent(tensor_class);
+  exports.Set("Tensor", tensor_class);
+  exports.Set("setErrorFactory", Napi::Function::New(env, set_error_factory, "setErrorFactory"));
+  exports.Set("backends", Napi::Function::New(env, backends, "backends"));
+  exports.Set("memoryStats", Napi::Function::New(env, memory_stats, "memoryStats"));
+  exports.Set("resetPeakMemoryStats", Napi::Function::New(env, reset_peak_memory_stats, "resetPeakMemoryStats"));
+  exports.Set("synchronize", Napi::Function::New(env, synchronize, "synchronize"));
+  exports.Set("numThreads", Napi::Function::New(env, num_threads, "numThreads"));
+  exports.Set("setNumThreads", Napi::Function::New(env, set_num_threads, "setNumThreads"));
+  exports.Set("cpuIsa", Napi::Function::New(env, cpu_isa, "cpuIsa"));
+  exports.Set("setCpuIsa", Napi::Function::New(env, set_cpu_isa, "setCpuIsa"));
+  register_ops(env, exports);
+  return exports;
+}
+
+}  // namespace cuoptim
+
+static Napi::Object init_addon(Napi::Env env, Napi::Object exports) { return cuoptim::init(env, exports); }
+
+NODE_API_MODULE(cuoptim, init_addon)

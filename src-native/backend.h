@@ -1,0 +1,52 @@
+// src-native/backend.h — the one interface each backend (cpu, cuda-sim, cuda) implements.
+//
+// A backend owns its memory (allocation, host<->device copies) and runs the optimizer ops on
+// pointers it allocated. Ops are given validated arguments (op_args.h); a backend throws
+// cuoptim::Error for failures of its own (out of memory, a failed launch).
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "memory_stats.h"
+#include "op_args.h"
+
+namespace cuoptim {
+
+enum class DeviceKind : uint8_t { Cpu = 0, CudaSim, Cuda };
+inline constexpr int kDeviceKindCount = 3;
+
+const char* device_name(DeviceKind kind);
+bool parse_device(const std::string& name, DeviceKind* out);
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  virtual DeviceKind kind() const = 0;
+  // Whether tensors can live here; when not, *reason says why (no driver, not compiled in...).
+  virtual bool available(std::string* reason) const = 0;
+  // Whether the CPU may read this backend's memory directly (zero-copy typed-array views).
+  virtual bool host_accessible() const = 0;
+
+  virtual void* allocate(size_t bytes) = 0;
+  virtual void deallocate(void* ptr, size_t bytes) = 0;
+  virtual void fill_zero(void* dst, size_t bytes) = 0;
+  virtual void upload(void* dst, const void* host_src, size_t bytes) = 0;
+  virtual void download(void* host_dst, const void* src, size_t bytes) = 0;
+  virtual void copy(void* dst, const void* src, size_t bytes) = 0;
+  // Waits for queued work; a no-op where ops run synchronously.
+  virtual void synchronize() {}
+
+  virtual void adam(const AdamArgs& args) = 0;
+
+  MemoryCounters& memory() { return memory_; }
+
+ private:
+  MemoryCounters memory_;
+};
+
+// The backend for a device kind, or nullptr when this addon was built without it.
+Backend* backend_for(DeviceKind kind);
+
+}  // namespace cuoptim

@@ -1,0 +1,59 @@
+// src-native/cpu/isa.cc — picks the cpu kernel table for this machine at run time.
+#include <cstdlib>
+#include <cstring>
+#include <initializer_list>
+
+#include "kernel_table.h"
+
+namespace cuoptim {
+namespace cpu {
+
+namespace {
+
+bool cpu_has(const char* isa) {
+  if (std::strcmp(isa, "avx512") == 0) {
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
+  }
+  if (std::strcmp(isa, "avx2") == 0) {
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }
+  return std::strcmp(isa, "baseline") == 0;
+}
+
+const KernelTable* table_named(const char* isa) {
+  if (std::strcmp(isa, "avx512") == 0) return &avx512::kTable;
+  if (std::strcmp(isa, "avx2") == 0) return &avx2::kTable;
+  if (std::strcmp(isa, "baseline") == 0) return &baseline::kTable;
+  return nullptr;
+}
+
+const KernelTable* best_table() {
+  if (const char* forced = std::getenv("CUOPTIM_CPU_ISA")) {
+    const KernelTable* t = table_named(forced);
+    if (t && cpu_has(forced)) return t;
+  }
+  for (const char* isa : {"avx512", "avx2", "baseline"}) {
+    if (cpu_has(isa)) return table_named(isa);
+  }
+  return &baseline::kTable;
+}
+
+const KernelTable*& current() {
+  static const KernelTable* table = best_table();
+  return table;
+}
+
+}  // namespace
+
+const KernelTable& kernels() { return *current(); }
+
+bool set_isa(const char* name) {
+  const KernelTable* t = table_named(name);
+  if (!t || !cpu_has(name)) return false;
+  current() = t;
+  return true;
+}
+
+}  // namespace cpu
+}  // namespace cuoptim

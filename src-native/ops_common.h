@@ -1,0 +1,38 @@
+// src-native/ops_common.h — shared validation for multi-tensor optimizer ops.
+//
+// An op receives parallel JS arrays of native tensors (params, grads, state lists). Before any
+// backend is called, read_lists() checks that each list has one live float32 tensor per param,
+// on the param's device, with the param's shape, and that no tensor appears twice anywhere
+// (a param listed twice would be updated twice, racing with itself).
+#pragma once
+
+#include <napi.h>
+
+#include <string>
+#include <vector>
+
+#include "backend.h"
+#include "tensor.h"
+
+namespace cuoptim {
+
+struct ListArg {
+  const char* name;
+  Napi::Value value;
+  DType dtype = DType::F32;
+  bool same_shape = true;  // false: only the element count must match the param's
+};
+
+struct ReadLists {
+  Backend* backend = nullptr;
+  TensorLists lists;
+  std::vector<Tensor*> params;
+};
+
+// lists[0] must be the params. An empty params list is allowed (nothing to do).
+ReadLists read_lists(const std::vector<ListArg>& lists);
+
+// Per-tensor step counts (whole numbers >= 1), one per param.
+std::vector<double> read_steps(const Napi::Value& v, size_t count, const std::string& name);
+
+}  // namespace cuoptim

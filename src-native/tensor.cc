@@ -1,0 +1,83 @@
+// src-native/tensor.cc — tensor allocation, accounting and release.
+#include "tensor.h"
+
+#include <limits>
+
+#include "backend.h"
+#include "errors.h"
+
+namespace cuoptim {
+
+size_t dtype_size(DType dtype) {
+  switch (dtype) {
+    case DType::F32: return 4;
+    case DType::U8: return 1;
+  }
+  return 0;
+}
+
+const char* dtype_name(DType dtype) {
+  switch (dtype) {
+    case DType::F32: return "float32";
+    case DType::U8: return "uint8";
+  }
+  return "?";
+}
+
+bool parse_dtype(const std::string& name, DType* out) {
+  if (name == "float32") { *out = DType::F32; return true; }
+  if (name == "uint8") { *out = DType::U8; return true; }
+  return false;
+}
+
+int64_t checked_numel(const std::vector<int64_t>& shape, DType dtype) {
+  if (shape.size() > static_cast<size_t>(kMaxRank)) {
+    throw Error(code::kShape, "shape: expected at most " + std::to_string(kMaxRank) +
+                                  " dimensions, got " + std::to_string(shape.size()));
+  }
+  // Keep byte counts below 2^53 so they stay exact as JS numbers.
+  const int64_t limit = (int64_t{1} << 53) / static_cast<int64_t>(dtype_size(dtype));
+  int64_t numel = 1;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    const int64_t d = shape[i];
+    if (d < 0) {
+      throw Error(code::kShape, "shape[" + std::to_string(i) +
+                                    "]: expected a whole number >= 0, got " + std::to_string(d));
+    }
+    if (d != 0 && numel > limit / d) {
+      throw Error(code::kShape, "shape: the tensor is too large to address");
+    }
+    numel *= d;
+  }
+  return numel;
+}
+
+Storage::Storage(Backend& backend, size_t bytes) : backend_(backend), data_(nullptr), bytes_(bytes) {
+  data_ = backend_.allocate(bytes_);
+}
+
+Storage::~Storage() { backend_.deallocate(data_, bytes_); }
+
+Tensor::Tensor(Backend& backend, DType dtype, std::vector<int64_t> shape, Role role)
+    : backend_(backend), dtype_(dtype), shape_(std::move(shape)), numel_(0), role_(role) {
+  numel_ = checked_numel(shape_, dtype_);
+  storage_ = std::make_shared<Storage>(backend_, bytes());
+  backend_.fill_zero(storage_->data(), bytes());
+  backend_.memory().add(role_, static_cast<int64_t>(bytes()));
+}
+
+Tensor::~Tensor() { release(); }
+
+void Tensor::release() {
+  if (!storage_) return;
+  backend_.memory().remove(role_, static_cast<int64_t>(bytes()));
+  storage_.reset();
+}
+
+void Tensor::set_role(Role role) {
+  if (role == role_) return;
+  if (storage_) backend_.memory().move(role_, role, static_cast<int64_t>(bytes()));
+  role_ = role;
+}
+
+}  // namespace cuoptim

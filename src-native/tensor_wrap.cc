@@ -1,0 +1,260 @@
+// src-native/tensor_wrap.cc — Tensor construction, host transfers, zero-copy views and free().
+#include "tensor_wrap.h"
+
+#include "backend.h"
+#include "binding_util.h"
+
+namespace cuoptim {
+
+namespace {
+
+Backend& usable_backend(const std::string& device_name_arg) {
+  DeviceKind kind;
+  if (!parse_device(device_name_arg, &kind)) {
+    throw_arg(code::kDevice, "device", "one of \"cpu\", \"cuda-sim\", \"cuda\", got \"" + device_name_arg + "\"");
+  }
+  Backend* b = backend_for(kind);
+  std::string reason;
+  if (!b) reason = "this build of cuoptim does not include it";
+  if (!b || !b->available(&reason)) {
+    throw Error(code::kBackendUnavailable, "device \"" + device_name_arg + "\" is not available: " + reason);
+  }
+  return *b;
+}
+
+// The element type a typed array must have to carry this dtype's values.
+bool typed_array_matches(const Napi::TypedArray& a, DType dtype) {
+  switch (dtype) {
+    case DType::F32: return a.TypedArrayType() == napi_float32_array;
+    case DType::U8: return a.TypedArrayType() == napi_uint8_array;
+  }
+  return false;
+}
+
+const char* typed_array_name(DType dtype) {
+  return dtype == DType::F32 ? "a Float32Array" : "a Uint8Array";
+}
+
+}  // namespace
+
+Napi::Function TensorWrap::define(Napi::Env env) {
+  return DefineClass(env, "Tensor",
+                     {
+                         InstanceAccessor<&TensorWrap::device>("device"),
+                         InstanceAccessor<&TensorWrap::dtype>("dtype"),
+                         InstanceAccessor<&TensorWrap::shape>("shape"),
+                         InstanceAccessor<&TensorWrap::numel>("numel"),
+                         InstanceAccessor<&TensorWrap::bytes>("bytes"),
+                         InstanceAccessor<&TensorWrap::freed>("freed"),
+                         InstanceAccessor<&TensorWrap::role>("role"),
+                         InstanceMethod<&TensorWrap::set_role>("setRole"),
+                         InstanceMethod<&TensorWrap::upload>("upload"),
+                         InstanceMethod<&TensorWrap::download>("download"),
+                         InstanceMethod<&TensorWrap::copy_from>("copyFrom"),
+                         InstanceMethod<&TensorWrap::zero>("zero"),
+                         InstanceMethod<&TensorWrap::view>("view"),
+                         InstanceMethod<&TensorWrap::free>("free"),
+                     });
+}
+
+bool TensorWrap::is_tensor(const Napi::Value& v) {
+  if (!v.IsObject()) return false;
+  Napi::Env env = v.Env();
+  return v.As<Napi::Object>().InstanceOf(addon_data(env).tensor_class.Value());
+}
+
+Tensor& TensorWrap::unwrap(const Napi::Value& v, const std::string& name) {
+  if (!is_tensor(v)) throw_arg(code::kInvalidArgument, name, "a native Tensor");
+  TensorWrap* w = Unwrap(v.As<Napi::Object>());
+  if (!w || !w->tensor_ || w->tensor_->freed()) {
+    throw Error(code::kFreed, name + ": the tensor has been freed");
+  }
+  return *w->tensor_;
+}
+
+// new Tensor(device, dtype, shape[, role]) — zero-filled.
+TensorWrap::TensorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorWrap>(info) {
+  guarded(info, [&]() -> Napi::Value {
+    Backend& backend = usable_backend(read_string(info[0], "device"));
+    DType dtype;
+    const std::string dtype_arg = read_string(info[1], "dtype");
+    if (!parse_dtype(dtype_arg, &dtype)) {
+      throw_arg(code::kDtype, "dtype", "\"float32\" or \"uint8\", got \"" + dtype_arg + "\"");
+    }
+    std::vector<int64_t> shape = read_shape(info[2], "shape");
+    Role role = Role::Other;
+    if (info.Length() > 3 && !info[3].IsUndefined()) {
+      const std::string r = read_string(info[3], "role");
+      if (!parse_role(r.c_str(), &role)) throw_arg(code::kInvalidArgument, "role", "other|params|grads|state");
+    }
+    tensor_ = std::make_unique<Tensor>(backend, dtype, std::move(shape), role);
+    return info.Env().Undefined();
+  });
+}
+
+Tensor& TensorWrap::live(const char* what) {
+  if (!tensor_ || tensor_->freed()) {
+    throw Error(code::kFreed, std::string(what) + ": the tensor has been freed");
+  }
+  return *tensor_;
+}
+
+Napi::Value TensorWrap::device(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), tensor_ ? device_name(tensor_->backend().kind()) : "none");
+}
+
+Napi::Value TensorWrap::dtype(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), tensor_ ? dtype_name(tensor_->dtype()) : "none");
+}
+
+Napi::Value TensorWrap::shape(const Napi::CallbackInfo& info) {
+  Napi::Array a = Napi::Array::New(info.Env());
+  if (!tensor_) return a;
+  const auto& s = tensor_->shape();
+  for (size_t i = 0; i < s.size(); ++i) a.Set(static_cast<uint32_t>(i), Napi::Number::New(info.Env(), static_cast<double>(s[i])));
+  return a;
+}
+
+Napi::Value TensorWrap::numel(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), tensor_ ? static_cast<double>(tensor_->numel()) : 0.0);
+}
+
+Napi::Value TensorWrap::bytes(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), tensor_ ? static_cast<double>(tensor_->bytes()) : 0.0);
+}
+
+Napi::Value TensorWrap::freed(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), !tensor_ || tensor_->freed());
+}
+
+Napi::Value TensorWrap::role(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), tensor_ ? role_name(tensor_->role()) : "other");
+}
+
+Napi::Value TensorWrap::set_role(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Tensor& t = live("setRole");
+    Role role;
+    const std::string r = read_string(info[0], "role");
+    if (!parse_role(r.c_str(), &role)) throw_arg(code::kInvalidArgument, "role", "other|params|grads|state, got \"" + r + "\"");
+    t.set_role(role);
+    return info.Env().Undefined();
+  });
+}
+
+// upload(typedArray): copies host values in; the array's type and length must match.
+Napi::Value TensorWrap::upload(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Tensor& t = live("upload");
+    if (!info[0].IsTypedArray() || !typed_array_matches(info[0].As<Napi::TypedArray>(), t.dtype())) {
+      throw_arg(code::kDtype, "data", std::string(typed_array_name(t.dtype())) + " for a " + dtype_name(t.dtype()) + " tensor");
+    }
+    Napi::TypedArray a = info[0].As<Napi::TypedArray>();
+    if (static_cast<int64_t>(a.ElementLength()) != t.numel()) {
+      throw Error(code::kShape, "data: expected " + std::to_string(t.numel()) + " elements (the shape's numel), got " +
+                                    std::to_string(a.ElementLength()));
+    }
+    const uint8_t* src = static_cast<const uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
+    t.backend().upload(t.data(), src, t.bytes());
+    return info.Env().Undefined();
+  });
+}
+
+// download(typedArray): copies values out (waits for queued work on the device).
+Napi::Value TensorWrap::download(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Tensor& t = live("download");
+    if (!info[0].IsTypedArray() || !typed_array_matches(info[0].As<Napi::TypedArray>(), t.dtype())) {
+      throw_arg(code::kDtype, "out", std::string(typed_array_name(t.dtype())) + " for a " + dtype_name(t.dtype()) + " tensor");
+    }
+    Napi::TypedArray a = info[0].As<Napi::TypedArray>();
+    if (static_cast<int64_t>(a.ElementLength()) != t.numel()) {
+      throw Error(code::kShape, "out: expected " + std::to_string(t.numel()) + " elements, got " +
+                                    std::to_string(a.ElementLength()));
+    }
+    uint8_t* dst = static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
+    t.backend().download(dst, t.data(), t.bytes());
+    return info.Env().Undefined();
+  });
+}
+
+// copyFrom(other): same dtype and numel, any devices (through the host when they differ).
+Napi::Value TensorWrap::copy_from(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Tensor& dst = live("copyFrom");
+    Tensor& src = unwrap(info[0], "source");
+    if (src.dtype() != dst.dtype()) {
+      throw Error(code::kDtype, std::string("source: expected dtype ") + dtype_name(dst.dtype()) + ", got " + dtype_name(src.dtype()));
+    }
+    if (src.numel() != dst.numel()) {
+      throw Error(code::kShape, "source: expected " + std::to_string(dst.numel()) + " elements, got " + std::to_string(src.numel()));
+    }
+    if (&src == &dst) return info.Env().Undefined();
+    if (&src.backend() == &dst.backend()) {
+      dst.backend().copy(dst.data(), src.data(), dst.bytes());
+    } else {
+      std::vector<uint8_t> staging(dst.bytes());
+      src.backend().download(staging.data(), src.data(), src.bytes());
+      dst.backend().upload(dst.data(), staging.data(), dst.bytes());
+    }
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value TensorWrap::zero(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Tensor& t = live("zero");
+    t.backend().fill_zero(t.data(), t.bytes());
+    return info.Env().Undefined();
+  });
+}
+
+// view(): a typed array over the tensor's own memory (host-accessible devices only). The view
+// keeps the storage alive; free() detaches it so it can no longer reach freed memory.
+Napi::Value TensorWrap::view(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    Tensor& t = live("view");
+    if (!t.backend().host_accessible()) {
+      throw Error(code::kDevice, std::string("data: zero-copy views exist only for cpu tensors; this one is on ") +
+                                     device_name(t.backend().kind()) + " (use toArray())");
+    }
+    if (!view_.IsEmpty()) {
+      Napi::Value cached = view_.Value();
+      if (!cached.IsEmpty() && cached.IsTypedArray()) return cached;
+    }
+    auto* keep = new std::shared_ptr<Storage>(t.storage());
+    Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(
+        env, t.data(), t.bytes(), [](Napi::Env, void*, std::shared_ptr<Storage>* hint) { delete hint; }, keep);
+    Napi::TypedArray view;
+    if (t.dtype() == DType::F32) {
+      view = Napi::Float32Array::New(env, static_cast<size_t>(t.numel()), ab, 0);
+    } else {
+      view = Napi::Uint8Array::New(env, static_cast<size_t>(t.numel()), ab, 0);
+    }
+    view_ = Napi::Weak(view.As<Napi::Object>());
+    return view;
+  });
+}
+
+void TensorWrap::detach_view() {
+  if (view_.IsEmpty()) return;
+  Napi::Value cached = view_.Value();
+  if (!cached.IsEmpty() && cached.IsTypedArray()) {
+    Napi::ArrayBuffer ab = cached.As<Napi::TypedArray>().ArrayBuffer();
+    if (!ab.IsDetached()) ab.Detach();
+  }
+  view_.Reset();
+}
+
+Napi::Value TensorWrap::free(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    if (tensor_ && !tensor_->freed()) {
+      detach_view();
+      tensor_->release();
+    }
+    return info.Env().Undefined();
+  });
+}
+
+}  // namespace cuoptim

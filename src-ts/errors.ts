@@ -1,0 +1,33 @@
+// src-ts/errors.ts — the one error type cuoptim throws, with stable codes.
+//
+// Native code throws the same class (native.ts registers a factory), so every failure, from an
+// option check in TypeScript to an allocation in a backend, is a CuoptimError with a `code`.
+
+export type ErrorCode =
+  | "ERR_INVALID_ARGUMENT"
+  | "ERR_SHAPE"
+  | "ERR_DTYPE"
+  | "ERR_DEVICE"
+  | "ERR_FREED"
+  | "ERR_RANGE"
+  | "ERR_BACKEND_UNAVAILABLE"
+  | "ERR_OUT_OF_MEMORY"
+  | "ERR_KERNEL"
+  | "ERR_NOT_IMPLEMENTED"
+  | "ERR_BINDING_NOT_FOUND"
+  | "ERR_STATE_DICT"
+  | "ERR_INTERNAL";
+
+export class CuoptimError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = "CuoptimError";
+    this.code = code;
+  }
+}
+
+export function fail(code: ErrorCode, message: string): never {
+  throw new CuoptimError(code, message);
+}

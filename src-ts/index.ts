@@ -1,0 +1,29 @@
+// src-ts/index.ts — the public API of cuoptim.
+export { CuoptimError, type ErrorCode } from "./errors.js";
+export {
+  backends,
+  cpuIsa,
+  isAvailable,
+  memoryStats,
+  numThreads,
+  resetPeakMemoryStats,
+  resolveDevice,
+  setCpuIsa,
+  setNumThreads,
+  synchronize,
+  type BackendInfo,
+  type Device,
+  type DeviceInput,
+  type MemoryStats,
+} from "./device.js";
+export { Tensor, tensor, zeros, zerosLike, type ArrayFor, type TensorOptions } from "./tensor.js";
+export {
+  Optimizer,
+  type ParamGroup,
+  type ParamGroupInput,
+  type ParamsInput,
+  type ParamState,
+  type StateDict,
+  type StepOptions,
+} from "./optim/optimizer.js";
+export { Adam, AdamW, type AdamOptions } from "./optim/adam.js";

@@ -1,0 +1,107 @@
+// src-ts/native.ts — loads the compiled addon and describes its surface.
+//
+// Loading is a try-chain (an explicit CUOPTIM_BINARY path, then node-gyp-build's search of
+// prebuilds/ and build/Release/) that collects every failure and throws one message saying what
+// was looked for, why each failed, and the command that rebuilds the addon.
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { CuoptimError } from "./errors.js";
+
+export type DeviceName = "cpu" | "cuda-sim" | "cuda";
+export type DTypeName = "float32" | "uint8";
+export type Role = "other" | "params" | "grads" | "state";
+
+export interface NativeTensor {
+  readonly device: DeviceName;
+  readonly dtype: DTypeName;
+  readonly shape: number[];
+  readonly numel: number;
+  readonly bytes: number;
+  readonly freed: boolean;
+  readonly role: Role;
+  setRole(role: Role): void;
+  upload(data: Float32Array | Uint8Array): void;
+  download(out: Float32Array | Uint8Array): void;
+  copyFrom(source: NativeTensor): void;
+  zero(): void;
+  view(): Float32Array | Uint8Array;
+  free(): void;
+}
+
+export interface RoleBytes {
+  other: number;
+  params: number;
+  grads: number;
+  state: number;
+  total: number;
+}
+
+export interface NativeAdamOptions {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  gradScale: number;
+  decoupled: boolean;
+  amsgrad: boolean;
+  maximize: boolean;
+}
+
+export interface NativeBinding {
+  Tensor: new (device: DeviceName, dtype: DTypeName, shape: number[], role?: Role) => NativeTensor;
+  setErrorFactory(factory: (code: string, message: string) => Error): void;
+  backends(): { name: DeviceName; available: boolean; reason?: string }[];
+  memoryStats(device: DeviceName): { current: RoleBytes; peak: RoleBytes };
+  resetPeakMemoryStats(device: DeviceName): void;
+  synchronize(device: DeviceName): void;
+  numThreads(): number;
+  setNumThreads(threads: number): void;
+  cpuIsa(): string;
+  setCpuIsa(isa: string): void;
+  adam(
+    params: NativeTensor[],
+    grads: NativeTensor[],
+    expAvgs: NativeTensor[],
+    expAvgSqs: NativeTensor[],
+    maxExpAvgSqs: NativeTensor[] | null,
+    steps: number[],
+    options: NativeAdamOptions,
+  ): void;
+}
+
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+function load(): NativeBinding {
+  const require = createRequire(import.meta.url);
+  const failures: string[] = [];
+  const explicit = process.env.CUOPTIM_BINARY;
+  if (explicit) {
+    try {
+      return require(explicit) as NativeBinding;
+    } catch (e) {
+      failures.push(`CUOPTIM_BINARY=${explicit}: ${(e as Error).message}`);
+    }
+  }
+  try {
+    const nodeGypBuild = require("node-gyp-build") as (dir: string) => unknown;
+    return nodeGypBuild(packageRoot) as NativeBinding;
+  } catch (e) {
+    failures.push(`node-gyp-build (${join(packageRoot, "prebuilds")}, ${join(packageRoot, "build", "Release")}): ${(e as Error).message}`);
+  }
+  throw new CuoptimError(
+    "ERR_BINDING_NOT_FOUND",
+    [
+      `Could not load the cuoptim native addon for ${process.platform}-${process.arch}, Node ${process.versions.node} (N-API ${process.versions.napi}).`,
+      "Looked for:",
+      ...failures.map((f) => `  - ${f}`),
+      "To build it from source (needs a C++17 compiler, and cmake or node-gyp):",
+      "  npm rebuild cuoptim            # in a project that depends on cuoptim",
+      "  npm run build:native           # in a clone of the cuoptim repository",
+    ].join("\n"),
+  );
+}
+
+export const native: NativeBinding = load();
+native.setErrorFactory((code, message) => new CuoptimError(code as CuoptimError["code"], message));

@@ -1,0 +1,84 @@
+// src-ts/optim/adam.ts — Adam and AdamW on the fused multi-tensor kernel.
+//
+// torch.optim.Adam / AdamW semantics (Kingma & Ba 2015; Loshchilov & Hutter 2019), t = step:
+//   g_t = ±∇f(θ_{t-1}) (− when maximize), times gradScale
+//   AdamW: θ ← θ·(1 − γλ)               Adam: g_t ← g_t + λθ   (L2, when λ ≠ 0)
+//   m_t = β1·m + (1 − β1)·g_t           v_t = β2·v + (1 − β2)·g_t²
+//   v̂max = max(v̂max, v_t)   (amsgrad; used instead of v_t below)
+//   θ ← θ − γ/(1 − β1^t) · m_t / (√v_t / √(1 − β2^t) + ε)
+// Defaults are torch's: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weightDecay 0 (Adam) / 1e-2 (AdamW).
+import { native } from "../native.js";
+import type { Tensor } from "../tensor.js";
+import { checkBetas, checkBool, checkNumber } from "../validate.js";
+import { Optimizer, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+
+export interface AdamOptions {
+  lr: number;
+  betas: [number, number];
+  eps: number;
+  weightDecay: number;
+  amsgrad: boolean;
+  maximize: boolean;
+}
+
+const ADAM_DEFAULTS: AdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false };
+const ADAMW_DEFAULTS: AdamOptions = { ...ADAM_DEFAULTS, weightDecay: 1e-2 };
+
+abstract class AdamBase extends Optimizer<AdamOptions> {
+  protected abstract readonly decoupled: boolean;
+
+  protected checkOptions(o: AdamOptions, where: string): void {
+    checkNumber(o.lr, `${where}.lr`, { min: 0 });
+    checkBetas(o.betas, `${where}.betas`, 2);
+    checkNumber(o.eps, `${where}.eps`, { min: 0 });
+    checkNumber(o.weightDecay, `${where}.weightDecay`, { min: 0 });
+    checkBool(o.amsgrad, `${where}.amsgrad`);
+    checkBool(o.maximize, `${where}.maximize`);
+  }
+
+  protected stateSpec(param: Tensor, o: AdamOptions): StateSpec {
+    const shape = param.shape;
+    const spec: StateSpec = { expAvg: { dtype: "float32", shape }, expAvgSq: { dtype: "float32", shape } };
+    if (o.amsgrad) spec.maxExpAvgSq = { dtype: "float32", shape };
+    return spec;
+  }
+
+  protected applyUpdate(o: AdamOptions, items: UpdateItem[], ctx: StepContext): void {
+    const list = (k: string) => items.map((it) => it.state.tensors[k]!.native);
+    native.adam(
+      items.map((it) => it.param.native),
+      items.map((it) => it.grad.native),
+      list("expAvg"),
+      list("expAvgSq"),
+      o.amsgrad ? list("maxExpAvgSq") : null,
+      items.map((it) => it.state.step),
+      {
+        lr: o.lr,
+        beta1: o.betas[0],
+        beta2: o.betas[1],
+        eps: o.eps,
+        weightDecay: o.weightDecay,
+        gradScale: ctx.gradScale,
+        decoupled: this.decoupled,
+        amsgrad: o.amsgrad,
+        maximize: o.maximize,
+      },
+    );
+  }
+}
+
+/** Adam with L2 weight decay (torch.optim.Adam). */
+export class Adam extends AdamBase {
+  protected readonly decoupled = false;
+  constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
+    super(params, ADAM_DEFAULTS, options);
+  }
+}
+
+/** Adam with decoupled weight decay (torch.optim.AdamW). */
+export class AdamW extends AdamBase {
+  protected readonly decoupled = true;
+  constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
+    super(params, ADAMW_DEFAULTS, options);
+  }
+}

@@ -1,0 +1,299 @@
+// src-ts/optim/optimizer.ts — torch.optim's model: param groups with per-group options, lazily
+// created per-param state, step(), zeroGrad(), stateDict()/loadStateDict().
+//
+// A subclass supplies its defaults, an option check, the shape of its per-param state (stateSpec)
+// and the update itself (applyUpdate, one native multi-tensor call per batch of groups that share
+// options). The base class validates everything a step will touch before anything changes.
+import type { Device } from "../device.js";
+import { CuoptimError, fail } from "../errors.js";
+import type { DTypeName } from "../native.js";
+import { checkGradFor, formatShape, stateTensor, Tensor } from "../tensor.js";
+import { checkNumber } from "../validate.js";
+
+export type ParamGroupInput<O> = { params: Tensor[]; name?: string } & Partial<O>;
+export type ParamGroup<O> = O & { params: Tensor[]; name?: string };
+export type ParamsInput<O> = Tensor[] | ParamGroupInput<O>[];
+
+/** One state tensor: its dtype and shape for a given param (and group options). */
+export interface StateField {
+  dtype: DTypeName;
+  shape: readonly number[];
+}
+export type StateSpec = Record<string, StateField>;
+
+/** Per-param state: the step count plus the tensors its stateSpec names. */
+export interface ParamState {
+  step: number;
+  tensors: Record<string, Tensor<DTypeName>>;
+}
+
+/** One param about to be updated. */
+export interface UpdateItem {
+  param: Tensor;
+  grad: Tensor;
+  state: ParamState;
+}
+
+export interface StepOptions {
+  /** Multiplies every gradient as it is read (clipping or unscaling folded into the step). */
+  gradScale?: number;
+}
+
+/** What applyUpdate gets to know about the step beyond options and params. */
+export interface StepContext {
+  gradScale: number;
+}
+
+export interface StateDict<O> {
+  state: Record<number, { step: number } & Record<string, Float32Array | Uint8Array | number>>;
+  paramGroups: (O & { params: number[]; name?: string })[];
+}
+
+export abstract class Optimizer<O extends object> {
+  readonly defaults: Readonly<O>;
+  readonly paramGroups: ParamGroup<O>[] = [];
+  readonly state = new Map<Tensor, ParamState>();
+  #device: Device | null = null;
+
+  /** `defaults` are the optimizer's own; `overrides` the caller's (checked for unknown keys). */
+  protected constructor(params: ParamsInput<O>, defaults: O, overrides: Partial<O>) {
+    if (typeof overrides !== "object" || overrides === null) fail("ERR_INVALID_ARGUMENT", "options: expected an object");
+    for (const k of Object.keys(overrides)) {
+      if (!(k in defaults)) fail("ERR_INVALID_ARGUMENT", `options.${k}: unknown option (known: ${Object.keys(defaults).join(", ")})`);
+    }
+    const merged = { ...defaults, ...overrides } as O;
+    this.checkOptions(merged, "options");
+    this.defaults = Object.freeze(merged);
+    if (!Array.isArray(params) || params.length === 0) {
+      fail("ERR_INVALID_ARGUMENT", "params: expected a non-empty array of tensors or of param groups");
+    }
+    const groups: ParamGroupInput<O>[] = params.every((p) => p instanceof Tensor)
+      ? [{ params: params as Tensor[] } as ParamGroupInput<O>]
+      : (params as ParamGroupInput<O>[]);
+    // Validate every group before adding any, so a bad one leaves nothing half-built.
+    const all: Tensor[] = [];
+    const built = groups.map((g, i) => this.buildGroup(g, `paramGroups[${i}]`, all));
+    for (const g of built) this.adopt(g);
+  }
+
+  /** Throws a CuoptimError naming the first invalid option. */
+  protected abstract checkOptions(options: O, where: string): void;
+  /** The state tensors a param needs under a group's options. */
+  protected abstract stateSpec(param: Tensor, options: O): StateSpec;
+  /** Updates a batch of params whose groups share identical options. */
+  protected abstract applyUpdate(options: O, items: UpdateItem[], ctx: StepContext): void;
+
+  /** The device every param of this optimizer lives on. */
+  get device(): Device | null {
+    return this.#device;
+  }
+
+  /** Every param, in group order. */
+  params(): Tensor[] {
+    return this.paramGroups.flatMap((g) => g.params);
+  }
+
+  addParamGroup(group: ParamGroupInput<O>): void {
+    this.adopt(this.buildGroup(group, `paramGroups[${this.paramGroups.length}]`, this.params()));
+  }
+
+  /** Applies one update to every param that has a gradient. */
+  step(options: StepOptions = {}): void {
+    const gradScale = checkNumber(options.gradScale ?? 1, "gradScale");
+    const batches = this.planStep();
+    for (const b of batches) {
+      for (const item of b.items) item.state.step += 1;
+      try {
+        this.applyUpdate(b.options, b.items, { gradScale });
+      } catch (e) {
+        for (const item of b.items) item.state.step -= 1;
+        throw e;
+      }
+    }
+  }
+
+  /** Clears gradients: zero-fills them, or with setToNone drops them (grad = null). */
+  zeroGrad({ setToNone = false }: { setToNone?: boolean } = {}): void {
+    for (const p of this.params()) {
+      if (!p.grad) continue;
+      if (setToNone) p.grad = null;
+      else p.grad.zero();
+    }
+  }
+
+  /** Frees every state tensor now (the params and grads are the caller's). */
+  free(): void {
+    for (const s of this.state.values()) for (const t of Object.values(s.tensors)) t.free();
+    this.state.clear();
+  }
+
+  stateDict(): StateDict<O> {
+    const index = new Map<Tensor, number>();
+    this.params().forEach((p, i) => index.set(p, i));
+    const state: StateDict<O>["state"] = {};
+    for (const [param, s] of this.state) {
+      const entry: Record<string, Float32Array | Uint8Array | number> = { step: s.step };
+      for (const [k, t] of Object.entries(s.tensors)) entry[k] = t.toArray();
+      state[index.get(param)!] = entry as StateDict<O>["state"][number];
+    }
+    let next = 0;
+    const paramGroups = this.paramGroups.map((g) => {
+      const { params, ...options } = g;
+      return { ...structuredClone(options), params: params.map(() => next++) } as StateDict<O>["paramGroups"][number];
+    });
+    return { state, paramGroups };
+  }
+
+  /** Replaces options and state from a stateDict(); validated completely before anything changes. */
+  loadStateDict(dict: StateDict<O>): void {
+    const fault = (msg: string): never => fail("ERR_STATE_DICT", `loadStateDict: ${msg}`);
+    if (typeof dict !== "object" || dict === null) fault("expected an object with state and paramGroups");
+    const { state, paramGroups } = dict;
+    if (!Array.isArray(paramGroups)) fault("paramGroups: expected an array");
+    if (typeof state !== "object" || state === null || Array.isArray(state)) fault("state: expected an object keyed by param index");
+    if (paramGroups.length !== this.paramGroups.length) {
+      fault(`paramGroups: expected ${this.paramGroups.length} groups (this optimizer's), got ${paramGroups.length}`);
+    }
+    const params = this.params();
+    const groupOf: O[] = [];
+    const newOptions = paramGroups.map((g, i) => {
+      const where = `paramGroups[${i}]`;
+      if (typeof g !== "object" || g === null) fault(`${where}: expected an object`);
+      const { params: ids, ...rest } = g;
+      if (!Array.isArray(ids) || ids.length !== this.paramGroups[i]!.params.length) {
+        fault(`${where}.params: expected ${this.paramGroups[i]!.params.length} param indices, got ${Array.isArray(ids) ? ids.length : typeof ids}`);
+      }
+      const options = this.mergeOptions(rest as Partial<O>, where, true);
+      for (const id of ids) {
+        if (!Number.isInteger(id) || id < 0 || id >= params.length || groupOf[id] !== undefined) {
+          fault(`${where}.params: ${String(id)} is not an unused param index below ${params.length}`);
+        }
+        groupOf[id] = options;
+      }
+      return options;
+    });
+    const staged = new Map<Tensor, { step: number; values: Record<string, Float32Array | Uint8Array> }>();
+    for (const [key, entry] of Object.entries(state)) {
+      const id = Number(key);
+      if (!Number.isInteger(id) || id < 0 || id >= params.length) fault(`state: key ${JSON.stringify(key)} is not a param index below ${params.length}`);
+      const param = params[id]!;
+      const spec = this.stateSpec(param, groupOf[id]!);
+      if (typeof entry !== "object" || entry === null) fault(`state[${id}]: expected an object`);
+      const step = entry.step;
+      if (typeof step !== "number" || !Number.isInteger(step) || step < 0) fault(`state[${id}].step: expected a whole number >= 0, got ${String(step)}`);
+      const values: Record<string, Float32Array | Uint8Array> = {};
+      for (const [name, field] of Object.entries(spec)) {
+        const v = entry[name];
+        const numel = field.shape.reduce((a, b) => a * b, 1);
+        const ctor = field.dtype === "uint8" ? Uint8Array : Float32Array;
+        if (!(v instanceof ctor)) fault(`state[${id}].${name}: expected a ${ctor.name} (${field.dtype}), got ${v === undefined ? "nothing" : (v as object).constructor?.name ?? typeof v}`);
+        if (v.length !== numel) fault(`state[${id}].${name}: expected ${numel} values (shape ${formatShape(field.shape)}), got ${v.length}`);
+        values[name] = v;
+      }
+      for (const name of Object.keys(entry)) {
+        if (name !== "step" && !(name in spec)) fault(`state[${id}].${name}: not part of this optimizer's state`);
+      }
+      staged.set(param, { step, values });
+    }
+    // Everything checked: allocate the new state, then swap it in.
+    const fresh = new Map<Tensor, ParamState>();
+    for (const [param, s] of staged) {
+      const spec = this.stateSpec(param, groupOf[params.indexOf(param)]!);
+      const tensors: Record<string, Tensor<DTypeName>> = {};
+      for (const [name, field] of Object.entries(spec)) {
+        tensors[name] = stateTensor(param.device, field.shape, field.dtype).set(s.values[name]! as never);
+      }
+      fresh.set(param, { step: s.step, tensors });
+    }
+    this.free();
+    for (const [p, s] of fresh) this.state.set(p, s);
+    newOptions.forEach((o, i) => Object.assign(this.paramGroups[i]!, o));
+  }
+
+  // --- internals -----------------------------------------------------------------------------
+
+  private mergeOptions(input: Partial<O> & { name?: string }, where: string, requireAll = false): O & { name?: string } {
+    const known = new Set([...Object.keys(this.defaults), "name"]);
+    for (const k of Object.keys(input)) {
+      if (!known.has(k)) fail("ERR_INVALID_ARGUMENT", `${where}.${k}: unknown option (known: ${[...known].join(", ")})`);
+    }
+    if (requireAll) {
+      for (const k of Object.keys(this.defaults)) {
+        if (!(k in input)) fail("ERR_STATE_DICT", `loadStateDict: ${where}.${k}: missing`);
+      }
+    }
+    const merged = { ...structuredClone(this.defaults), ...structuredClone(input) } as O & { name?: string };
+    if (merged.name !== undefined && typeof merged.name !== "string") fail("ERR_INVALID_ARGUMENT", `${where}.name: expected a string`);
+    try {
+      this.checkOptions(merged, where);
+    } catch (e) {
+      if (requireAll && e instanceof CuoptimError) fail("ERR_STATE_DICT", `loadStateDict: ${e.message}`);
+      throw e;
+    }
+    return merged;
+  }
+
+  private buildGroup(input: ParamGroupInput<O>, where: string, seen: Tensor[]): ParamGroup<O> {
+    if (typeof input !== "object" || input === null || !Array.isArray(input.params)) {
+      fail("ERR_INVALID_ARGUMENT", `${where}: expected {params: Tensor[], ...options}`);
+    }
+    const { params, ...rest } = input;
+    let device = this.#device ?? seen[0]?.device ?? null;
+    params.forEach((p, j) => {
+      const name = `${where}.params[${j}]`;
+      if (!(p instanceof Tensor)) fail("ERR_INVALID_ARGUMENT", `${name}: expected a Tensor`);
+      p.assertLive(name);
+      if (p.dtype !== "float32") fail("ERR_DTYPE", `${name}: expected a float32 tensor`);
+      device ??= p.device;
+      if (p.device !== device) fail("ERR_DEVICE", `${name}: expected a tensor on ${device} (every param of an optimizer shares one device), got one on ${p.device}`);
+      const prior = seen.indexOf(p);
+      if (prior >= 0) fail("ERR_INVALID_ARGUMENT", `${name}: this tensor is already a param of this optimizer (param #${prior}); a param may appear only once`);
+      seen.push(p);
+    });
+    return { ...this.mergeOptions(rest as Partial<O>, where), params: [...params] };
+  }
+
+  private adopt(group: ParamGroup<O>): void {
+    for (const p of group.params) {
+      this.#device ??= p.device;
+      p.setRole("params");
+    }
+    this.paramGroups.push(group);
+  }
+
+  /** Validates the whole step, creates missing state, and batches groups with equal options. */
+  private planStep(): { options: O; items: UpdateItem[] }[] {
+    const plans: { key: string; options: O; items: { param: Tensor; grad: Tensor }[] }[] = [];
+    this.paramGroups.forEach((group, gi) => {
+      const { params, name: _name, ...options } = group;
+      this.checkOptions(options as O, `paramGroups[${gi}]`);
+      const items: { param: Tensor; grad: Tensor }[] = [];
+      params.forEach((p, j) => {
+        p.assertLive(`paramGroups[${gi}].params[${j}]`);
+        if (p.grad === null) return;
+        checkGradFor(p, p.grad, `paramGroups[${gi}].params[${j}].grad`);
+        items.push({ param: p, grad: p.grad });
+      });
+      const key = JSON.stringify(options);
+      const same = plans.find((pl) => pl.key === key);
+      if (same) same.items.push(...items);
+      else plans.push({ key, options: options as O, items });
+    });
+    return plans
+      .filter((pl) => pl.items.length > 0)
+      .map((pl) => ({ options: pl.options, items: pl.items.map((it) => ({ ...it, state: this.stateFor(it.param, pl.options) })) }));
+  }
+
+  /** The param's state, creating it (zero-filled) or any field a changed option now needs. */
+  private stateFor(param: Tensor, options: O): ParamState {
+    let s = this.state.get(param);
+    if (!s) {
+      s = { step: 0, tensors: {} };
+      this.state.set(param, s);
+    }
+    for (const [name, field] of Object.entries(this.stateSpec(param, options))) {
+      s.tensors[name] ??= stateTensor(param.device, field.shape, field.dtype);
+    }
+    return s;
+  }
+}

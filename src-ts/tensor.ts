@@ -1,0 +1,176 @@
+// src-ts/tensor.ts — the user-facing Tensor: a handle on a device buffer, plus its gradient.
+//
+// Values stay on the device; `data` is a zero-copy Float32Array on cpu, `toArray()` copies from
+// any device. Tensors are freed by the garbage collector, or at once with free().
+import { resolveDevice, type Device, type DeviceInput } from "./device.js";
+import { fail } from "./errors.js";
+import { native, type DTypeName, type NativeTensor, type Role } from "./native.js";
+
+/** The typed array that holds a dtype's values on the host. */
+export type ArrayFor<D extends DTypeName> = D extends "uint8" ? Uint8Array : Float32Array;
+
+export interface TensorOptions {
+  /** "auto" (default): cuda when available, else cpu. */
+  device?: DeviceInput;
+}
+
+function checkShape(shape: unknown, name = "shape"): number[] {
+  if (!Array.isArray(shape)) fail("ERR_SHAPE", `${name}: expected an array of whole numbers >= 0, got ${typeof shape}`);
+  shape.forEach((d, i) => {
+    if (typeof d !== "number" || !Number.isInteger(d) || d < 0) {
+      fail("ERR_SHAPE", `${name}[${i}]: expected a whole number >= 0, got ${String(d)}`);
+    }
+  });
+  return [...(shape as number[])];
+}
+
+function numelOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+function formatShape(shape: readonly number[]): string {
+  return `[${shape.join(", ")}]`;
+}
+
+export class Tensor<D extends DTypeName = "float32"> {
+  /** @internal */
+  readonly native: NativeTensor;
+  readonly shape: readonly number[];
+  readonly device: Device;
+  #grad: Tensor | null = null;
+
+  /** @internal Use tensor() or zeros(). */
+  constructor(nativeTensor: NativeTensor) {
+    this.native = nativeTensor;
+    this.shape = Object.freeze(nativeTensor.shape);
+    this.device = nativeTensor.device;
+  }
+
+  get dtype(): D {
+    return this.native.dtype as D;
+  }
+
+  get numel(): number {
+    return this.native.numel;
+  }
+
+  get bytes(): number {
+    return this.native.bytes;
+  }
+
+  get freed(): boolean {
+    return this.native.freed;
+  }
+
+  /** The gradient the optimizer reads, or null. Must match this tensor's shape and device. */
+  get grad(): Tensor | null {
+    return this.#grad;
+  }
+
+  set grad(g: Tensor | null) {
+    if (g !== null) {
+      if (!(g instanceof Tensor)) fail("ERR_INVALID_ARGUMENT", `grad: expected a Tensor or null, got ${typeof g}`);
+      checkGradFor(this, g, "grad");
+      g.native.setRole("grads");
+    }
+    this.#grad = g;
+  }
+
+  /** Zero-copy view of a cpu tensor's values; detached (length 0) once the tensor is freed. */
+  get data(): ArrayFor<D> {
+    this.assertLive("data");
+    return this.native.view() as ArrayFor<D>;
+  }
+
+  /** A copy of the values, from any device (waits for queued work). */
+  toArray(): ArrayFor<D> {
+    this.assertLive("toArray");
+    const out = (this.native.dtype === "uint8" ? new Uint8Array(this.numel) : new Float32Array(this.numel)) as ArrayFor<D>;
+    this.native.download(out);
+    return out;
+  }
+
+  /** Overwrites the values from a typed array of numel elements, or from another tensor. */
+  set(values: ArrayFor<D> | Tensor<D>): this {
+    this.assertLive("set");
+    if (values instanceof Tensor) {
+      values.assertLive("set(source)");
+      this.native.copyFrom(values.native);
+    } else {
+      this.native.upload(values);
+    }
+    return this;
+  }
+
+  /** Sets every value to 0. */
+  zero(): this {
+    this.assertLive("zero");
+    this.native.zero();
+    return this;
+  }
+
+  /** Releases the memory now. Any later use throws ERR_FREED. */
+  free(): void {
+    this.native.free();
+  }
+
+  /** @internal */
+  assertLive(what: string): void {
+    if (this.native.freed) fail("ERR_FREED", `${what}: the tensor has been freed`);
+  }
+
+  /** @internal */
+  setRole(role: Role): void {
+    if (!this.native.freed) this.native.setRole(role);
+  }
+
+  toString(): string {
+    return `Tensor(shape=${formatShape(this.shape)}, device=${this.device}${this.freed ? ", freed" : ""})`;
+  }
+}
+
+/** Throws unless `grad` can be `param`'s gradient: live, same device, same shape. */
+export function checkGradFor(param: Tensor<DTypeName>, grad: Tensor<DTypeName>, name: string): void {
+  grad.assertLive(name);
+  if (grad.device !== param.device) {
+    fail("ERR_DEVICE", `${name}: expected a tensor on ${param.device} (the param's device), got one on ${grad.device}`);
+  }
+  if (grad.shape.length !== param.shape.length || grad.shape.some((d, i) => d !== param.shape[i])) {
+    fail("ERR_SHAPE", `${name}: expected shape ${formatShape(param.shape)} (the param's), got ${formatShape(grad.shape)}`);
+  }
+}
+
+/** A new tensor holding a copy of `data` (a Float32Array of the shape's numel). */
+export function tensor(data: Float32Array, shape: readonly number[], options: TensorOptions = {}): Tensor {
+  if (!(data instanceof Float32Array)) {
+    fail("ERR_DTYPE", `data: expected a Float32Array, got ${data === null ? "null" : (data as object)?.constructor?.name ?? typeof data}`);
+  }
+  const dims = checkShape(shape);
+  const numel = numelOf(dims);
+  if (data.length !== numel) {
+    fail("ERR_SHAPE", `data: expected ${numel} elements for shape ${formatShape(dims)}, got ${data.length}`);
+  }
+  const device = resolveDevice(options.device);
+  const t = new Tensor(new native.Tensor(device, "float32", dims));
+  t.native.upload(data);
+  return t;
+}
+
+/** A new zero-filled tensor. */
+export function zeros(shape: readonly number[], options: TensorOptions = {}): Tensor {
+  const dims = checkShape(shape);
+  return new Tensor(new native.Tensor(resolveDevice(options.device), "float32", dims));
+}
+
+/** A new zero-filled tensor with `like`'s shape and device. */
+export function zerosLike(like: Tensor): Tensor {
+  like.assertLive("zerosLike");
+  return new Tensor(new native.Tensor(like.device, "float32", [...like.shape]));
+}
+
+/** @internal A zero-filled optimizer-state buffer (accounted as "state" in memoryStats). */
+export function stateTensor<D extends DTypeName = "float32">(device: Device, shape: readonly number[], dtype?: D): Tensor<D> {
+  return new Tensor<D>(new native.Tensor(device, dtype ?? "float32", [...shape], "state"));
+}
+
+export { formatShape };

@@ -1,0 +1,79 @@
+// test/cpu.determinism.test.ts — the cpu backend gives the same bits for any thread count and on
+// every instruction set it can pick (avx512 / avx2 / baseline), as DESIGN.md requires.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { AdamW, Adam, cpuIsa, numThreads, setCpuIsa, setNumThreads, tensor, type Optimizer } from "../src-ts/index.js";
+import { assertBitwiseEqual } from "./helpers/compare.js";
+import { gradAt, initParam } from "./helpers/synth.js";
+
+// Large enough that a step is split across the pool (> 65536 elements, several 32K work items),
+// with sizes that leave ragged vector tails.
+const SHAPES = [[300, 401], [70001], [17], [1]];
+const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+function run(make: (params: ReturnType<typeof tensor>[]) => Optimizer<object>, steps = 6): Float32Array[] {
+  const params = SHAPES.map((s, i) => tensor(initParam(3, i, numel(s)), s, { device: "cpu" }));
+  const opt = make(params);
+  for (let step = 1; step <= steps; step++) {
+    params.forEach((p, i) => {
+      p.grad = tensor(gradAt(3, i, step, p.numel, 10 ** (i - 2)), p.shape, { device: "cpu" });
+    });
+    opt.step();
+  }
+  const out = params.map((p) => p.toArray());
+  const state = [...opt.state.values()].flatMap((s) => Object.values(s.tensors).map((t) => t.toArray() as Float32Array));
+  return [...out, ...state];
+}
+
+const variants: [string, (p: ReturnType<typeof tensor>[]) => Optimizer<object>][] = [
+  ["AdamW", (p) => new AdamW(p, { lr: 1e-2, weightDecay: 0.1 })],
+  ["Adam amsgrad maximize L2", (p) => new Adam(p, { lr: 1e-2, weightDecay: 0.1, amsgrad: true, maximize: true })],
+];
+
+for (const [name, make] of variants) {
+  test(`${name}: 1 thread and 3 threads give identical bits`, () => {
+    const before = numThreads();
+    try {
+      setNumThreads(1);
+      const one = run(make);
+      setNumThreads(3);
+      assert.is(numThreads(), 3);
+      const three = run(make);
+      one.forEach((a, i) => assertBitwiseEqual(a, three[i]!, `tensor ${i}`));
+    } finally {
+      setNumThreads(before);
+    }
+  });
+
+  test(`${name}: every cpu ISA gives identical bits`, () => {
+    const original = cpuIsa();
+    const results: [string, Float32Array[]][] = [];
+    try {
+      for (const isa of ["baseline", "avx2", "avx512"] as const) {
+        try {
+          setCpuIsa(isa);
+        } catch {
+          continue; // this CPU lacks it
+        }
+        results.push([isa, run(make)]);
+      }
+    } finally {
+      setCpuIsa(original as "avx512" | "avx2" | "baseline");
+    }
+    assert.ok(results.length >= 2, "at least two ISAs to compare");
+    for (const [isa, r] of results.slice(1)) {
+      r.forEach((a, i) => assertBitwiseEqual(a, results[0]![1][i]!, `${isa} vs ${results[0]![0]} tensor ${i}`));
+    }
+  });
+}
+
+test("CUOPTIM_NUM_THREADS sets the pool size", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const r = spawnSync(process.execPath, ["--import", "tsx", "-e", "import('./src-ts/index.ts').then(m => process.stdout.write(String(m.numThreads())))"], {
+    env: { ...process.env, CUOPTIM_NUM_THREADS: "5" },
+    encoding: "utf8",
+  });
+  assert.is(r.stdout.trim(), "5", r.stderr);
+});
+
+test.run();

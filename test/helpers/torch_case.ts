@@ -1,0 +1,54 @@
+// test/helpers/torch_case.ts — replays a torch.optim fixture case with a cuoptim optimizer.
+import * as cuoptim from "../../src-ts/index.js";
+import type { Device, Optimizer, Tensor } from "../../src-ts/index.js";
+import { decodeF32 } from "./fixtures.js";
+import { gradAt, initParam } from "./synth.js";
+
+export interface TorchCase {
+  source: string;
+  name: string;
+  optimizer: string;
+  seed: number;
+  steps: number;
+  snapshotAt: number[];
+  tensors: { shape: number[]; gradScale: number; initScale?: number; absentAt?: number[] }[];
+  groups: { params: number[]; options: Record<string, unknown> }[];
+  snapshots: Record<string, string[]>;
+  finalState: ({ step: number } & Record<string, string | number>)[];
+}
+
+export interface Replay {
+  params: Tensor[];
+  optimizer: Optimizer<object>;
+  /** params after each snapshot step */
+  snapshots: Map<number, Float32Array[]>;
+}
+
+const numel = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** Runs the case's steps on `device`, recording the params at the snapshot steps. */
+export function replay(c: TorchCase, device: Device, upTo = c.steps): Replay {
+  const params = c.tensors.map((t, i) => cuoptim.tensor(initParam(c.seed, i, numel(t.shape), t.initScale ?? 1), t.shape, { device }));
+  const grads = c.tensors.map((t) => cuoptim.zeros(t.shape, { device }));
+  const Ctor = (cuoptim as unknown as Record<string, new (p: unknown, o?: unknown) => Optimizer<object>>)[c.optimizer];
+  if (!Ctor) throw new Error(`no optimizer ${c.optimizer}`);
+  const optimizer = new Ctor(c.groups.map((g) => ({ params: g.params.map((i) => params[i]!), ...g.options })));
+  const snapshots = new Map<number, Float32Array[]>();
+  for (let step = 1; step <= upTo; step++) {
+    c.tensors.forEach((t, i) => {
+      if (t.absentAt?.includes(step)) {
+        params[i]!.grad = null;
+      } else {
+        grads[i]!.set(gradAt(c.seed, i, step, numel(t.shape), t.gradScale));
+        params[i]!.grad = grads[i]!;
+      }
+    });
+    optimizer.step();
+    if (c.snapshotAt.includes(step)) snapshots.set(step, params.map((p) => p.toArray()));
+  }
+  return { params, optimizer, snapshots };
+}
+
+export function expectedSnapshot(c: TorchCase, step: number): Float32Array[] {
+  return c.snapshots[String(step)]!.map(decodeF32);
+}
