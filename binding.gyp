@@ -1,5 +1,6 @@
 # binding.gyp — the fallback build (node-gyp) for machines without CMake: cpu + cuda-sim
-# backends, the same sources and flags as CMakeLists.txt, no CUDA.
+# backends, the same sources and flags as CMakeLists.txt, no CUDA. Keep the source list in step
+# with CMakeLists.txt (test/build.test.ts checks it).
 {
   "target_defaults": {
     "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++20"],
@@ -41,11 +42,15 @@
         "src-native/memory_stats.cc",
         "src-native/ops.cc",
         "src-native/ops_common.cc",
+        "src-native/selftest_op.cc",
         "src-native/tensor.cc",
         "src-native/tensor_wrap.cc",
         "src-native/cpu/cpu_backend.cc",
         "src-native/cpu/isa.cc",
-        "src-native/cpu/thread_pool.cc"
+        "src-native/cpu/thread_pool.cc",
+        "src-native/sim/kernels_sim.cc",
+        "src-native/sim/sim_backend.cc",
+        "kernels/sim/cuda_sim.cc"
       ]
     }
   ]

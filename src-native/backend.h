@@ -40,6 +40,9 @@ class Backend {
 
   virtual void adam(const AdamArgs& args) = 0;
 
+  // Runs a kernels/cuda/selftest.cu kernel on buffers of this backend (cuda and cuda-sim only).
+  virtual void kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag);
+
   MemoryCounters& memory() { return memory_; }
 
  private:

@@ -1,6 +1,11 @@
 // src-native/backends.cc — which backends this build has, by device name.
 #include "backend.h"
+#include "errors.h"
 #include "cpu/cpu_backend.h"
+#include "sim/sim_backend.h"
+#ifdef CUOPTIM_WITH_CUDA
+#include "cuda/cuda_backend.h"
+#endif
 
 namespace cuoptim {
 
@@ -20,12 +25,26 @@ bool parse_device(const std::string& name, DeviceKind* out) {
   return false;
 }
 
+void Backend::kernel_selftest(const char*, const float*, float*, int*, int, int, int) {
+  throw Error(code::kNotImplemented, std::string("kernel self-tests run on cuda and cuda-sim, not on ") + device_name(kind()));
+}
+
+// Backends live for the whole process (never destroyed, so tensors finalized late in shutdown
+// still find theirs).
 Backend* backend_for(DeviceKind kind) {
-  static cpu::CpuBackend cpu_backend;
+  static Backend* const cpu_backend = new cpu::CpuBackend();
+  static Backend* const sim_backend = new sim::SimBackend();
+#ifdef CUOPTIM_WITH_CUDA
+  static Backend* const cuda_backend = new cuda::CudaBackend();
+#else
+  static Backend* const cuda_backend = nullptr;
+#endif
   switch (kind) {
-    case DeviceKind::Cpu: return &cpu_backend;
-    default: return nullptr;
+    case DeviceKind::Cpu: return cpu_backend;
+    case DeviceKind::CudaSim: return sim_backend;
+    case DeviceKind::Cuda: return cuda_backend;
   }
+  return nullptr;
 }
 
 }  // namespace cuoptim

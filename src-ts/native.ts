@@ -60,6 +60,8 @@ export interface NativeBinding {
   setNumThreads(threads: number): void;
   cpuIsa(): string;
   setCpuIsa(isa: string): void;
+  /** Runs an execution-model check kernel (kernels/cuda/selftest.cu) on cuda or cuda-sim. */
+  kernelSelfTest(device: DeviceName, name: "block_sum" | "warp_sum" | "atomics" | "neighbour", input: Float32Array, block: number, flag: 0 | 1): Float32Array;
   adam(
     params: NativeTensor[],
     grads: NativeTensor[],

@@ -1,0 +1,59 @@
+// kernels/cuda/launch.cuh — the one way a kernel is launched: `<<<grid, block, smem, stream>>>`
+// under nvcc (followed by a launch-error check), the simulator (kernels/sim) otherwise.
+//
+// Every .cu file puts its kernels and launchers in namespace CUOPTIM_KERNEL_NS — `cuda` when
+// nvcc compiles it for the cuda backend, `sim` when the host compiler compiles it for cuda-sim —
+// so both builds of the same source live in one addon.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <utility>
+
+#include "../../src-native/errors.h"
+
+#if defined(__CUDACC__)
+#include <cuda_runtime.h>
+#define CUOPTIM_KERNEL_NS cuda
+#else
+#ifndef CUOPTIM_SIM
+#error "compile kernels/cuda/*.cu with nvcc, or include kernels/sim/cuda_sim.h first"
+#endif
+#define CUOPTIM_KERNEL_NS sim
+#endif
+
+namespace cuoptim {
+
+// The backend's stream, type-erased (a cudaStream_t under nvcc, unused by the simulator).
+using StreamHandle = void*;
+
+namespace CUOPTIM_KERNEL_NS {
+
+template <typename... KernelArgs, typename... Args>
+void launch(void (*kernel)(KernelArgs...), const char* name, dim3 grid, dim3 block, size_t smem, StreamHandle stream,
+            Args&&... args) {
+#if defined(__CUDACC__)
+  kernel<<<grid, block, smem, static_cast<cudaStream_t>(stream)>>>(std::forward<Args>(args)...);
+  const cudaError_t err = cudaGetLastError();
+  if (err != cudaSuccess) {
+    throw Error(code::kKernel, std::string("cuda: launch of ") + name + " failed: " + cudaGetErrorString(err));
+  }
+#else
+  (void)stream;
+  sim::launch_kernel(kernel, name, grid, block, smem, std::forward<Args>(args)...);
+#endif
+}
+
+// Dynamic shared memory, declared the same way under nvcc and the simulator.
+#if defined(__CUDACC__)
+template <typename T>
+__device__ __forceinline__ T* dynamic_smem() {
+  extern __shared__ __align__(16) unsigned char cuoptim_dynamic_smem[];
+  return reinterpret_cast<T*>(cuoptim_dynamic_smem);
+}
+#else
+using ::dynamic_smem;
+#endif
+
+}  // namespace CUOPTIM_KERNEL_NS
+}  // namespace cuoptim

@@ -1,0 +1,25 @@
+// kernels/cuda/launchers.h — the host entry points of kernels/cuda/*.cu, declared for both
+// builds of them: cuoptim::cuda (nvcc, the cuda backend) and cuoptim::sim (the simulator).
+#pragma once
+
+#include "../../src-native/op_args.h"
+
+namespace cuoptim {
+
+using StreamHandle = void*;
+
+#define CUOPTIM_DECLARE_LAUNCHERS                                                                   \
+  void fused_adam(const AdamArgs& args, StreamHandle stream);                                     \
+  void kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, \
+                       int flag, StreamHandle stream);
+
+namespace cuda {
+CUOPTIM_DECLARE_LAUNCHERS
+}
+namespace sim {
+CUOPTIM_DECLARE_LAUNCHERS
+}
+
+#undef CUOPTIM_DECLARE_LAUNCHERS
+
+}  // namespace cuoptim

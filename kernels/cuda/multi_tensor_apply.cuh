@@ -1,0 +1,116 @@
+// kernels/cuda/multi_tensor_apply.cuh — one launch updates every tensor of a step.
+//
+// After apex's csrc/multi_tensor_apply.cuh and PyTorch's MultiTensorApply.cuh: tensors are cut
+// into fixed-size chunks and each block takes one chunk. The tensor pointers, sizes and
+// per-tensor scalars of a launch travel in a POD metadata struct passed by value as a kernel
+// parameter (within CUDA's 4 KiB parameter limit), along with a block -> (tensor, chunk) map.
+// When a step has more tensors or chunks than one struct holds, the host splits it into several
+// launches. An optimizer supplies a functor that the kernel calls with its block's chunk.
+#pragma once
+
+#include <cstdint>
+
+#include "../../src-native/op_args.h"
+#include "launch.cuh"
+
+namespace cuoptim {
+namespace CUOPTIM_KERNEL_NS {
+
+inline constexpr int kBlockSize = 512;           // threads per block
+inline constexpr int kILP = 4;                   // elements per thread per iteration (one float4)
+inline constexpr int64_t kChunkSize = 65536;     // elements per block
+inline constexpr int kMaxBlocksPerLaunch = 320;  // blocks mapped by one metadata struct
+inline constexpr int kParamBudgetBytes = 4096;   // CUDA's kernel-parameter limit
+inline constexpr int kReservedParamBytes = 256;  // the functor's own arguments
+
+// Tensors per launch for `depth` lists and `scalars` per-tensor floats, filling the budget.
+constexpr int max_tensors(int depth, int scalars) {
+  return (kParamBudgetBytes - kReservedParamBytes - kMaxBlocksPerLaunch * 5 - 8) /
+         (depth * 8 + 8 + scalars * 4);
+}
+
+template <int kDepth, int kScalars>
+struct TensorListMetadata {
+  static constexpr int kMaxTensors = max_tensors(kDepth, kScalars);
+  void* addresses[kDepth][kMaxTensors];
+  int64_t sizes[kMaxTensors];
+  float scalars[kMaxTensors][kScalars > 0 ? kScalars : 1];
+  unsigned char block_to_tensor[kMaxBlocksPerLaunch];
+  int block_to_chunk[kMaxBlocksPerLaunch];
+};
+
+// A chunk as one block sees it: its tensor's pointers advanced to the chunk, its length.
+template <int kDepth>
+struct Chunk {
+  void* ptr[kDepth];
+  int64_t count;  // elements in this chunk (<= kChunkSize)
+  int tensor;     // slot in the metadata (for per-tensor scalars)
+};
+
+template <int kDepth, int kScalars>
+__device__ __forceinline__ Chunk<kDepth> block_chunk(const TensorListMetadata<kDepth, kScalars>& meta, int elem_bytes) {
+  Chunk<kDepth> c;
+  c.tensor = meta.block_to_tensor[blockIdx.x];
+  const int64_t start = static_cast<int64_t>(meta.block_to_chunk[blockIdx.x]) * kChunkSize;
+  const int64_t left = meta.sizes[c.tensor] - start;
+  c.count = left < kChunkSize ? left : kChunkSize;
+  for (int d = 0; d < kDepth; ++d) c.ptr[d] = static_cast<char*>(meta.addresses[d][c.tensor]) + start * elem_bytes;
+  return c;
+}
+
+// True when every pointer of the chunk is 16-byte aligned and the count a multiple of kILP, so
+// the functor may move float4s.
+template <int kDepth>
+__device__ __forceinline__ bool chunk_is_vectorisable(const Chunk<kDepth>& c) {
+  bool ok = c.count % kILP == 0;
+  for (int d = 0; d < kDepth; ++d) ok = ok && (reinterpret_cast<uintptr_t>(c.ptr[d]) % 16 == 0);
+  return ok;
+}
+
+template <int kDepth, int kScalars, typename Functor, typename... Args>
+__global__ void __launch_bounds__(kBlockSize) multi_tensor_apply_kernel(TensorListMetadata<kDepth, kScalars> meta, Args... args) {
+  Functor::apply(block_chunk(meta, static_cast<int>(sizeof(float))), meta, args...);
+}
+
+// Packs lists[0 .. kDepth) of every tensor into as few launches as the metadata allows.
+template <int kDepth, int kScalars, typename Functor, typename... Args>
+void multi_tensor_apply(const TensorLists& lists, const char* name, StreamHandle stream, const Args&... args) {
+  using Meta = TensorListMetadata<kDepth, kScalars>;
+  static_assert(sizeof(Meta) + kReservedParamBytes <= kParamBudgetBytes, "metadata exceeds the kernel-parameter limit");
+  static_assert(Meta::kMaxTensors <= 256, "block_to_tensor holds 8-bit slots");
+  Meta meta;
+  int tensors = 0;
+  int blocks = 0;
+  auto flush = [&]() {
+    if (blocks > 0) {
+      launch(multi_tensor_apply_kernel<kDepth, kScalars, Functor, Args...>, name, dim3(blocks), dim3(kBlockSize), 0, stream,
+             meta, args...);
+    }
+    tensors = 0;
+    blocks = 0;
+  };
+  for (size_t t = 0; t < lists.size(); ++t) {
+    const int64_t n = lists.numel[t];
+    const int64_t chunks = (n + kChunkSize - 1) / kChunkSize;
+    int slot = -1;
+    for (int64_t c = 0; c < chunks; ++c) {
+      if (slot < 0) {
+        if (tensors == Meta::kMaxTensors) flush();
+        slot = tensors++;
+        for (int d = 0; d < kDepth; ++d) meta.addresses[d][slot] = lists.ptrs[t][d];
+        meta.sizes[slot] = n;
+        for (int s = 0; s < kScalars; ++s) meta.scalars[slot][s] = lists.scalars[t][s];
+      }
+      meta.block_to_tensor[blocks] = static_cast<unsigned char>(slot);
+      meta.block_to_chunk[blocks] = static_cast<int>(c);
+      if (++blocks == kMaxBlocksPerLaunch) {
+        flush();
+        slot = -1;  // the tensor's next chunk starts a fresh slot in the next launch
+      }
+    }
+  }
+  flush();
+}
+
+}  // namespace CUOPTIM_KERNEL_NS
+}  // namespace cuoptim

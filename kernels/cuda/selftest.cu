@@ -1,0 +1,94 @@
+// kernels/cuda/selftest.cu — small kernels that check the execution model itself: a shared-memory
+// block reduction, warp-shuffle reductions, atomics across blocks, and a neighbour exchange whose
+// answer is right only because of __syncthreads. Run on cuda-sim in CI (and on a GPU when there
+// is one) by test/sim.selftest.test.ts, against plain CPU results.
+#include "launch.cuh"
+
+namespace cuoptim {
+namespace CUOPTIM_KERNEL_NS {
+
+namespace selftest_detail {
+
+// out[b] = sum of in[b*blockDim .. (b+1)*blockDim), by a shared-memory tree with a barrier
+// between levels. blockDim must be a power of two.
+__global__ void block_sum_kernel(const float* in, float* out, int n) {
+  float* s = dynamic_smem<float>();
+  const int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
+  s[threadIdx.x] = i < n ? in[i] : 0.f;
+  __syncthreads();
+  for (unsigned stride = blockDim.x / 2; stride > 0; stride >>= 1) {
+    if (threadIdx.x < stride) s[threadIdx.x] += s[threadIdx.x + stride];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) out[blockIdx.x] = s[0];
+}
+
+// Per warp: out[2w] = butterfly sum (__shfl_xor_sync, every lane ends with the total, lane 0's
+// is stored), out[2w+1] = tree sum (__shfl_down_sync, lane 0 holds it).
+__global__ void warp_sum_kernel(const float* in, float* out, int n) {
+  const int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
+  const float v = i < n ? in[i] : 0.f;
+  float butterfly = v, tree = v;
+  for (int offset = 16; offset > 0; offset >>= 1) {
+    butterfly += __shfl_xor_sync(0xffffffffu, butterfly, offset);
+    tree += __shfl_down_sync(0xffffffffu, tree, static_cast<unsigned>(offset));
+  }
+  const int warp = i / 32;
+  if (threadIdx.x % 32 == 0) {
+    out[2 * warp] = butterfly;
+    out[2 * warp + 1] = tree;
+  }
+}
+
+// result[0] = sum, result[1] = max of the (integer-valued) inputs, over every block.
+__global__ void atomics_kernel(const float* in, int* result, int n) {
+  const int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
+  if (i >= n) return;
+  const int v = static_cast<int>(in[i]);
+  atomicAdd(&result[0], v);
+  atomicMax(&result[1], v);
+}
+
+__global__ void int_to_float_kernel(const int* src, float* dst, int n) {
+  const int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
+  if (i < n) dst[i] = static_cast<float>(src[i]);
+}
+
+// out[t] = in[(t+1) % blockDim] within each block, through shared memory. With use_sync the
+// barrier orders every write before every read; without it a thread may read its neighbour's
+// slot before the neighbour wrote it.
+__global__ void neighbour_kernel(const float* in, float* out, int n, int use_sync) {
+  float* s = dynamic_smem<float>();
+  const int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
+  s[threadIdx.x] = i < n ? in[i] : 0.f;
+  if (use_sync) __syncthreads();
+  const float next = s[(threadIdx.x + 1) % blockDim.x];
+  if (i < n) out[i] = next;
+}
+
+}  // namespace selftest_detail
+
+// Runs one self-test kernel. `in` holds n floats; `out` has room for the kernel's output;
+// `scratch` (2 ints, zeroed by the caller) is used by the atomics test.
+void kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag,
+                     StreamHandle stream) {
+  using namespace selftest_detail;
+  const dim3 grid(static_cast<unsigned>((n + block - 1) / block));
+  const size_t smem = static_cast<size_t>(block) * sizeof(float);
+  const std::string which(name);
+  if (which == "block_sum") {
+    launch(block_sum_kernel, "block_sum_kernel", grid, dim3(block), smem, stream, in, out, n);
+  } else if (which == "warp_sum") {
+    launch(warp_sum_kernel, "warp_sum_kernel", grid, dim3(block), 0, stream, in, out, n);
+  } else if (which == "atomics") {
+    launch(atomics_kernel, "atomics_kernel", grid, dim3(block), 0, stream, in, scratch, n);
+    launch(int_to_float_kernel, "int_to_float_kernel", dim3(1), dim3(32), 0, stream, static_cast<const int*>(scratch), out, 2);
+  } else if (which == "neighbour") {
+    launch(neighbour_kernel, "neighbour_kernel", grid, dim3(block), smem, stream, in, out, n, flag);
+  } else {
+    throw Error(code::kInvalidArgument, "name: expected block_sum|warp_sum|atomics|neighbour, got \"" + which + "\"");
+  }
+}
+
+}  // namespace CUOPTIM_KERNEL_NS
+}  // namespace cuoptim

@@ -1,0 +1,375 @@
+// kernels/sim/cuda_sim.cc — the simulator's scheduler: fibers for the threads of a block,
+// barriers, warp exchange, launch-configuration checks.
+//
+// Each simulated thread runs on its own stack (mmap'd, with a guard page). On x86-64 a ten-line
+// context switch (callee-saved registers, MXCSR and the x87 control word, as the System V ABI
+// requires) moves between stacks without a system call; elsewhere ucontext does it.
+// The scheduler sweeps the block's fibers in thread order, running each until it finishes or
+// waits at a barrier; a barrier opens when every live participant has arrived. A sweep in which
+// no fiber can run while some are unfinished is a deadlock, reported as an error.
+#include "cuda_sim.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#if defined(__x86_64__)
+#define CUOPTIM_SIM_ASM_SWITCH 1
+#include <xmmintrin.h>
+#else
+#include <ucontext.h>
+#endif
+
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "../../src-native/errors.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define CUOPTIM_SIM_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CUOPTIM_SIM_ASAN 1
+#endif
+#endif
+
+#ifdef CUOPTIM_SIM_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+namespace cuoptim {
+namespace sim {
+
+thread_local ThreadContext* current_thread = nullptr;
+thread_local BlockContext* current_block = nullptr;
+
+namespace {
+
+// CUDA's limits for every architecture we build for.
+constexpr unsigned kMaxThreadsPerBlock = 1024;
+constexpr unsigned kMaxGridYZ = 65535;
+constexpr size_t kMaxSharedBytes = 48 * 1024;
+#ifdef CUOPTIM_SIM_ASAN
+constexpr size_t kStackBytes = 1 << 20;  // sanitizer redzones make frames larger
+#else
+constexpr size_t kStackBytes = 128 << 10;
+#endif
+
+enum class FiberState { Ready, Waiting, Done };
+
+}  // namespace
+
+#if CUOPTIM_SIM_ASM_SWITCH
+// Saves the callee-saved state on the current stack, stores the stack pointer in *save_sp and
+// resumes the context whose stack pointer is new_sp.
+extern "C" void cuoptim_sim_switch(void** save_sp, void* new_sp);
+asm(R"(
+  .text
+  .globl cuoptim_sim_switch
+  .hidden cuoptim_sim_switch
+  .type cuoptim_sim_switch, @function
+cuoptim_sim_switch:
+  pushq %rbp
+  pushq %rbx
+  pushq %r12
+  pushq %r13
+  pushq %r14
+  pushq %r15
+  subq $8, %rsp
+  stmxcsr (%rsp)
+  fnstcw 4(%rsp)
+  movq %rsp, (%rdi)
+  movq %rsi, %rsp
+  ldmxcsr (%rsp)
+  fldcw 4(%rsp)
+  addq $8, %rsp
+  popq %r15
+  popq %r14
+  popq %r13
+  popq %r12
+  popq %rbx
+  popq %rbp
+  ret
+  .size cuoptim_sim_switch, .-cuoptim_sim_switch
+  .section .note.GNU-stack,"",@progbits
+)");
+struct MachineContext {
+  void* sp = nullptr;
+};
+#else
+using MachineContext = ucontext_t;
+#endif
+
+struct Fiber {
+  MachineContext context;
+  ThreadContext thread;
+  FiberState state = FiberState::Ready;
+  Barrier* waiting_on = nullptr;
+  uint64_t waiting_generation = 0;
+  void* stack = nullptr;  // usable stack, above the guard page
+  std::exception_ptr error;
+};
+
+namespace {
+
+struct Stack {
+  void* base = nullptr;  // mapping start (guard page)
+  size_t bytes = 0;
+};
+
+// Per OS thread: the scheduler's own context and a cache of fiber stacks.
+struct Scheduler {
+  MachineContext context;
+  std::vector<Stack> stacks;
+  const std::function<void()>* body = nullptr;
+  Fiber* running = nullptr;
+#ifdef CUOPTIM_SIM_ASAN
+  void* fake_stack = nullptr;
+  const void* scheduler_stack_bottom = nullptr;
+  size_t scheduler_stack_size = 0;
+#endif
+
+  ~Scheduler() {
+    for (Stack& s : stacks) munmap(s.base, s.bytes);
+  }
+
+  void* stack(size_t i) {
+    while (stacks.size() <= i) {
+      const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+      Stack s;
+      s.bytes = kStackBytes + page;
+      s.base = mmap(nullptr, s.bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+      if (s.base == MAP_FAILED) throw Error(code::kOutOfMemory, "cuda-sim: could not map a fiber stack");
+      mprotect(s.base, page, PROT_NONE);  // overflow faults instead of corrupting a neighbour
+      stacks.push_back(s);
+    }
+    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    return static_cast<char*>(stacks[i].base) + page;
+  }
+};
+
+thread_local Scheduler scheduler;
+
+void switch_to_fiber(Fiber& f) {
+  scheduler.running = &f;
+  current_thread = &f.thread;
+#ifdef CUOPTIM_SIM_ASAN
+  __sanitizer_start_switch_fiber(&scheduler.fake_stack, f.stack, kStackBytes);
+#endif
+#if CUOPTIM_SIM_ASM_SWITCH
+  cuoptim_sim_switch(&scheduler.context.sp, f.context.sp);
+#else
+  swapcontext(&scheduler.context, &f.context);
+#endif
+#ifdef CUOPTIM_SIM_ASAN
+  __sanitizer_finish_switch_fiber(scheduler.fake_stack, nullptr, nullptr);
+#endif
+  scheduler.running = nullptr;
+  current_thread = nullptr;
+}
+
+// From inside a fiber: back to the scheduler (to wait, or having finished).
+void yield_to_scheduler(bool finished) {
+  Fiber* f = scheduler.running;
+#ifdef CUOPTIM_SIM_ASAN
+  void* fake = nullptr;
+  __sanitizer_start_switch_fiber(finished ? nullptr : &fake, scheduler.scheduler_stack_bottom, scheduler.scheduler_stack_size);
+#endif
+#if CUOPTIM_SIM_ASM_SWITCH
+  cuoptim_sim_switch(&f->context.sp, scheduler.context.sp);
+#else
+  swapcontext(&f->context, &scheduler.context);
+#endif
+#ifdef CUOPTIM_SIM_ASAN
+  __sanitizer_finish_switch_fiber(fake, &scheduler.scheduler_stack_bottom, &scheduler.scheduler_stack_size);
+#endif
+  (void)finished;
+}
+
+void fiber_entry() {
+#ifdef CUOPTIM_SIM_ASAN
+  __sanitizer_finish_switch_fiber(nullptr, &scheduler.scheduler_stack_bottom, &scheduler.scheduler_stack_size);
+#endif
+  Fiber* f = scheduler.running;
+  try {
+    (*scheduler.body)();
+  } catch (...) {
+    f->error = std::current_exception();
+  }
+  f->state = FiberState::Done;
+  yield_to_scheduler(true);
+}
+
+// Waits at `b` until `participants` threads have arrived (the last arrival opens it).
+void arrive_and_wait(Barrier& b, int participants) {
+  Fiber* f = scheduler.running;
+  if (++b.arrived >= participants) {
+    b.arrived = 0;
+    ++b.generation;
+    return;
+  }
+  f->state = FiberState::Waiting;
+  f->waiting_on = &b;
+  f->waiting_generation = b.generation;
+  yield_to_scheduler(false);
+}
+
+// A thread exited: barriers it will never reach may now be complete.
+void release_if_complete(Barrier& b, int participants) {
+  if (b.arrived > 0 && b.arrived >= participants) {
+    b.arrived = 0;
+    ++b.generation;
+  }
+}
+
+#if CUOPTIM_SIM_ASM_SWITCH
+// A new fiber's stack, laid out as cuoptim_sim_switch leaves a suspended one: MXCSR and x87
+// control word, six callee-saved registers, then the address to "return" to (fiber_entry),
+// placed so that fiber_entry starts with the stack alignment a call would give it.
+void prepare_fiber(Fiber& f) {
+  auto* top = reinterpret_cast<uint64_t*>(static_cast<char*>(f.stack) + kStackBytes);
+  uint16_t fpu_control = 0;
+  asm volatile("fnstcw %0" : "=m"(fpu_control));
+  uint64_t* sp = top;
+  *--sp = 0;                                             // fiber_entry's (never used) return address
+  *--sp = reinterpret_cast<uint64_t>(&fiber_entry);      // where the first switch returns to
+  for (int r = 0; r < 6; ++r) *--sp = 0;                 // rbp rbx r12 r13 r14 r15
+  *--sp = uint64_t{_mm_getcsr()} | uint64_t{fpu_control} << 32;
+  f.context.sp = sp;
+}
+#else
+// getcontext() "returns twice" as far as the compiler knows; keeping it in its own frame keeps
+// the scheduler's locals out of that analysis.
+__attribute__((noinline)) void prepare_fiber(Fiber& f) {
+  getcontext(&f.context);
+  f.context.uc_stack.ss_sp = f.stack;
+  f.context.uc_stack.ss_size = kStackBytes;
+  f.context.uc_link = nullptr;
+  makecontext(&f.context, fiber_entry, 0);
+}
+#endif
+
+std::string dims(dim3 d) { return "(" + std::to_string(d.x) + ", " + std::to_string(d.y) + ", " + std::to_string(d.z) + ")"; }
+
+void check_launch(dim3 grid, dim3 block, size_t smem, const char* name) {
+  const uint64_t threads = uint64_t{block.x} * block.y * block.z;
+  const auto bad = [&](const std::string& why) {
+    throw Error(code::kKernel, std::string("cuda-sim: invalid launch of ") + name + " (grid " + dims(grid) +
+                                   ", block " + dims(block) + ", " + std::to_string(smem) + " B shared): " + why);
+  };
+  if (threads == 0 || grid.x == 0 || grid.y == 0 || grid.z == 0) bad("a zero dimension");
+  if (threads > kMaxThreadsPerBlock) bad("more than 1024 threads per block");
+  if (block.z > 64) bad("block.z > 64");
+  if (grid.y > kMaxGridYZ || grid.z > kMaxGridYZ) bad("grid.y or grid.z > 65535");
+  if (smem > kMaxSharedBytes) bad("more than 48 KiB of dynamic shared memory");
+}
+
+}  // namespace
+
+void sync_block() {
+  BlockContext& b = *current_block;
+  arrive_and_wait(b.barrier, b.live_threads);
+}
+
+void sync_warp(unsigned mask) {
+  WarpState& w = current_block->warps[current_thread->warp];
+  arrive_and_wait(w.barrier, __builtin_popcount(mask & w.live_mask));
+}
+
+uint64_t warp_exchange(unsigned mask, uint64_t value, unsigned src_lane, bool* src_valid) {
+  WarpState& w = current_block->warps[current_thread->warp];
+  w.mailbox[current_thread->lane] = value;
+  sync_warp(mask);  // every participant has posted
+  *src_valid = src_lane < 32 && ((mask & w.live_mask) >> src_lane & 1u);
+  const uint64_t got = *src_valid ? w.mailbox[src_lane] : value;
+  sync_warp(mask);  // every participant has read before the mailbox is reused
+  return got;
+}
+
+void run_grid(dim3 grid, dim3 block, size_t smem_bytes, const char* kernel_name, const std::function<void()>& body) {
+  check_launch(grid, block, smem_bytes, kernel_name);
+  if (current_block) throw Error(code::kKernel, "cuda-sim: a kernel launched a kernel (dynamic parallelism is not simulated)");
+  const int threads = static_cast<int>(block.x * block.y * block.z);
+  std::vector<Fiber> fibers(static_cast<size_t>(threads));
+  std::vector<unsigned char> smem(smem_bytes);
+  BlockContext ctx;
+  ctx.block_dim = block;
+  ctx.grid_dim = grid;
+  ctx.dynamic_smem = smem.empty() ? nullptr : smem.data();
+  ctx.dynamic_smem_bytes = smem_bytes;
+  scheduler.body = &body;
+  current_block = &ctx;
+  struct Reset {
+    ~Reset() {
+      current_block = nullptr;
+      scheduler.body = nullptr;
+    }
+  } reset;
+
+  for (unsigned bz = 0; bz < grid.z; ++bz) {
+    for (unsigned by = 0; by < grid.y; ++by) {
+      for (unsigned bx = 0; bx < grid.x; ++bx) {
+        ctx.block_idx = {bx, by, bz};
+        ctx.barrier = Barrier();
+        ctx.live_threads = threads;
+        for (auto& w : ctx.warps) w = WarpState();
+        if (!smem.empty()) std::memset(smem.data(), 0xFF, smem.size());
+        for (int t = 0; t < threads; ++t) {
+          Fiber& f = fibers[static_cast<size_t>(t)];
+          const unsigned tt = static_cast<unsigned>(t);
+          f.thread = {{tt % block.x, (tt / block.x) % block.y, tt / (block.x * block.y)}, tt % 32, tt / 32, &f};
+          f.state = FiberState::Ready;
+          f.waiting_on = nullptr;
+          f.error = nullptr;
+          f.stack = scheduler.stack(static_cast<size_t>(t));
+          ctx.warps[tt / 32].live_mask |= 1u << (tt % 32);
+          prepare_fiber(f);
+        }
+        int unfinished = threads;
+        while (unfinished > 0) {
+          bool progressed = false;
+          for (Fiber& f : fibers) {
+            if (f.state == FiberState::Done) continue;
+            if (f.state == FiberState::Waiting) {
+              if (f.waiting_on->generation == f.waiting_generation) continue;
+              f.state = FiberState::Ready;
+              f.waiting_on = nullptr;
+            }
+            switch_to_fiber(f);
+            progressed = true;
+            if (f.state == FiberState::Done) {
+              --unfinished;
+              if (f.error) std::rethrow_exception(f.error);
+              WarpState& w = ctx.warps[f.thread.warp];
+              w.live_mask &= ~(1u << f.thread.lane);
+              --ctx.live_threads;
+              release_if_complete(ctx.barrier, ctx.live_threads);
+              release_if_complete(w.barrier, __builtin_popcount(w.live_mask));
+            }
+          }
+          if (!progressed) {
+            throw Error(code::kKernel, std::string("cuda-sim: deadlock in ") + kernel_name + ": " + std::to_string(unfinished) +
+                                           " threads of block " + dims(dim3(bx, by, bz)) +
+                                           " wait at a barrier the other threads never reach");
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace sim
+}  // namespace cuoptim
+
+unsigned __ballot_sync(unsigned mask, int predicate) {
+  using namespace cuoptim::sim;
+  WarpState& w = current_block->warps[current_thread->warp];
+  w.mailbox[current_thread->lane] = predicate ? 1 : 0;
+  sync_warp(mask);
+  unsigned ballot = 0;
+  for (unsigned lane = 0; lane < 32; ++lane) {
+    if (((mask & w.live_mask) >> lane & 1u) && w.mailbox[lane]) ballot |= 1u << lane;
+  }
+  sync_warp(mask);
+  return ballot;
+}

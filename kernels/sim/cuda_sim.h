@@ -1,0 +1,240 @@
+// kernels/sim/cuda_sim.h — the CUDA execution model on the CPU, so kernels/cuda/*.cu run in CI
+// without a GPU (the cuda-sim backend).
+//
+// Include this, then a .cu file, in a host-compiled translation unit (src-native/sim/). What a
+// kernel may use, and how the simulator provides it:
+//   * threadIdx, blockIdx, blockDim, gridDim, warpSize — per simulated thread.
+//   * Blocks run one after another; the threads of a block are cooperative fibers, each with its
+//     own stack, so locals are private and __syncthreads() really is a barrier: a thread that
+//     reaches it waits until every live thread of the block has.
+//   * __shared__ arrays (function-scope statics, one copy per OS thread, reused block after
+//     block) and dynamic shared memory (dynamic_smem<T>(), poisoned with 0xFF bytes at every
+//     block start, so reading it before it is written shows up as NaN / garbage).
+//   * Warp intrinsics: __syncwarp, __shfl_sync, __shfl_up_sync, __shfl_down_sync,
+//     __shfl_xor_sync, __ballot_sync, __any_sync, __all_sync; the participating lanes exchange
+//     values through a per-warp mailbox with a warp barrier on each side.
+//   * atomicAdd (int, unsigned, unsigned long long, float), atomicMax / atomicMin (int,
+//     unsigned), atomicCAS, atomicExch; __threadfence (a no-op: threads never run at once).
+//   * float4 / make_float4, __float_as_uint and friends, __popc, __ldg.
+// A kernel must not use anything else (no textures, cooperative groups, clusters, inline PTX,
+// __nanosleep, or fast-math intrinsics). Launch configurations are checked as CUDA checks them
+// (<= 1024 threads per block, grid.y/z <= 65535, shared memory <= 48 KiB), and a barrier that
+// some threads never reach is reported as a deadlock instead of hanging.
+#pragma once
+
+#ifndef CUOPTIM_SIM
+#define CUOPTIM_SIM 1
+#endif
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+// --- CUDA keywords and built-in types ----------------------------------------------------------
+#define __global__
+#define __device__
+#define __host__
+#define __forceinline__ inline
+#define __launch_bounds__(...)
+#define __shared__ static thread_local
+#define __align__(n) alignas(n)
+
+struct uint3 {
+  unsigned x, y, z;
+};
+
+struct dim3 {
+  unsigned x, y, z;
+  constexpr dim3(unsigned vx = 1, unsigned vy = 1, unsigned vz = 1) : x(vx), y(vy), z(vz) {}
+};
+
+struct alignas(16) float4 {
+  float x, y, z, w;
+};
+inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
+
+namespace cuoptim {
+namespace sim {
+
+struct Fiber;
+
+// What the running simulated thread sees.
+struct ThreadContext {
+  uint3 thread_idx;
+  unsigned lane;
+  unsigned warp;
+  Fiber* fiber;
+};
+
+struct Barrier {
+  int arrived = 0;
+  uint64_t generation = 0;
+};
+
+struct WarpState {
+  Barrier barrier;
+  uint64_t mailbox[32];
+  unsigned live_mask = 0;  // lanes that exist and have not exited
+};
+
+struct BlockContext {
+  uint3 block_idx;
+  dim3 block_dim;
+  dim3 grid_dim;
+  unsigned char* dynamic_smem;
+  size_t dynamic_smem_bytes;
+  Barrier barrier;
+  int live_threads;
+  WarpState warps[32];
+};
+
+extern thread_local ThreadContext* current_thread;
+extern thread_local BlockContext* current_block;
+
+// Barriers and warp exchange, called from inside a simulated thread.
+void sync_block();
+void sync_warp(unsigned mask);
+uint64_t warp_exchange(unsigned mask, uint64_t value, unsigned src_lane, bool* src_valid);
+
+// Runs body() once per thread of every block. Throws cuoptim::Error for an invalid launch or a
+// deadlocked barrier.
+void run_grid(dim3 grid, dim3 block, size_t smem_bytes, const char* kernel_name, const std::function<void()>& body);
+
+template <typename T>
+uint64_t to_bits(T v) {
+  static_assert(sizeof(T) <= 8 && std::is_trivially_copyable<T>::value, "shuffle a 1..8-byte trivially copyable value");
+  uint64_t bits = 0;
+  std::memcpy(&bits, &v, sizeof(T));
+  return bits;
+}
+
+template <typename T>
+T from_bits(uint64_t bits) {
+  T v;
+  std::memcpy(&v, &bits, sizeof(T));
+  return v;
+}
+
+// Value of `v` in lane `src` (within this lane's width-sized segment), or the caller's own value
+// when that lane does not take part, as CUDA defines for out-of-range sources.
+template <typename T>
+T shuffle(unsigned mask, T v, unsigned src, bool in_range) {
+  bool valid = false;
+  const uint64_t bits = warp_exchange(mask, to_bits(v), src, &valid);
+  return (in_range && valid) ? from_bits<T>(bits) : v;
+}
+
+// launch(kernel, ...) under the simulator: the arguments are copied once, as a CUDA launch
+// copies them into the kernel's parameter buffer, and every simulated thread calls the kernel
+// with its own copy.
+template <typename... KernelArgs, typename... Args>
+void launch_kernel(void (*kernel)(KernelArgs...), const char* name, dim3 grid, dim3 block, size_t smem, Args&&... args) {
+  std::tuple<std::decay_t<KernelArgs>...> params(std::forward<Args>(args)...);
+  run_grid(grid, block, smem, name, [&]() { std::apply(kernel, params); });
+}
+
+}  // namespace sim
+}  // namespace cuoptim
+
+#define threadIdx (::cuoptim::sim::current_thread->thread_idx)
+#define blockIdx (::cuoptim::sim::current_block->block_idx)
+#define blockDim (::cuoptim::sim::current_block->block_dim)
+#define gridDim (::cuoptim::sim::current_block->grid_dim)
+#define warpSize 32
+
+// --- synchronisation and warp intrinsics -----------------------------------------------------------
+inline void __syncthreads() { ::cuoptim::sim::sync_block(); }
+inline void __syncwarp(unsigned mask = 0xffffffffu) { ::cuoptim::sim::sync_warp(mask); }
+inline void __threadfence() {}
+inline void __threadfence_block() {}
+
+template <typename T>
+T __shfl_sync(unsigned mask, T v, int src_lane, int width = 32) {
+  const unsigned lane = ::cuoptim::sim::current_thread->lane;
+  const unsigned base = lane & ~static_cast<unsigned>(width - 1);
+  return ::cuoptim::sim::shuffle(mask, v, base + (static_cast<unsigned>(src_lane) % width), true);
+}
+
+template <typename T>
+T __shfl_up_sync(unsigned mask, T v, unsigned delta, int width = 32) {
+  const unsigned lane = ::cuoptim::sim::current_thread->lane;
+  const unsigned in_segment = lane & static_cast<unsigned>(width - 1);
+  return ::cuoptim::sim::shuffle(mask, v, lane - delta, in_segment >= delta);
+}
+
+template <typename T>
+T __shfl_down_sync(unsigned mask, T v, unsigned delta, int width = 32) {
+  const unsigned lane = ::cuoptim::sim::current_thread->lane;
+  const unsigned in_segment = lane & static_cast<unsigned>(width - 1);
+  return ::cuoptim::sim::shuffle(mask, v, lane + delta, in_segment + delta < static_cast<unsigned>(width));
+}
+
+template <typename T>
+T __shfl_xor_sync(unsigned mask, T v, int lane_mask, int width = 32) {
+  const unsigned lane = ::cuoptim::sim::current_thread->lane;
+  const unsigned src = lane ^ static_cast<unsigned>(lane_mask);
+  const unsigned base = lane & ~static_cast<unsigned>(width - 1);
+  return ::cuoptim::sim::shuffle(mask, v, src, src >= base && src < base + static_cast<unsigned>(width));
+}
+
+unsigned __ballot_sync(unsigned mask, int predicate);
+inline int __any_sync(unsigned mask, int predicate) { return __ballot_sync(mask, predicate) != 0; }
+inline int __all_sync(unsigned mask, int predicate) { return __ballot_sync(mask, predicate) == (__ballot_sync(mask, 1)); }
+
+// --- atomics: threads of the simulator never run at the same time, so plain updates are atomic -----
+template <typename T>
+T atomicAdd(T* address, T value) {
+  static_assert(std::is_same<T, int>::value || std::is_same<T, unsigned>::value ||
+                    std::is_same<T, unsigned long long>::value || std::is_same<T, float>::value,
+                "atomicAdd: int, unsigned, unsigned long long or float, as CUDA");
+  const T old = *address;
+  *address = old + value;
+  return old;
+}
+template <typename T>
+T atomicMax(T* address, T value) {
+  static_assert(std::is_same<T, int>::value || std::is_same<T, unsigned>::value, "atomicMax: int or unsigned, as CUDA");
+  const T old = *address;
+  if (value > old) *address = value;
+  return old;
+}
+template <typename T>
+T atomicMin(T* address, T value) {
+  static_assert(std::is_same<T, int>::value || std::is_same<T, unsigned>::value, "atomicMin: int or unsigned, as CUDA");
+  const T old = *address;
+  if (value < old) *address = value;
+  return old;
+}
+template <typename T>
+T atomicCAS(T* address, T compare, T value) {
+  const T old = *address;
+  if (old == compare) *address = value;
+  return old;
+}
+template <typename T>
+T atomicExch(T* address, T value) {
+  const T old = *address;
+  *address = value;
+  return old;
+}
+
+// --- bit casts and small intrinsics ------------------------------------------------------------------
+inline unsigned __float_as_uint(float f) { return ::cuoptim::sim::from_bits<unsigned>(::cuoptim::sim::to_bits(f)); }
+inline float __uint_as_float(unsigned u) { return ::cuoptim::sim::from_bits<float>(::cuoptim::sim::to_bits(u)); }
+inline int __float_as_int(float f) { return ::cuoptim::sim::from_bits<int>(::cuoptim::sim::to_bits(f)); }
+inline float __int_as_float(int i) { return ::cuoptim::sim::from_bits<float>(::cuoptim::sim::to_bits(i)); }
+inline int __popc(unsigned x) { return __builtin_popcount(x); }
+template <typename T>
+T __ldg(const T* p) {
+  return *p;
+}
+
+// Dynamic shared memory (the launch's smem bytes), the one way kernels declare it.
+template <typename T>
+T* dynamic_smem() {
+  return reinterpret_cast<T*>(::cuoptim::sim::current_block->dynamic_smem);
+}

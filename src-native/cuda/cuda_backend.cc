@@ -1,0 +1,116 @@
+// src-native/cuda/cuda_backend.cc — device discovery, memory and the op -> kernel dispatch.
+#include "cuda_backend.h"
+
+#include <cuda_runtime_api.h>
+
+#include <string>
+
+#include "../../kernels/cuda/launchers.h"
+#include "../errors.h"
+
+namespace cuoptim {
+namespace cuda {
+
+namespace {
+
+void check(cudaError_t err, const char* what) {
+  if (err != cudaSuccess) {
+    cudaGetLastError();
+    throw Error(err == cudaErrorMemoryAllocation ? code::kOutOfMemory : code::kKernel,
+                std::string("cuda: ") + what + ": " + cudaGetErrorString(err));
+  }
+}
+
+std::string unavailable_reason(cudaError_t err) {
+  switch (err) {
+    case cudaErrorNoDevice: return "no CUDA device found";
+    case cudaErrorInsufficientDriver: return "no NVIDIA driver, or one too old for CUDA " + std::to_string(CUDART_VERSION / 1000);
+    case cudaErrorSystemDriverMismatch: return "the NVIDIA kernel driver and user-space driver versions differ";
+    default: return std::string("the CUDA runtime failed to start: ") + cudaGetErrorString(err);
+  }
+}
+
+}  // namespace
+
+void CudaBackend::init() const {
+  std::call_once(once_, [this]() {
+    int count = 0;
+    const cudaError_t err = cudaGetDeviceCount(&count);
+    if (err != cudaSuccess || count == 0) {
+      reason_ = err != cudaSuccess ? unavailable_reason(err) : "no CUDA device found";
+      cudaGetLastError();
+      return;
+    }
+    cudaDeviceProp prop;
+    if (cudaSetDevice(0) != cudaSuccess || cudaGetDeviceProperties(&prop, 0) != cudaSuccess) {
+      reason_ = "device 0 could not be opened";
+      cudaGetLastError();
+      return;
+    }
+    cudaStream_t s = nullptr;
+    if (cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking) != cudaSuccess) {
+      reason_ = "could not create a stream on device 0";
+      cudaGetLastError();
+      return;
+    }
+    stream_ = s;
+    device_name_ = std::string(prop.name) + " (sm_" + std::to_string(prop.major) + std::to_string(prop.minor) + ")";
+    ok_ = true;
+  });
+}
+
+bool CudaBackend::available(std::string* reason) const {
+  init();
+  if (!ok_ && reason) *reason = reason_;
+  return ok_;
+}
+
+std::string CudaBackend::describe() const {
+  init();
+  return ok_ ? device_name_ : reason_;
+}
+
+void* CudaBackend::stream() const {
+  init();
+  if (!ok_) throw Error(code::kBackendUnavailable, "cuda: not available: " + reason_);
+  return stream_;
+}
+
+void* CudaBackend::allocate(size_t bytes) {
+  stream();
+  return allocator_.allocate(bytes);
+}
+
+void CudaBackend::deallocate(void* ptr, size_t bytes) { allocator_.deallocate(ptr, bytes); }
+
+void CudaBackend::fill_zero(void* dst, size_t bytes) {
+  if (bytes) check(cudaMemsetAsync(dst, 0, bytes, static_cast<cudaStream_t>(stream())), "memset");
+}
+
+// Pageable host memory: cudaMemcpyAsync returns once the source has been staged, so the JS
+// array may change right after; the device side completes in stream order.
+void CudaBackend::upload(void* dst, const void* src, size_t bytes) {
+  if (bytes) check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, static_cast<cudaStream_t>(stream())), "upload");
+}
+
+void CudaBackend::download(void* dst, const void* src, size_t bytes) {
+  if (!bytes) return;
+  cudaStream_t s = static_cast<cudaStream_t>(stream());
+  check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, s), "download");
+  check(cudaStreamSynchronize(s), "download (synchronize)");
+}
+
+void CudaBackend::copy(void* dst, const void* src, size_t bytes) {
+  if (bytes) check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, static_cast<cudaStream_t>(stream())), "copy");
+}
+
+void CudaBackend::synchronize() { check(cudaStreamSynchronize(static_cast<cudaStream_t>(stream())), "synchronize"); }
+
+void CudaBackend::adam(const AdamArgs& args) { fused_adam(args, stream()); }
+
+void CudaBackend::kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag) {
+  cuda::kernel_selftest(name, in, out, scratch, n, block, flag, stream());
+}
+
+}  // namespace cuda
+}  // namespace cuoptim

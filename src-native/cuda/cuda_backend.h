@@ -1,0 +1,51 @@
+// src-native/cuda/cuda_backend.h — the cuda backend: device 0, one stream, a caching allocator.
+//
+// Ops enqueue kernels on the stream and return; download() and synchronize() wait. The CUDA
+// runtime is linked statically, so without a driver or a GPU this backend merely reports itself
+// unavailable, with the reason.
+#pragma once
+
+#include <mutex>
+
+#include "../backend.h"
+#include "caching_allocator.h"
+
+namespace cuoptim {
+namespace cuda {
+
+// Never destroyed (backends_for() keeps it for the process): tearing it down at exit could run
+// after the CUDA runtime's own teardown, and the driver reclaims device memory anyway.
+class CudaBackend final : public Backend {
+ public:
+  DeviceKind kind() const override { return DeviceKind::Cuda; }
+  bool available(std::string* reason) const override;
+  bool host_accessible() const override { return false; }
+
+  void* allocate(size_t bytes) override;
+  void deallocate(void* ptr, size_t bytes) override;
+  void fill_zero(void* dst, size_t bytes) override;
+  void upload(void* dst, const void* host_src, size_t bytes) override;
+  void download(void* host_dst, const void* src, size_t bytes) override;
+  void copy(void* dst, const void* src, size_t bytes) override;
+  void synchronize() override;
+
+  void adam(const AdamArgs& args) override;
+  void kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag) override;
+
+  // "NVIDIA H100 80GB HBM3 (sm_90)" or the reason it is unavailable.
+  std::string describe() const;
+
+ private:
+  void init() const;
+  void* stream() const;
+
+  mutable std::once_flag once_;
+  mutable bool ok_ = false;
+  mutable std::string reason_;
+  mutable std::string device_name_;
+  mutable void* stream_ = nullptr;
+  CachingAllocator allocator_;
+};
+
+}  // namespace cuda
+}  // namespace cuoptim

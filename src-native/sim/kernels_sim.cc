@@ -1,0 +1,7 @@
+// src-native/sim/kernels_sim.cc — kernels/cuda/*.cu compiled by the host compiler against the
+// simulator, for the cuda-sim backend (namespace cuoptim::sim).
+#include "../../kernels/sim/cuda_sim.h"
+
+#include "../../kernels/cuda/launchers.h"
+#include "../../kernels/cuda/fused_adamw.cu"
+#include "../../kernels/cuda/selftest.cu"

@@ -1,0 +1,47 @@
+// src-native/sim/sim_backend.cc — simulated device memory and the op -> kernel dispatch.
+#include "sim_backend.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "../../kernels/cuda/launchers.h"
+#include "../errors.h"
+
+namespace cuoptim {
+namespace sim {
+
+namespace {
+constexpr size_t kAlignment = 256;  // cudaMalloc's alignment
+size_t padded(size_t bytes) { return bytes == 0 ? kAlignment : (bytes + kAlignment - 1) / kAlignment * kAlignment; }
+}  // namespace
+
+void* SimBackend::allocate(size_t bytes) {
+  void* p = std::aligned_alloc(kAlignment, padded(bytes));
+  if (!p) throw Error(code::kOutOfMemory, "cuda-sim: could not allocate " + std::to_string(bytes) + " bytes");
+  return p;
+}
+
+void SimBackend::deallocate(void* ptr, size_t) { std::free(ptr); }
+
+void SimBackend::fill_zero(void* dst, size_t bytes) {
+  if (bytes) std::memset(dst, 0, bytes);
+}
+void SimBackend::upload(void* dst, const void* src, size_t bytes) {
+  if (bytes) std::memcpy(dst, src, bytes);
+}
+void SimBackend::download(void* dst, const void* src, size_t bytes) {
+  if (bytes) std::memcpy(dst, src, bytes);
+}
+void SimBackend::copy(void* dst, const void* src, size_t bytes) {
+  if (bytes) std::memmove(dst, src, bytes);
+}
+
+void SimBackend::adam(const AdamArgs& args) { fused_adam(args, nullptr); }
+
+void SimBackend::kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag) {
+  sim::kernel_selftest(name, in, out, scratch, n, block, flag, nullptr);
+}
+
+}  // namespace sim
+}  // namespace cuoptim

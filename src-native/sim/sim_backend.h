@@ -1,0 +1,29 @@
+// src-native/sim/sim_backend.h — the cuda-sim backend: device memory is host memory that only
+// the simulated kernels and explicit copies touch; every op runs the CUDA kernels through the
+// simulator (kernels/sim). For correctness, not speed.
+#pragma once
+
+#include "../backend.h"
+
+namespace cuoptim {
+namespace sim {
+
+class SimBackend final : public Backend {
+ public:
+  DeviceKind kind() const override { return DeviceKind::CudaSim; }
+  bool available(std::string*) const override { return true; }
+  bool host_accessible() const override { return false; }
+
+  void* allocate(size_t bytes) override;
+  void deallocate(void* ptr, size_t bytes) override;
+  void fill_zero(void* dst, size_t bytes) override;
+  void upload(void* dst, const void* host_src, size_t bytes) override;
+  void download(void* host_dst, const void* src, size_t bytes) override;
+  void copy(void* dst, const void* src, size_t bytes) override;
+
+  void adam(const AdamArgs& args) override;
+  void kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag) override;
+};
+
+}  // namespace sim
+}  // namespace cuoptim
