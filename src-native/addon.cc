@@ -26,27 +26,17 @@ Napi::Value backends(const Napi::CallbackInfo& info) {
   Napi::Array out = Napi::Array::New(env);
   for (int i = 0; i < kDeviceKindCount; ++i) {
     const auto kind = static_cast<DeviceKind>(i);
-    Backend* b = backend_for(kind);
-    std::string reason;
-    const bool ok = b ? b->available(&reason) : false;
-    if (!b) reason = "this build of cuoptim does not include it (built without nvcc)";
+    const std::string reason = unavailable_reason(kind);
     Napi::Object entry = Napi::Object::New(env);
     entry.Set("name", device_name(kind));
-    entry.Set("available", ok);
-    if (!ok) entry.Set("reason", reason);
+    entry.Set("available", reason.empty());
+    if (!reason.empty()) entry.Set("reason", reason);
     out.Set(static_cast<uint32_t>(i), entry);
   }
   return out;
 }
 
-Backend& backend_arg(const Napi::Value& v) {
-  const std::string name = read_string(v, "device");
-  DeviceKind kind;
-  if (!parse_device(name, &kind)) throw_arg(code::kDevice, "device", "one of \"cpu\", \"cuda-sim\", \"cuda\", got \"" + name + "\"");
-  Backend* b = backend_for(kind);
-  if (!b) throw Error(code::kBackendUnavailable, "device \"" + name + "\" is not available: this build of cuoptim does not include it");
-  return *b;
-}
+Backend& backend_arg(const Napi::Value& v) { return usable_backend(read_string(v, "device")); }
 
 Napi::Value memory_stats(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -76,9 +66,7 @@ Napi::Value reset_peak_memory_stats(const Napi::CallbackInfo& info) {
 
 Napi::Value synchronize(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    Backend& b = backend_arg(info[0]);
-    std::string reason;
-    if (b.available(&reason)) b.synchronize();
+    backend_arg(info[0]).synchronize();
     return info.Env().Undefined();
   });
 }

@@ -51,5 +51,10 @@ class Backend {
 
 // The backend for a device kind, or nullptr when this addon was built without it.
 Backend* backend_for(DeviceKind kind);
+// Why a device cannot be used here, or "" when it can.
+std::string unavailable_reason(DeviceKind kind);
+// The backend a device name (argument `arg`) refers to; a cuoptim::Error when the name is
+// unknown or the device unusable, with the reason.
+Backend& usable_backend(const std::string& name, const std::string& arg = "device");
 
 }  // namespace cuoptim

@@ -48,3 +48,24 @@ Backend* backend_for(DeviceKind kind) {
 }
 
 }  // namespace cuoptim
+
+namespace cuoptim {
+
+std::string unavailable_reason(DeviceKind kind) {
+  Backend* b = backend_for(kind);
+  if (!b) return "this build of cuoptim does not include it (built without nvcc)";
+  std::string reason;
+  return b->available(&reason) ? std::string() : reason;
+}
+
+Backend& usable_backend(const std::string& name, const std::string& arg) {
+  DeviceKind kind;
+  if (!parse_device(name, &kind)) {
+    throw Error(code::kDevice, arg + ": expected one of \"cpu\", \"cuda-sim\", \"cuda\", got \"" + name + "\"");
+  }
+  const std::string reason = unavailable_reason(kind);
+  if (!reason.empty()) throw Error(code::kBackendUnavailable, arg + ": \"" + name + "\" is not available: " + reason);
+  return *backend_for(kind);
+}
+
+}  // namespace cuoptim

@@ -26,12 +26,7 @@ int64_t output_length(const std::string& name, int64_t n, int64_t block) {
 Napi::Value kernel_self_test(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Napi::Env env = info.Env();
-    const std::string device = read_string(info[0], "device");
-    DeviceKind kind;
-    if (!parse_device(device, &kind)) throw_arg(code::kDevice, "device", "cuda or cuda-sim");
-    Backend* backend = backend_for(kind);
-    std::string reason = "not built";
-    if (!backend || !backend->available(&reason)) throw Error(code::kBackendUnavailable, device + ": " + reason);
+    Backend* backend = &usable_backend(read_string(info[0], "device"));
     const std::string name = read_string(info[1], "name");
     if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
       throw_arg(code::kDtype, "input", "a Float32Array");

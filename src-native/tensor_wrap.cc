@@ -8,20 +8,6 @@ namespace cuoptim {
 
 namespace {
 
-Backend& usable_backend(const std::string& device_name_arg) {
-  DeviceKind kind;
-  if (!parse_device(device_name_arg, &kind)) {
-    throw_arg(code::kDevice, "device", "one of \"cpu\", \"cuda-sim\", \"cuda\", got \"" + device_name_arg + "\"");
-  }
-  Backend* b = backend_for(kind);
-  std::string reason;
-  if (!b) reason = "this build of cuoptim does not include it";
-  if (!b || !b->available(&reason)) {
-    throw Error(code::kBackendUnavailable, "device \"" + device_name_arg + "\" is not available: " + reason);
-  }
-  return *b;
-}
-
 // The element type a typed array must have to carry this dtype's values.
 bool typed_array_matches(const Napi::TypedArray& a, DType dtype) {
   switch (dtype) {

@@ -34,6 +34,7 @@
 #endif
 
 #ifdef CUOPTIM_SIM_ASAN
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 
@@ -222,11 +223,21 @@ void release_if_complete(Barrier& b, int participants) {
   }
 }
 
+// A stack is reused by the next block's fiber: forget the redzones its previous frames left.
+void clear_stack_poison(Fiber& f) {
+#ifdef CUOPTIM_SIM_ASAN
+  ASAN_UNPOISON_MEMORY_REGION(f.stack, kStackBytes);
+#else
+  (void)f;
+#endif
+}
+
 #if CUOPTIM_SIM_ASM_SWITCH
 // A new fiber's stack, laid out as cuoptim_sim_switch leaves a suspended one: MXCSR and x87
 // control word, six callee-saved registers, then the address to "return" to (fiber_entry),
 // placed so that fiber_entry starts with the stack alignment a call would give it.
 void prepare_fiber(Fiber& f) {
+  clear_stack_poison(f);
   auto* top = reinterpret_cast<uint64_t*>(static_cast<char*>(f.stack) + kStackBytes);
   uint16_t fpu_control = 0;
   asm volatile("fnstcw %0" : "=m"(fpu_control));
@@ -241,6 +252,7 @@ void prepare_fiber(Fiber& f) {
 // getcontext() "returns twice" as far as the compiler knows; keeping it in its own frame keeps
 // the scheduler's locals out of that analysis.
 __attribute__((noinline)) void prepare_fiber(Fiber& f) {
+  clear_stack_poison(f);
   getcontext(&f.context);
   f.context.uc_stack.ss_sp = f.stack;
   f.context.uc_stack.ss_size = kStackBytes;
