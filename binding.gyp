@@ -40,6 +40,7 @@
         "src-native/backends.cc",
         "src-native/binding_util.cc",
         "src-native/memory_stats.cc",
+        "src-native/op_specs.cc",
         "src-native/ops.cc",
         "src-native/ops_common.cc",
         "src-native/selftest_op.cc",

@@ -38,7 +38,10 @@ class Backend {
   // Waits for queued work; a no-op where ops run synchronously.
   virtual void synchronize() {}
 
-  virtual void adam(const AdamArgs& args) = 0;
+  // One method per element-wise optimizer: adam(), sgd(), rmsprop(), lion(), ...
+#define CUOPTIM_BACKEND_OP(name, Op) virtual void name(const ElementwiseArgs<Op>& args) = 0;
+  CUOPTIM_ELEMENTWISE_OPS(CUOPTIM_BACKEND_OP)
+#undef CUOPTIM_BACKEND_OP
 
   // Runs a kernels/cuda/selftest.cu kernel on buffers of this backend (cuda and cuda-sim only).
   virtual void kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag);

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "../kernels/math/adamw.cuh"
+#include "../kernels/math/elementwise.cuh"
 
 namespace cuoptim {
 
@@ -31,17 +31,18 @@ struct TensorLists {
   }
 };
 
-// Adam / AdamW. Lists and per-tensor scalars, by index:
-namespace adam_list {
-inline constexpr int kParam = 0, kGrad = 1, kExpAvg = 2, kExpAvgSq = 3, kMaxExpAvgSq = 4;
-inline constexpr int kDepth = 4, kDepthAmsgrad = 5;
-inline constexpr int kNegStepSize = 0, kBiasCorrection2Sqrt = 1;
-}  // namespace adam_list
+// An element-wise optimizer step (kernels/math/elementwise.cuh): lists are the params, the
+// grads, then Op::kStates state lists (nullptr pointers for states the flags leave unused);
+// per-tensor scalars are Op's kTensorScalars.
+inline constexpr int kParamList = 0;
+inline constexpr int kGradList = 1;
+inline constexpr int kFirstStateList = 2;
 
-struct AdamArgs {
+template <typename Op>
+struct ElementwiseArgs {
   TensorLists lists;
-  math::AdamHyper hyper;
-  unsigned flags = 0;  // math::AdamFlags
+  typename Op::Hyper hyper;
+  unsigned flags = 0;
 };
 
 }  // namespace cuoptim

@@ -1,77 +1,71 @@
-// src-native/ops.cc — the optimizer entry points: validate every argument, compute the
-// step-dependent scalars on the host in double, then hand the backend one multi-tensor op.
+// src-native/ops.cc — the optimizer entry point:
+//   optimizerStep(op, lists, steps, fresh, options)
+// lists = [params, grads, ...one list per state of the op (null where unused)], steps = each
+// param's step count after this step, fresh = whether its state was created for this step.
+// Every argument is validated (op_specs.cc, ops_common.cc) before the backend runs one
+// multi-tensor op; per-tensor scalars are computed here on the host in double.
 #include "ops.h"
 
-#include <cmath>
+#include <string>
 
 #include "binding_util.h"
+#include "op_specs.h"
 #include "ops_common.h"
 
 namespace cuoptim {
 
 namespace {
 
-double read_unit_interval(const Napi::Object& o, const char* key, const std::string& owner) {
-  const double d = read_number_field(o, key, owner);
-  if (d < 0.0 || d >= 1.0) throw Error(code::kRange, owner + "." + key + ": expected a value in [0, 1), got " + std::to_string(d));
-  return d;
-}
+#define CUOPTIM_RUN_ON(name, Op) \
+  void run_on(Backend& b, const ElementwiseArgs<Op>& args) { b.name(args); }
+CUOPTIM_ELEMENTWISE_OPS(CUOPTIM_RUN_ON)
+#undef CUOPTIM_RUN_ON
 
-double read_non_negative(const Napi::Object& o, const char* key, const std::string& owner) {
-  const double d = read_number_field(o, key, owner);
-  if (d < 0.0) throw Error(code::kRange, owner + "." + key + ": expected a value >= 0, got " + std::to_string(d));
-  return d;
-}
-
-// adam(params, grads, expAvgs, expAvgSqs, maxExpAvgSqs | null, steps, options)
-// steps[i] is param i's step count after this step (torch increments before the update).
-Napi::Value adam(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value {
-    const Napi::Object o = read_object(info[6], "options");
-    const double lr = read_non_negative(o, "lr", "options");
-    const double beta1 = read_unit_interval(o, "beta1", "options");
-    const double beta2 = read_unit_interval(o, "beta2", "options");
-    const double eps = read_non_negative(o, "eps", "options");
-    const double wd = read_non_negative(o, "weightDecay", "options");
-    const double grad_scale = read_number_field(o, "gradScale", "options");
-    const bool decoupled = read_bool_field(o, "decoupled", "options");
-    const bool amsgrad = read_bool_field(o, "amsgrad", "options");
-    const bool maximize = read_bool_field(o, "maximize", "options");
-
-    std::vector<ListArg> specs = {{"params", info[0]}, {"grads", info[1]}, {"expAvgs", info[2]}, {"expAvgSqs", info[3]}};
-    if (amsgrad) specs.push_back({"maxExpAvgSqs", info[4]});
-    ReadLists r = read_lists(specs);
-    const std::vector<double> steps = read_steps(info[5], r.params.size(), "steps");
-    if (r.params.empty()) return info.Env().Undefined();
-
-    AdamArgs args;
-    args.lists = std::move(r.lists);
-    args.flags = (amsgrad ? math::kAdamAmsgrad : 0u) | (maximize ? math::kAdamMaximize : 0u);
-    if (wd != 0.0) args.flags |= decoupled ? math::kAdamDecoupledDecay : math::kAdamL2Decay;
-    // Each scalar is rounded to float once, from the double torch computes in Python.
-    args.hyper.beta1 = static_cast<float>(beta1);
-    args.hyper.beta2 = static_cast<float>(beta2);
-    args.hyper.one_minus_beta1 = static_cast<float>(1.0 - beta1);
-    args.hyper.one_minus_beta2 = static_cast<float>(1.0 - beta2);
-    args.hyper.eps = static_cast<float>(eps);
-    args.hyper.weight_decay = static_cast<float>(wd);
-    args.hyper.decay_factor = static_cast<float>(1.0 - lr * wd);
-    args.hyper.grad_scale = static_cast<float>(grad_scale);
-    for (size_t i = 0; i < steps.size(); ++i) {
-      const double bias_correction1 = 1.0 - std::pow(beta1, steps[i]);
-      const double bias_correction2 = 1.0 - std::pow(beta2, steps[i]);
-      args.lists.scalars[i][adam_list::kNegStepSize] = static_cast<float>(-(lr / bias_correction1));
-      args.lists.scalars[i][adam_list::kBiasCorrection2Sqrt] = static_cast<float>(std::sqrt(bias_correction2));
+template <typename Op>
+Napi::Value elementwise_step(const Napi::CallbackInfo& info) {
+  OpSpec<Op> spec;
+  spec.parse(read_object(info[4], "options"));
+  Napi::Array lists = read_array(info[1], "lists");
+  constexpr int kDepth = kFirstStateList + Op::kStates;
+  if (lists.Length() != static_cast<uint32_t>(kDepth)) {
+    throw Error(code::kInvalidArgument, "lists: expected " + std::to_string(kDepth) + " tensor lists (params, grads and " +
+                                            std::to_string(Op::kStates) + " state lists), got " + std::to_string(lists.Length()));
+  }
+  std::vector<ListArg> specs = {{"params", lists.Get(0u), kParamList}, {"grads", lists.Get(1u), kGradList}};
+  for (int k = 0; k < Op::kStates; ++k) {
+    if (Op::uses_state(spec.flags, k)) {
+      specs.push_back({OpSpec<Op>::kStateNames[k], lists.Get(static_cast<uint32_t>(kFirstStateList + k)), kFirstStateList + k});
     }
-    r.backend->adam(args);
-    return info.Env().Undefined();
+  }
+  ReadLists r = read_lists(specs, kDepth);
+  const size_t n = r.params.size();
+  const std::vector<double> steps = read_steps(info[2], n, "steps");
+  const std::vector<bool> fresh = read_flags(info[3], n, "fresh");
+  if (n == 0) return info.Env().Undefined();
+  ElementwiseArgs<Op> args;
+  args.lists = std::move(r.lists);
+  args.hyper = spec.hyper;
+  args.flags = spec.flags;
+  for (size_t i = 0; i < n; ++i) spec.tensor_scalars(steps[i], fresh[i], args.lists.scalars[i].data());
+  run_on(*r.backend, args);
+  return info.Env().Undefined();
+}
+
+Napi::Value optimizer_step(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const std::string op = read_string(info[0], "op");
+#define CUOPTIM_DISPATCH(name, Op) \
+  if (op == #name) return elementwise_step<Op>(info);
+    CUOPTIM_ELEMENTWISE_OPS(CUOPTIM_DISPATCH)
+#undef CUOPTIM_DISPATCH
+    throw Error(code::kInvalidArgument, "op: unknown optimizer \"" + op + "\"");
   });
 }
 
 }  // namespace
 
 void register_ops(Napi::Env env, Napi::Object exports) {
-  exports.Set("adam", Napi::Function::New(env, adam, "adam"));
+  exports.Set("optimizerStep", Napi::Function::New(env, optimizer_step, "optimizerStep"));
 }
 
 }  // namespace cuoptim

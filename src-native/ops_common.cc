@@ -17,9 +17,9 @@ std::string shape_string(const std::vector<int64_t>& s) {
 }
 }  // namespace
 
-ReadLists read_lists(const std::vector<ListArg>& specs) {
+ReadLists read_lists(const std::vector<ListArg>& specs, int depth) {
   ReadLists out;
-  if (specs.size() > static_cast<size_t>(kMaxTensorLists)) throw Error(code::kInternal, "too many tensor lists");
+  if (depth > kMaxTensorLists) throw Error(code::kInternal, "too many tensor lists");
   std::vector<Napi::Array> arrays;
   for (const ListArg& s : specs) arrays.push_back(read_array(s.value, s.name));
   const uint32_t n = arrays[0].Length();
@@ -29,8 +29,8 @@ ReadLists read_lists(const std::vector<ListArg>& specs) {
                                               " tensors (one per param), got " + std::to_string(arrays[l].Length()));
     }
   }
-  out.lists.depth = static_cast<int>(specs.size());
-  out.lists.ptrs.resize(n);
+  out.lists.depth = depth;
+  out.lists.ptrs.assign(n, {});
   out.lists.numel.resize(n);
   out.lists.scalars.resize(n);
   std::vector<const void*> seen;
@@ -54,7 +54,7 @@ ReadLists read_lists(const std::vector<ListArg>& specs) {
         throw Error(code::kShape, name + ": expected shape " + shape_string(param->shape()) + " (the param's), got " +
                                       shape_string(t.shape()));
       }
-      out.lists.ptrs[i][l] = t.data();
+      out.lists.ptrs[i][specs[l].slot] = t.data();
       seen.push_back(t.data());
     }
     out.lists.numel[i] = param->numel();
@@ -63,6 +63,16 @@ ReadLists read_lists(const std::vector<ListArg>& specs) {
   if (std::adjacent_find(seen.begin(), seen.end()) != seen.end()) {
     throw Error(code::kInvalidArgument, "tensors: the same tensor appears more than once among the params and their grads and state");
   }
+  return out;
+}
+
+std::vector<bool> read_flags(const Napi::Value& v, size_t count, const std::string& name) {
+  Napi::Array a = read_array(v, name);
+  if (a.Length() != count) {
+    throw Error(code::kInvalidArgument, name + ": expected " + std::to_string(count) + " booleans, got " + std::to_string(a.Length()));
+  }
+  std::vector<bool> out(count);
+  for (uint32_t i = 0; i < count; ++i) out[i] = read_bool(a.Get(i), name + "[" + std::to_string(i) + "]");
   return out;
 }
 

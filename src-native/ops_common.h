@@ -19,6 +19,7 @@ namespace cuoptim {
 struct ListArg {
   const char* name;
   Napi::Value value;
+  int slot;                // index of this list in TensorLists::ptrs
   DType dtype = DType::F32;
   bool same_shape = true;  // false: only the element count must match the param's
 };
@@ -29,10 +30,13 @@ struct ReadLists {
   std::vector<Tensor*> params;
 };
 
-// lists[0] must be the params. An empty params list is allowed (nothing to do).
-ReadLists read_lists(const std::vector<ListArg>& lists);
+// lists[0] must be the params. `depth` is the number of slots; slots no ListArg names stay null.
+// An empty params list is allowed (nothing to do).
+ReadLists read_lists(const std::vector<ListArg>& lists, int depth);
 
 // Per-tensor step counts (whole numbers >= 1), one per param.
 std::vector<double> read_steps(const Napi::Value& v, size_t count, const std::string& name);
+// One boolean per param.
+std::vector<bool> read_flags(const Napi::Value& v, size_t count, const std::string& name);
 
 }  // namespace cuoptim

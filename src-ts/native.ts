@@ -37,17 +37,8 @@ export interface RoleBytes {
   total: number;
 }
 
-export interface NativeAdamOptions {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-  gradScale: number;
-  decoupled: boolean;
-  amsgrad: boolean;
-  maximize: boolean;
-}
+/** The element-wise optimizers the addon runs (kernels/math/elementwise.cuh). */
+export type ElementwiseOp = "adam" | "sgd" | "rmsprop" | "lion";
 
 export interface NativeBinding {
   Tensor: new (device: DeviceName, dtype: DTypeName, shape: number[], role?: Role) => NativeTensor;
@@ -62,15 +53,12 @@ export interface NativeBinding {
   setCpuIsa(isa: string): void;
   /** Runs an execution-model check kernel (kernels/cuda/selftest.cu) on cuda or cuda-sim. */
   kernelSelfTest(device: DeviceName, name: "block_sum" | "warp_sum" | "atomics" | "neighbour", input: Float32Array, block: number, flag: 0 | 1): Float32Array;
-  adam(
-    params: NativeTensor[],
-    grads: NativeTensor[],
-    expAvgs: NativeTensor[],
-    expAvgSqs: NativeTensor[],
-    maxExpAvgSqs: NativeTensor[] | null,
-    steps: number[],
-    options: NativeAdamOptions,
-  ): void;
+  /**
+   * One step of an element-wise optimizer over every param: lists = [params, grads, ...states]
+   * (null for states the options leave unused); steps = step counts after this step; fresh =
+   * whether each param's state was created for this step.
+   */
+  optimizerStep(op: ElementwiseOp, lists: (NativeTensor[] | null)[], steps: number[], fresh: boolean[], options: Record<string, number | boolean>): void;
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..");

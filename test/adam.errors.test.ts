@@ -138,13 +138,21 @@ test("zeroGrad zero-fills by default and drops grads with setToNone", () => {
 
 test("the native layer rejects malformed calls with CuoptimErrors too", async () => {
   const { native } = await import("../src-ts/native.js");
-  throwsCode(() => native.adam([{}] as never, [], [], [], null, [1], {} as never), "ERR_INVALID_ARGUMENT", "options.lr");
-  const p = param();
   const opts = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, gradScale: 1, decoupled: true, amsgrad: false, maximize: false };
-  throwsCode(() => native.adam([p.native], [p.native], [p.grad!.native], [zeros([2, 2], cpu).native], null, [1], opts), "ERR_INVALID_ARGUMENT", "more than once");
-  throwsCode(() => native.adam([p.native], [p.grad!.native], [zeros([4], cpu).native], [zeros([2, 2], cpu).native], null, [1], opts), "ERR_SHAPE", "expAvgs[0]");
-  throwsCode(() => native.adam([p.native], [p.grad!.native], [zeros([2, 2], cpu).native], [zeros([2, 2], cpu).native], null, [0], opts), "ERR_RANGE", "steps[0]");
-  throwsCode(() => native.adam([{} as never], [p.grad!.native], [zeros([2, 2], cpu).native], [zeros([2, 2], cpu).native], null, [1], opts), "ERR_INVALID_ARGUMENT", "params[0]");
+  const p = param();
+  const z = () => zeros([2, 2], cpu).native;
+  const step = (lists: unknown[], steps: unknown = [1], fresh: unknown = [true], options: unknown = opts, op = "adam") =>
+    native.optimizerStep(op as "adam", lists as never, steps as never, fresh as never, options as never);
+  throwsCode(() => step([[{}], [], [], [], null], [1], [true], {}), "ERR_INVALID_ARGUMENT", "options.lr");
+  throwsCode(() => step([[p.native], [p.native], [p.grad!.native], [z()], null]), "ERR_INVALID_ARGUMENT", "more than once");
+  throwsCode(() => step([[p.native], [p.grad!.native], [zeros([4], cpu).native], [z()], null]), "ERR_SHAPE", "expAvg[0]");
+  throwsCode(() => step([[p.native], [p.grad!.native], [z()], [z()], null], [0]), "ERR_RANGE", "steps[0]");
+  throwsCode(() => step([[p.native], [p.grad!.native], [z()], [z()], null], [1], ["yes"]), "ERR_INVALID_ARGUMENT", "fresh[0]");
+  throwsCode(() => step([[{} as never], [p.grad!.native], [z()], [z()], null]), "ERR_INVALID_ARGUMENT", "params[0]");
+  throwsCode(() => step([[p.native], [p.grad!.native], [z()], [z()]]), "ERR_INVALID_ARGUMENT", "5 tensor lists");
+  throwsCode(() => step([[p.native], [p.grad!.native], [z()], [z()], null], [1], [true], { ...opts, amsgrad: true }), "ERR_INVALID_ARGUMENT", "maxExpAvgSq");
+  throwsCode(() => step([[p.native], [p.grad!.native], [z()], [z()], null], [1], [true], opts, "adagrad"), "ERR_INVALID_ARGUMENT", "unknown optimizer");
+  assert.equal([...p.toArray()], [1, 2, 3, 4], "nothing changed");
 });
 
 test.run();

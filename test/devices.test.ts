@@ -68,7 +68,7 @@ if (isAvailable("cuda-sim")) {
     const m = zeros([2], { device: "cuda-sim" });
     const v = zeros([2], { device: "cuda-sim" });
     const opts = { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, gradScale: 1, decoupled: true, amsgrad: false, maximize: false };
-    expectDevice(() => native.adam([p.native], [g.native], [m.native], [v.native], null, [1], opts), "grads[0]");
+    expectDevice(() => native.optimizerStep("adam", [[p.native], [g.native], [m.native], [v.native], null], [1], [true], opts), "grads[0]");
     assert.equal([...p.toArray()], [1, 2]);
   });
 

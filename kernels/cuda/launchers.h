@@ -8,8 +8,9 @@ namespace cuoptim {
 
 using StreamHandle = void*;
 
+#define CUOPTIM_DECLARE_ELEMENTWISE_LAUNCHER(name, Op) void fused_##name(const ElementwiseArgs<Op>& args, StreamHandle stream);
 #define CUOPTIM_DECLARE_LAUNCHERS                                                                   \
-  void fused_adam(const AdamArgs& args, StreamHandle stream);                                     \
+  CUOPTIM_ELEMENTWISE_OPS(CUOPTIM_DECLARE_ELEMENTWISE_LAUNCHER)                                    \
   void kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, \
                        int flag, StreamHandle stream);
 
@@ -21,5 +22,6 @@ CUOPTIM_DECLARE_LAUNCHERS
 }
 
 #undef CUOPTIM_DECLARE_LAUNCHERS
+#undef CUOPTIM_DECLARE_ELEMENTWISE_LAUNCHER
 
 }  // namespace cuoptim

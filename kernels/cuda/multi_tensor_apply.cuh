@@ -26,7 +26,7 @@ inline constexpr int kReservedParamBytes = 256;  // the functor's own arguments
 // Tensors per launch for `depth` lists and `scalars` per-tensor floats, filling the budget.
 constexpr int max_tensors(int depth, int scalars) {
   return (kParamBudgetBytes - kReservedParamBytes - kMaxBlocksPerLaunch * 5 - 8) /
-         (depth * 8 + 8 + scalars * 4);
+         (depth * 8 + 8 + (scalars > 0 ? scalars : 1) * 4);
 }
 
 template <int kDepth, int kScalars>
@@ -54,7 +54,10 @@ __device__ __forceinline__ Chunk<kDepth> block_chunk(const TensorListMetadata<kD
   const int64_t start = static_cast<int64_t>(meta.block_to_chunk[blockIdx.x]) * kChunkSize;
   const int64_t left = meta.sizes[c.tensor] - start;
   c.count = left < kChunkSize ? left : kChunkSize;
-  for (int d = 0; d < kDepth; ++d) c.ptr[d] = static_cast<char*>(meta.addresses[d][c.tensor]) + start * elem_bytes;
+  for (int d = 0; d < kDepth; ++d) {
+    char* base = static_cast<char*>(meta.addresses[d][c.tensor]);
+    c.ptr[d] = base ? base + start * elem_bytes : nullptr;  // unused lists stay null
+  }
   return c;
 }
 

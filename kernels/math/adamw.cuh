@@ -63,5 +63,18 @@ CUOPTIM_MATH_FN void adam_update(unsigned flags, float& p, float& m, float& v, f
   p = p + s.neg_step_size * m / denom;
 }
 
+// The element-wise op (see elementwise.cuh): states exp_avg, exp_avg_sq, max_exp_avg_sq;
+// per-tensor scalars neg_step_size, bias_correction2_sqrt.
+struct AdamOp {
+  using Hyper = AdamHyper;
+  static constexpr int kStates = 3;
+  static constexpr int kTensorScalars = 2;
+  static constexpr unsigned kFlagCount = kAdamFlagCount;
+  __host__ __device__ static constexpr bool uses_state(unsigned flags, int k) { return k < 2 || (flags & kAdamAmsgrad) != 0; }
+  CUOPTIM_MATH_FN void update(unsigned flags, float& p, float g, float* s, const Hyper& h, const float* ts) {
+    adam_update(flags, p, s[0], s[1], s[2], g, h, AdamStepScalars{ts[0], ts[1]});
+  }
+};
+
 }  // namespace math
 }  // namespace cuoptim

@@ -7,7 +7,6 @@
 #include <new>
 
 #include "../errors.h"
-#include "kernel_table.h"
 #include "thread_pool.h"
 
 namespace cuoptim {
@@ -60,26 +59,6 @@ void for_each_chunk(const std::vector<ChunkRef>& chunks, int64_t total_numel,
                       [&](int64_t i) { fn(chunks[static_cast<size_t>(i)]); });
 }
 
-void CpuBackend::adam(const AdamArgs& args) {
-  using namespace adam_list;
-  const TensorLists& l = args.lists;
-  const bool amsgrad = (args.flags & math::kAdamAmsgrad) != 0;
-  const auto kernel = kernels().adam;
-  for_each_chunk(split_chunks(l), l.total_numel(), [&](const ChunkRef& c) {
-    const auto& ptrs = l.ptrs[c.tensor];
-    const auto& sc = l.scalars[c.tensor];
-    AdamChunk chunk;
-    chunk.param = static_cast<float*>(ptrs[kParam]) + c.offset;
-    chunk.grad = static_cast<const float*>(ptrs[kGrad]) + c.offset;
-    chunk.exp_avg = static_cast<float*>(ptrs[kExpAvg]) + c.offset;
-    chunk.exp_avg_sq = static_cast<float*>(ptrs[kExpAvgSq]) + c.offset;
-    chunk.max_exp_avg_sq = amsgrad ? static_cast<float*>(ptrs[kMaxExpAvgSq]) + c.offset : nullptr;
-    chunk.count = c.count;
-    chunk.hyper = &args.hyper;
-    chunk.step = {sc[kNegStepSize], sc[kBiasCorrection2Sqrt]};
-    kernel(args.flags, chunk);
-  });
-}
 
 }  // namespace cpu
 }  // namespace cuoptim

@@ -1,30 +1,32 @@
 // src-native/cpu/kernel_table.h — the cpu kernels one ISA build provides, as plain function
-// pointers, plus the chunk descriptors they take.
+// pointers, plus the chunk descriptor they take.
 #pragma once
 
 #include <cstdint>
 
-#include "../../kernels/math/adamw.cuh"
+#include "../../kernels/math/elementwise.cuh"
 
 namespace cuoptim {
 namespace cpu {
 
-// One contiguous run of one tensor's elements.
-struct AdamChunk {
+inline constexpr int kMaxStates = 4;
+
+// One contiguous run of one tensor's elements, for an element-wise Op.
+struct ElementwiseChunk {
   float* param;
   const float* grad;
-  float* exp_avg;
-  float* exp_avg_sq;
-  float* max_exp_avg_sq;  // nullptr unless AMSGrad
+  float* state[kMaxStates];  // null for states the flags leave unused
   int64_t count;
-  const math::AdamHyper* hyper;
-  math::AdamStepScalars step;
+  const void* hyper;          // const Op::Hyper*
+  const float* tensor_scalars;
 };
-using AdamChunkFn = void (*)(const AdamChunk&);
+using ElementwiseFn = void (*)(unsigned flags, const ElementwiseChunk& chunk);
 
 struct KernelTable {
   const char* isa;
-  void (*adam)(unsigned flags, const AdamChunk& chunk);
+#define CUOPTIM_TABLE_ENTRY(name, Op) ElementwiseFn name;
+  CUOPTIM_ELEMENTWISE_OPS(CUOPTIM_TABLE_ENTRY)
+#undef CUOPTIM_TABLE_ENTRY
 };
 
 namespace avx512 { extern const KernelTable kTable; }

@@ -106,7 +106,10 @@ void CudaBackend::copy(void* dst, const void* src, size_t bytes) {
 
 void CudaBackend::synchronize() { check(cudaStreamSynchronize(static_cast<cudaStream_t>(stream())), "synchronize"); }
 
-void CudaBackend::adam(const AdamArgs& args) { fused_adam(args, stream()); }
+#define CUOPTIM_KERNEL_OP(name, Op) \
+  void CudaBackend::name(const ElementwiseArgs<Op>& args) { cuda::fused_##name(args, stream()); }
+CUOPTIM_ELEMENTWISE_OPS(CUOPTIM_KERNEL_OP)
+#undef CUOPTIM_KERNEL_OP
 
 void CudaBackend::kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag) {
   cuda::kernel_selftest(name, in, out, scratch, n, block, flag, stream());

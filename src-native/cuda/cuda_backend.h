@@ -29,7 +29,9 @@ class CudaBackend final : public Backend {
   void copy(void* dst, const void* src, size_t bytes) override;
   void synchronize() override;
 
-  void adam(const AdamArgs& args) override;
+#define CUOPTIM_KERNEL_OP(name, Op) void name(const ElementwiseArgs<Op>& args) override;
+  CUOPTIM_ELEMENTWISE_OPS(CUOPTIM_KERNEL_OP)
+#undef CUOPTIM_KERNEL_OP
   void kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag) override;
 
   // "NVIDIA H100 80GB HBM3 (sm_90)" or the reason it is unavailable.

@@ -4,4 +4,7 @@
 
 #include "../../kernels/cuda/launchers.h"
 #include "../../kernels/cuda/fused_adamw.cu"
+#include "../../kernels/cuda/fused_lion.cu"
+#include "../../kernels/cuda/fused_rmsprop.cu"
+#include "../../kernels/cuda/fused_sgd.cu"
 #include "../../kernels/cuda/selftest.cu"

@@ -37,7 +37,10 @@ void SimBackend::copy(void* dst, const void* src, size_t bytes) {
   if (bytes) std::memmove(dst, src, bytes);
 }
 
-void SimBackend::adam(const AdamArgs& args) { fused_adam(args, nullptr); }
+#define CUOPTIM_KERNEL_OP(name, Op) \
+  void SimBackend::name(const ElementwiseArgs<Op>& args) { sim::fused_##name(args, nullptr); }
+CUOPTIM_ELEMENTWISE_OPS(CUOPTIM_KERNEL_OP)
+#undef CUOPTIM_KERNEL_OP
 
 void SimBackend::kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag) {
   sim::kernel_selftest(name, in, out, scratch, n, block, flag, nullptr);

@@ -21,7 +21,9 @@ class SimBackend final : public Backend {
   void download(void* host_dst, const void* src, size_t bytes) override;
   void copy(void* dst, const void* src, size_t bytes) override;
 
-  void adam(const AdamArgs& args) override;
+#define CUOPTIM_KERNEL_OP(name, Op) void name(const ElementwiseArgs<Op>& args) override;
+  CUOPTIM_ELEMENTWISE_OPS(CUOPTIM_KERNEL_OP)
+#undef CUOPTIM_KERNEL_OP
   void kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag) override;
 };
 

@@ -7,7 +7,6 @@
 //   v̂max = max(v̂max, v_t)   (amsgrad; used instead of v_t below)
 //   θ ← θ − γ/(1 − β1^t) · m_t / (√v_t / √(1 − β2^t) + ε)
 // Defaults are torch's: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weightDecay 0 (Adam) / 1e-2 (AdamW).
-import { native } from "../native.js";
 import type { Tensor } from "../tensor.js";
 import { checkBetas, checkBool, checkNumber } from "../validate.js";
 import { Optimizer, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
@@ -44,25 +43,21 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
   }
 
   protected applyUpdate(o: AdamOptions, items: UpdateItem[], ctx: StepContext): void {
-    const list = (k: string) => items.map((it) => it.state.tensors[k]!.native);
-    native.adam(
-      items.map((it) => it.param.native),
-      items.map((it) => it.grad.native),
-      list("expAvg"),
-      list("expAvgSq"),
-      o.amsgrad ? list("maxExpAvgSq") : null,
-      items.map((it) => it.state.step),
+    this.runElementwise(
+      "adam",
+      ["expAvg", "expAvgSq", "maxExpAvgSq"],
       {
         lr: o.lr,
         beta1: o.betas[0],
         beta2: o.betas[1],
         eps: o.eps,
         weightDecay: o.weightDecay,
-        gradScale: ctx.gradScale,
         decoupled: this.decoupled,
         amsgrad: o.amsgrad,
         maximize: o.maximize,
       },
+      items,
+      ctx,
     );
   }
 }

@@ -6,7 +6,7 @@
 // options). The base class validates everything a step will touch before anything changes.
 import type { Device } from "../device.js";
 import { CuoptimError, fail } from "../errors.js";
-import type { DTypeName } from "../native.js";
+import { native, type DTypeName, type ElementwiseOp } from "../native.js";
 import { checkGradFor, formatShape, stateTensor, Tensor } from "../tensor.js";
 import { checkNumber } from "../validate.js";
 
@@ -32,6 +32,8 @@ export interface UpdateItem {
   param: Tensor;
   grad: Tensor;
   state: ParamState;
+  /** The param's state was created for this step (torch's "state not yet initialised"). */
+  fresh: boolean;
 }
 
 export interface StepOptions {
@@ -210,6 +212,25 @@ export abstract class Optimizer<O extends object> {
     newOptions.forEach((o, i) => Object.assign(this.paramGroups[i]!, o));
   }
 
+  /**
+   * Runs one of the addon's element-wise optimizers over a batch: `states` names the op's state
+   * lists in the op's order (a name the stateSpec did not create passes null), `options` its
+   * native options (gradScale is added here).
+   */
+  protected runElementwise(op: ElementwiseOp, states: readonly string[], options: Record<string, number | boolean>, items: UpdateItem[], ctx: StepContext): void {
+    native.optimizerStep(
+      op,
+      [
+        items.map((it) => it.param.native),
+        items.map((it) => it.grad.native),
+        ...states.map((k) => (items[0]?.state.tensors[k] ? items.map((it) => it.state.tensors[k]!.native) : null)),
+      ],
+      items.map((it) => it.state.step),
+      items.map((it) => it.fresh),
+      { ...options, gradScale: ctx.gradScale },
+    );
+  }
+
   // --- internals -----------------------------------------------------------------------------
 
   private mergeOptions(input: Partial<O> & { name?: string }, where: string, requireAll = false): O & { name?: string } {
@@ -281,19 +302,25 @@ export abstract class Optimizer<O extends object> {
     });
     return plans
       .filter((pl) => pl.items.length > 0)
-      .map((pl) => ({ options: pl.options, items: pl.items.map((it) => ({ ...it, state: this.stateFor(it.param, pl.options) })) }));
+      .map((pl) => ({ options: pl.options, items: pl.items.map((it) => ({ ...it, ...this.stateFor(it.param, pl.options) })) }));
   }
 
-  /** The param's state, creating it (zero-filled) or any field a changed option now needs. */
-  private stateFor(param: Tensor, options: O): ParamState {
-    let s = this.state.get(param);
-    if (!s) {
-      s = { step: 0, tensors: {} };
-      this.state.set(param, s);
+  /**
+   * The param's state, creating it (zero-filled) or any field a changed option now needs; fresh
+   * when anything was created.
+   */
+  private stateFor(param: Tensor, options: O): { state: ParamState; fresh: boolean } {
+    let state = this.state.get(param);
+    if (!state) {
+      state = { step: 0, tensors: {} };
+      this.state.set(param, state);
     }
+    let fresh = false;
     for (const [name, field] of Object.entries(this.stateSpec(param, options))) {
-      s.tensors[name] ??= stateTensor(param.device, field.shape, field.dtype);
+      if (state.tensors[name]) continue;
+      state.tensors[name] = stateTensor(param.device, field.shape, field.dtype);
+      fresh = true;
     }
-    return s;
+    return { state, fresh };
   }
 }

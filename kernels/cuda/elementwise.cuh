@@ -1,0 +1,84 @@
+// kernels/cuda/elementwise.cuh — the one functor behind every element-wise optimizer kernel.
+//
+// For an Op of kernels/math/elementwise.cuh: each block takes one chunk (multi_tensor_apply),
+// loads the param, the grad and the Op's states, calls Op::update per element and stores what it
+// changed. Chunks whose pointers are all 16-byte aligned move float4s; the others go element by
+// element, kILP per thread, strided by the block. Unused state lists are null and skipped. Each
+// element is read and written once: memory traffic is the floor.
+#pragma once
+
+#include "multi_tensor_apply.cuh"
+
+namespace cuoptim {
+namespace CUOPTIM_KERNEL_NS {
+
+template <typename Op>
+struct ElementwiseFunctor {
+  static constexpr int kDepth = kFirstStateList + Op::kStates;
+  static constexpr int kScalars = Op::kTensorScalars;
+
+  template <typename Meta>
+  static __device__ __forceinline__ void apply(const Chunk<kDepth>& c, const Meta& meta, typename Op::Hyper h, unsigned flags) {
+    const float* ts = meta.scalars[c.tensor];
+    float* p = static_cast<float*>(c.ptr[kParamList]);
+    const float* g = static_cast<const float*>(c.ptr[kGradList]);
+    float* st[Op::kStates > 0 ? Op::kStates : 1];
+    for (int k = 0; k < Op::kStates; ++k) st[k] = static_cast<float*>(c.ptr[kFirstStateList + k]);
+
+    if (chunk_is_vectorisable(c)) {
+      for (int64_t i = threadIdx.x; i * kILP < c.count; i += blockDim.x) {
+        float4 rp = reinterpret_cast<float4*>(p)[i];
+        const float4 rg = reinterpret_cast<const float4*>(g)[i];
+        float4 rs[Op::kStates > 0 ? Op::kStates : 1];
+        for (int k = 0; k < Op::kStates; ++k) rs[k] = st[k] ? reinterpret_cast<float4*>(st[k])[i] : make_float4(0.f, 0.f, 0.f, 0.f);
+        update_lane(flags, rp.x, rg.x, rs, 0, h, ts);
+        update_lane(flags, rp.y, rg.y, rs, 1, h, ts);
+        update_lane(flags, rp.z, rg.z, rs, 2, h, ts);
+        update_lane(flags, rp.w, rg.w, rs, 3, h, ts);
+        reinterpret_cast<float4*>(p)[i] = rp;
+        for (int k = 0; k < Op::kStates; ++k) {
+          if (st[k]) reinterpret_cast<float4*>(st[k])[i] = rs[k];
+        }
+      }
+      return;
+    }
+    for (int64_t base = 0; base < c.count; base += static_cast<int64_t>(blockDim.x) * kILP) {
+      for (int j = 0; j < kILP; ++j) {
+        const int64_t i = base + threadIdx.x + static_cast<int64_t>(j) * blockDim.x;
+        if (i >= c.count) continue;
+        float rp = p[i];
+        float s[Op::kStates > 0 ? Op::kStates : 1];
+        for (int k = 0; k < Op::kStates; ++k) s[k] = st[k] ? st[k][i] : 0.f;
+        Op::update(flags, rp, g[i], s, h, ts);
+        p[i] = rp;
+        for (int k = 0; k < Op::kStates; ++k) {
+          if (st[k]) st[k][i] = s[k];
+        }
+      }
+    }
+  }
+
+ private:
+  static __device__ __forceinline__ float& component(float4& v, int lane) {
+    return lane == 0 ? v.x : lane == 1 ? v.y : lane == 2 ? v.z : v.w;
+  }
+
+  // Op::update on component `lane` of the loaded float4s.
+  static __device__ __forceinline__ void update_lane(unsigned flags, float& p, float g, float4* rs, int lane,
+                                                     const typename Op::Hyper& h, const float* ts) {
+    float s[Op::kStates > 0 ? Op::kStates : 1];
+    for (int k = 0; k < Op::kStates; ++k) s[k] = component(rs[k], lane);
+    Op::update(flags, p, g, s, h, ts);
+    for (int k = 0; k < Op::kStates; ++k) component(rs[k], lane) = s[k];
+  }
+};
+
+// One step of Op over every tensor of `args`, in as few launches as the metadata allows.
+template <typename Op>
+void fused_elementwise(const ElementwiseArgs<Op>& args, const char* name, StreamHandle stream) {
+  using F = ElementwiseFunctor<Op>;
+  multi_tensor_apply<F::kDepth, F::kScalars, F>(args.lists, name, stream, args.hyper, args.flags);
+}
+
+}  // namespace CUOPTIM_KERNEL_NS
+}  // namespace cuoptim

@@ -1,0 +1,27 @@
+// kernels/math/elementwise.cuh — the element-wise optimizers every backend runs, as one list.
+//
+// An element-wise optimizer is a struct ("Op") with:
+//   Hyper                       POD of uniform scalars (one param group's options, as floats)
+//   kStates                     state tensors per param, in a fixed order
+//   kTensorScalars              floats that differ per tensor (step-dependent, host-computed)
+//   kFlagCount                  the variant flags are < kFlagCount (the cpu backend compiles
+//                               one loop per flag set)
+//   uses_state(flags, k)        whether state k is read and written under these flags
+//   update(flags, p, g, s, h, ts)   the per-element update of param p (and states s[]) from g
+// The CUDA functor (kernels/cuda/elementwise.cuh) and the cpu loop (src-native/cpu/kernels.inl)
+// are written once for every Op; CUOPTIM_ELEMENTWISE_OPS lists them, so adding an optimizer is
+// adding its math header and one line here.
+#pragma once
+
+#include "adamw.cuh"
+#include "lion.cuh"
+#include "rmsprop.cuh"
+#include "sgd.cuh"
+
+// X(name, Op): `name` names the backend method, the CUDA launcher (fused_<name>) and the op
+// string the TypeScript layer passes.
+#define CUOPTIM_ELEMENTWISE_OPS(X) \
+  X(adam, ::cuoptim::math::AdamOp)   \
+  X(sgd, ::cuoptim::math::SgdOp)     \
+  X(rmsprop, ::cuoptim::math::RmspropOp) \
+  X(lion, ::cuoptim::math::LionOp)

@@ -1,0 +1,111 @@
+// src-native/op_specs.cc — option parsing and host scalars for each element-wise optimizer.
+#include "op_specs.h"
+
+#include <cmath>
+
+#include "binding_util.h"
+
+namespace cuoptim {
+
+namespace {
+
+const std::string kOwner = "options";
+
+double number_in(const Napi::Object& o, const char* key, double lo, bool lo_open, double hi, bool hi_open) {
+  const double d = read_number_field(o, key, kOwner);
+  const bool ok = (lo_open ? d > lo : d >= lo) && (hi_open ? d < hi : d <= hi);
+  if (!ok) {
+    throw Error(code::kRange, kOwner + "." + key + ": expected a value in " + (lo_open ? "(" : "[") + std::to_string(lo) + ", " +
+                                  std::to_string(hi) + (hi_open ? ")" : "]") + ", got " + std::to_string(d));
+  }
+  return d;
+}
+
+constexpr double kInf = HUGE_VAL;
+double non_negative(const Napi::Object& o, const char* key) { return number_in(o, key, 0, false, kInf, false); }
+double unit_interval(const Napi::Object& o, const char* key) { return number_in(o, key, 0, false, 1, true); }
+bool flag(const Napi::Object& o, const char* key) { return read_bool_field(o, key, kOwner); }
+
+}  // namespace
+
+void OpSpec<math::AdamOp>::parse(const Napi::Object& o) {
+  lr = non_negative(o, "lr");
+  beta1 = unit_interval(o, "beta1");
+  beta2 = unit_interval(o, "beta2");
+  const double eps = non_negative(o, "eps");
+  const double wd = non_negative(o, "weightDecay");
+  const double grad_scale = read_number_field(o, "gradScale", kOwner);
+  const bool decoupled = flag(o, "decoupled");
+  flags = (flag(o, "amsgrad") ? math::kAdamAmsgrad : 0u) | (flag(o, "maximize") ? math::kAdamMaximize : 0u);
+  if (wd != 0.0) flags |= decoupled ? math::kAdamDecoupledDecay : math::kAdamL2Decay;
+  hyper.beta1 = static_cast<float>(beta1);
+  hyper.beta2 = static_cast<float>(beta2);
+  hyper.one_minus_beta1 = static_cast<float>(1.0 - beta1);
+  hyper.one_minus_beta2 = static_cast<float>(1.0 - beta2);
+  hyper.eps = static_cast<float>(eps);
+  hyper.weight_decay = static_cast<float>(wd);
+  hyper.decay_factor = static_cast<float>(1.0 - lr * wd);
+  hyper.grad_scale = static_cast<float>(grad_scale);
+}
+
+// torch: step_size = lr / (1 - beta1**t); denom uses sqrt(1 - beta2**t).
+void OpSpec<math::AdamOp>::tensor_scalars(double step, bool, float* out) const {
+  const double bias_correction1 = 1.0 - std::pow(beta1, step);
+  const double bias_correction2 = 1.0 - std::pow(beta2, step);
+  out[0] = static_cast<float>(-(lr / bias_correction1));
+  out[1] = static_cast<float>(std::sqrt(bias_correction2));
+}
+
+void OpSpec<math::SgdOp>::parse(const Napi::Object& o) {
+  const double lr = non_negative(o, "lr");
+  const double momentum = non_negative(o, "momentum");
+  const double dampening = read_number_field(o, "dampening", kOwner);
+  const double wd = non_negative(o, "weightDecay");
+  const bool nesterov = flag(o, "nesterov");
+  if (nesterov && (momentum <= 0 || dampening != 0)) {
+    throw Error(code::kInvalidArgument, "options.nesterov: Nesterov momentum requires a momentum and zero dampening");
+  }
+  flags = (momentum != 0 ? math::kSgdMomentum : 0u) | (nesterov ? math::kSgdNesterov : 0u) |
+          (wd != 0 ? math::kSgdWeightDecay : 0u) | (flag(o, "maximize") ? math::kSgdMaximize : 0u);
+  hyper.neg_lr = static_cast<float>(-lr);
+  hyper.momentum = static_cast<float>(momentum);
+  hyper.one_minus_dampening = static_cast<float>(1.0 - dampening);
+  hyper.weight_decay = static_cast<float>(wd);
+  hyper.grad_scale = static_cast<float>(read_number_field(o, "gradScale", kOwner));
+}
+
+void OpSpec<math::SgdOp>::tensor_scalars(double, bool fresh, float* out) const { out[0] = fresh ? 1.0f : 0.0f; }
+
+void OpSpec<math::RmspropOp>::parse(const Napi::Object& o) {
+  const double lr = non_negative(o, "lr");
+  const double alpha = non_negative(o, "alpha");
+  const double eps = non_negative(o, "eps");
+  const double momentum = non_negative(o, "momentum");
+  const double wd = non_negative(o, "weightDecay");
+  flags = (flag(o, "centered") ? math::kRmspropCentered : 0u) | (momentum > 0 ? math::kRmspropMomentum : 0u) |
+          (wd != 0 ? math::kRmspropWeightDecay : 0u) | (flag(o, "maximize") ? math::kRmspropMaximize : 0u);
+  hyper.neg_lr = static_cast<float>(-lr);
+  hyper.alpha = static_cast<float>(alpha);
+  hyper.one_minus_alpha = static_cast<float>(1.0 - alpha);
+  hyper.eps = static_cast<float>(eps);
+  hyper.momentum = static_cast<float>(momentum);
+  hyper.weight_decay = static_cast<float>(wd);
+  hyper.grad_scale = static_cast<float>(read_number_field(o, "gradScale", kOwner));
+}
+
+void OpSpec<math::LionOp>::parse(const Napi::Object& o) {
+  const double lr = non_negative(o, "lr");
+  const double beta1 = number_in(o, "beta1", 0, false, 1, false);
+  const double beta2 = number_in(o, "beta2", 0, false, 1, false);
+  const double wd = non_negative(o, "weightDecay");
+  flags = (wd != 0 ? math::kLionWeightDecay : 0u) | (flag(o, "maximize") ? math::kLionMaximize : 0u);
+  hyper.neg_lr = static_cast<float>(-lr);
+  hyper.beta1 = static_cast<float>(beta1);
+  hyper.one_minus_beta1 = static_cast<float>(1.0 - beta1);
+  hyper.beta2 = static_cast<float>(beta2);
+  hyper.one_minus_beta2 = static_cast<float>(1.0 - beta2);
+  hyper.decay_factor = static_cast<float>(1.0 - lr * wd);
+  hyper.grad_scale = static_cast<float>(read_number_field(o, "gradScale", kOwner));
+}
+
+}  // namespace cuoptim

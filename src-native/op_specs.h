@@ -1,0 +1,55 @@
+// src-native/op_specs.h — per optimizer: how its JS options become the kernel's Hyper, flags and
+// per-tensor scalars, and what its state lists are called.
+//
+// parse() reads and range-checks every option (the TypeScript layer checks them too; this is the
+// last line for direct native calls). Scalars are computed in double, as torch computes them in
+// Python, and rounded to float once.
+#pragma once
+
+#include <napi.h>
+
+#include "op_args.h"
+
+namespace cuoptim {
+
+template <typename Op>
+struct OpSpec;
+
+template <>
+struct OpSpec<math::AdamOp> {
+  static constexpr const char* kStateNames[] = {"expAvg", "expAvgSq", "maxExpAvgSq"};
+  math::AdamHyper hyper{};
+  unsigned flags = 0;
+  double lr = 0, beta1 = 0, beta2 = 0;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double step, bool fresh, float* out) const;
+};
+
+template <>
+struct OpSpec<math::SgdOp> {
+  static constexpr const char* kStateNames[] = {"momentumBuffer"};
+  math::SgdHyper hyper{};
+  unsigned flags = 0;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double step, bool fresh, float* out) const;
+};
+
+template <>
+struct OpSpec<math::RmspropOp> {
+  static constexpr const char* kStateNames[] = {"squareAvg", "gradAvg", "momentumBuffer"};
+  math::RmspropHyper hyper{};
+  unsigned flags = 0;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double, bool, float*) const {}
+};
+
+template <>
+struct OpSpec<math::LionOp> {
+  static constexpr const char* kStateNames[] = {"expAvg"};
+  math::LionHyper hyper{};
+  unsigned flags = 0;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double, bool, float*) const {}
+};
+
+}  // namespace cuoptim
