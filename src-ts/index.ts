@@ -27,3 +27,6 @@ export {
   type StepOptions,
 } from "./optim/optimizer.js";
 export { Adam, AdamW, type AdamOptions } from "./optim/adam.js";
+export { SGD, type SGDOptions } from "./optim/sgd.js";
+export { RMSprop, type RMSpropOptions } from "./optim/rmsprop.js";
+export { Lion, type LionOptions } from "./optim/lion.js";

@@ -5,7 +5,7 @@
 // scalar one.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Adam, AdamW, tensor, type Device, type Optimizer, type Tensor } from "../src-ts/index.js";
+import { Adam, AdamW, Lion, RMSprop, SGD, tensor, type Device, type Optimizer, type Tensor } from "../src-ts/index.js";
 import { assertBitwiseEqual } from "./helpers/compare.js";
 import { testDevices } from "./helpers/devices.js";
 import { gradAt } from "./helpers/synth.js";
@@ -44,6 +44,9 @@ function run(device: Device, make: (p: Tensor[]) => Optimizer<object>, steps: nu
 const variants: [string, (p: Tensor[]) => Optimizer<object>][] = [
   ["AdamW", (p) => new AdamW(p, { lr: 3e-3, betas: [0.9, 0.95], weightDecay: 0.1 })],
   ["Adam amsgrad maximize L2", (p) => new Adam(p, { lr: 1e-2, amsgrad: true, maximize: true, weightDecay: 0.05 })],
+  ["SGD nesterov", (p) => new SGD(p, { lr: 1e-2, momentum: 0.9, nesterov: true, weightDecay: 1e-4 })],
+  ["RMSprop centered momentum", (p) => new RMSprop(p, { lr: 1e-3, centered: true, momentum: 0.9, maximize: true })],
+  ["Lion", (p) => new Lion(p, { lr: 1e-3, weightDecay: 0.1 })],
 ];
 
 const kernelDevices = testDevices().filter((d) => d !== "cpu");

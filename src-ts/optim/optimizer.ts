@@ -233,25 +233,24 @@ export abstract class Optimizer<O extends object> {
 
   // --- internals -----------------------------------------------------------------------------
 
-  private mergeOptions(input: Partial<O> & { name?: string }, where: string, requireAll = false): O & { name?: string } {
-    const known = new Set([...Object.keys(this.defaults), "name"]);
-    for (const k of Object.keys(input)) {
-      if (!known.has(k)) fail("ERR_INVALID_ARGUMENT", `${where}.${k}: unknown option (known: ${[...known].join(", ")})`);
-    }
-    if (requireAll) {
-      for (const k of Object.keys(this.defaults)) {
-        if (!(k in input)) fail("ERR_STATE_DICT", `loadStateDict: ${where}.${k}: missing`);
-      }
-    }
-    const merged = { ...structuredClone(this.defaults), ...structuredClone(input) } as O & { name?: string };
-    if (merged.name !== undefined && typeof merged.name !== "string") fail("ERR_INVALID_ARGUMENT", `${where}.name: expected a string`);
+  /** defaults + input, checked; from a state dict (fromDict) every option must be present. */
+  private mergeOptions(input: Partial<O> & { name?: string }, where: string, fromDict = false): O & { name?: string } {
     try {
+      const known = new Set([...Object.keys(this.defaults), "name"]);
+      for (const k of Object.keys(input)) {
+        if (!known.has(k)) fail("ERR_INVALID_ARGUMENT", `${where}.${k}: unknown option (known: ${[...known].join(", ")})`);
+      }
+      if (fromDict) {
+        for (const k of Object.keys(this.defaults)) if (!(k in input)) fail("ERR_INVALID_ARGUMENT", `${where}.${k}: missing`);
+      }
+      const merged = { ...structuredClone(this.defaults), ...structuredClone(input) } as O & { name?: string };
+      if (merged.name !== undefined && typeof merged.name !== "string") fail("ERR_INVALID_ARGUMENT", `${where}.name: expected a string`);
       this.checkOptions(merged, where);
+      return merged;
     } catch (e) {
-      if (requireAll && e instanceof CuoptimError) fail("ERR_STATE_DICT", `loadStateDict: ${e.message}`);
+      if (fromDict && e instanceof CuoptimError) fail("ERR_STATE_DICT", `loadStateDict: ${e.message}`);
       throw e;
     }
-    return merged;
   }
 
   private buildGroup(input: ParamGroupInput<O>, where: string, seen: Tensor[]): ParamGroup<O> {

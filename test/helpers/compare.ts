@@ -37,6 +37,13 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
   return r;
 }
 
+/** Root mean square of the values: the scale of a tensor, for floors relative to it. */
+export function rms(values: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < values.length; i++) s += values[i]! * values[i]!;
+  return values.length ? Math.sqrt(s / values.length) : 0;
+}
+
 /** Same bits, element by element (so -0 != +0 and NaN payloads count). */
 export function assertBitwiseEqual(a: Float32Array | Uint8Array, b: Float32Array | Uint8Array, what: string): void {
   assert.is(a.length, b.length, `${what}: length`);

@@ -1,8 +1,8 @@
-// test/adam.errors.test.ts — bad input to tensors and Adam/AdamW: a CuoptimError naming the
+// test/optimizer.errors.test.ts — bad input to tensors and optimizers: a CuoptimError naming the
 // argument, thrown before anything changes (params, state and step counts stay as they were).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Adam, AdamW, CuoptimError, tensor, zeros, type Tensor } from "../src-ts/index.js";
+import { Adam, AdamW, CuoptimError, Lion, RMSprop, SGD, tensor, zeros, type Optimizer, type Tensor } from "../src-ts/index.js";
 
 function throwsCode(fn: () => unknown, code: string, mentions: string): void {
   try {
@@ -80,6 +80,40 @@ for (const [option, value, code] of [
     assert.is(opt.state.get(p)!.step, 1);
   });
 }
+
+const FAMILY: [string, (p: Tensor[], o: object) => Optimizer<object>, [string, unknown, string][]][] = [
+  ["SGD", (p, o) => new SGD(p, o), [["lr", -0.1, "ERR_RANGE"], ["momentum", -0.9, "ERR_RANGE"], ["dampening", NaN, "ERR_RANGE"], ["weightDecay", -1, "ERR_RANGE"], ["nesterov", 1, "ERR_INVALID_ARGUMENT"]]],
+  ["RMSprop", (p, o) => new RMSprop(p, o), [["alpha", -0.5, "ERR_RANGE"], ["eps", -1e-8, "ERR_RANGE"], ["momentum", -1, "ERR_RANGE"], ["centered", "yes", "ERR_INVALID_ARGUMENT"]]],
+  ["Lion", (p, o) => new Lion(p, o), [["lr", Infinity, "ERR_RANGE"], ["betas", [1.5, 0.99], "ERR_RANGE"], ["betas", [0.9], "ERR_INVALID_ARGUMENT"], ["weightDecay", -0.1, "ERR_RANGE"]]],
+];
+for (const [name, make, cases] of FAMILY) {
+  for (const [option, value, code] of cases) {
+    test(`${name}: options.${option} = ${JSON.stringify(value)} is rejected`, () => {
+      throwsCode(() => make([param()], { [option]: value }), code, option);
+      const p = param();
+      const opt = make([p], {});
+      opt.step();
+      const before = p.toArray();
+      (opt.paramGroups[0] as unknown as Record<string, unknown>)[option] = value;
+      throwsCode(() => opt.step(), code, `paramGroups[0].${option}`);
+      assert.equal(p.toArray(), before);
+    });
+  }
+}
+
+test("addParamGroup: the new group takes the defaults and steps with the rest", () => {
+  const a = param();
+  const b = param();
+  const opt = new SGD([a], { lr: 0.1, momentum: 0.9 });
+  opt.addParamGroup({ params: [b], lr: 0.01 });
+  assert.is(opt.paramGroups[1]!.momentum, 0.9);
+  assert.is(opt.paramGroups[1]!.lr, 0.01);
+  opt.step();
+  assert.equal([...b.toArray()].map((v) => Math.round(v * 1e4) / 1e4), [0.995, 2.005, 2.9975, 4.0025]);
+  assert.equal(opt.stateDict().paramGroups[1]!.params, [1]);
+  throwsCode(() => opt.addParamGroup({ params: [param()], lr: -1 }), "ERR_RANGE", "paramGroups[2].lr");
+  assert.is(opt.paramGroups.length, 2);
+});
 
 test("a param listed twice, in one group or across groups", () => {
   const p = param();

@@ -1,4 +1,5 @@
-// test/adam.parity.test.ts — Adam / AdamW against torch 1.13 fixtures, on every backend.
+// test/torch.parity.test.ts — Adam, AdamW, SGD and RMSprop against torch 1.13 fixtures, on every
+// backend.
 //
 // Fixtures: test/fixtures/torch/*.json from test/fixtures/gen/torch_optim.py (plus a live case
 // in CI via CUOPTIM_LIVE_FIXTURES). Tolerance: max relative error <= 1e-6 for every param and
@@ -17,12 +18,12 @@ import { expectedSnapshot, replay, type TorchCase } from "./helpers/torch_case.j
 const RTOL = 1e-6;
 const FLOOR = 1e-4;
 
-const cases = fixturePaths("torch")
-  .map((p) => readFixture<TorchCase>(p))
-  .filter((c) => c.optimizer === "Adam" || c.optimizer === "AdamW");
+const cases = fixturePaths("torch").map((p) => readFixture<TorchCase>(p));
 
-test("fixtures are present", () => {
-  assert.ok(cases.length >= 8, `expected the committed Adam/AdamW fixtures, found ${cases.length}`);
+test("fixtures are present for every torch optimizer", () => {
+  for (const name of ["Adam", "AdamW", "SGD", "RMSprop"]) {
+    assert.ok(cases.filter((c) => c.optimizer === name).length >= 4, `expected committed ${name} fixtures`);
+  }
 });
 
 for (const device of testDevices()) {

@@ -1,0 +1,48 @@
+// src-ts/optim/rmsprop.ts — RMSprop (torch.optim.RMSprop; Hinton's lecture 6e, Graves 2013 for
+// the centered form).
+//
+//   g_t = ±∇f(θ) (− when maximize), times gradScale;  g_t ← g_t + λθ  (when λ ≠ 0)
+//   v_t = α·v + (1 − α)·g_t²
+//   centered: ḡ_t = α·ḡ + (1 − α)·g_t,  d = √(v_t − ḡ_t²) + ε;  else d = √v_t + ε
+//   momentum μ > 0: b_t = μ·b + g_t/d,  θ ← θ − γ·b_t;  else θ ← θ − γ·g_t/d
+// Defaults: lr 1e-2, alpha 0.99, eps 1e-8, weightDecay 0, momentum 0, centered false, maximize false.
+import type { Tensor } from "../tensor.js";
+import { checkBool, checkNumber } from "../validate.js";
+import { Optimizer, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+
+export interface RMSpropOptions {
+  lr: number;
+  alpha: number;
+  eps: number;
+  weightDecay: number;
+  momentum: number;
+  centered: boolean;
+  maximize: boolean;
+}
+
+const RMSPROP_DEFAULTS: RMSpropOptions = { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false };
+
+export class RMSprop extends Optimizer<RMSpropOptions> {
+  constructor(params: ParamsInput<RMSpropOptions>, options: Partial<RMSpropOptions> = {}) {
+    super(params, RMSPROP_DEFAULTS, options);
+  }
+
+  protected checkOptions(o: RMSpropOptions, where: string): void {
+    checkNumber(o.lr, `${where}.lr`, { min: 0 });
+    checkNumber(o.alpha, `${where}.alpha`, { min: 0 });
+    checkNumber(o.eps, `${where}.eps`, { min: 0 });
+    checkNumber(o.weightDecay, `${where}.weightDecay`, { min: 0 });
+    checkNumber(o.momentum, `${where}.momentum`, { min: 0 });
+    checkBool(o.centered, `${where}.centered`);
+    checkBool(o.maximize, `${where}.maximize`);
+  }
+
+  protected stateSpec(param: Tensor, o: RMSpropOptions): StateSpec {
+    const f = { dtype: "float32", shape: param.shape } as const;
+    return { squareAvg: f, ...(o.centered ? { gradAvg: f } : {}), ...(o.momentum > 0 ? { momentumBuffer: f } : {}) };
+  }
+
+  protected applyUpdate(o: RMSpropOptions, items: UpdateItem[], ctx: StepContext): void {
+    this.runElementwise("rmsprop", ["squareAvg", "gradAvg", "momentumBuffer"], { ...o }, items, ctx);
+  }
+}

@@ -1,0 +1,49 @@
+// src-ts/optim/sgd.ts — stochastic gradient descent with momentum (torch.optim.SGD).
+//
+//   g_t = ±∇f(θ) (− when maximize), times gradScale;  g_t ← g_t + λθ  (when λ ≠ 0)
+//   momentum μ ≠ 0:  b_t = g_t on the buffer's first step, else μ·b + (1 − τ)·g_t
+//                    g_t ← g_t + μ·b_t (nesterov)  or  g_t ← b_t
+//   θ ← θ − γ·g_t
+// Defaults: lr 1e-3 (current torch; 1.13 required it), momentum 0, dampening τ 0, weightDecay 0,
+// nesterov false, maximize false. Nesterov needs momentum > 0 and zero dampening, as in torch.
+import { fail } from "../errors.js";
+import type { Tensor } from "../tensor.js";
+import { checkBool, checkNumber } from "../validate.js";
+import { Optimizer, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+
+export interface SGDOptions {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+  maximize: boolean;
+}
+
+const SGD_DEFAULTS: SGDOptions = { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false };
+
+export class SGD extends Optimizer<SGDOptions> {
+  constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> = {}) {
+    super(params, SGD_DEFAULTS, options);
+  }
+
+  protected checkOptions(o: SGDOptions, where: string): void {
+    checkNumber(o.lr, `${where}.lr`, { min: 0 });
+    checkNumber(o.momentum, `${where}.momentum`, { min: 0 });
+    checkNumber(o.dampening, `${where}.dampening`);
+    checkNumber(o.weightDecay, `${where}.weightDecay`, { min: 0 });
+    checkBool(o.nesterov, `${where}.nesterov`);
+    checkBool(o.maximize, `${where}.maximize`);
+    if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) {
+      fail("ERR_INVALID_ARGUMENT", `${where}.nesterov: Nesterov momentum requires a momentum and zero dampening`);
+    }
+  }
+
+  protected stateSpec(param: Tensor, o: SGDOptions): StateSpec {
+    return o.momentum !== 0 ? { momentumBuffer: { dtype: "float32", shape: param.shape } } : {};
+  }
+
+  protected applyUpdate(o: SGDOptions, items: UpdateItem[], ctx: StepContext): void {
+    this.runElementwise("sgd", ["momentumBuffer"], { ...o }, items, ctx);
+  }
+}
