@@ -19,13 +19,13 @@
       "target_name": "cuoptim_cpu_avx512",
       "type": "static_library",
       "sources": ["src-native/cpu/kernels_avx512.cc"],
-      "cflags_cc": ["-mavx512f", "-mavx512vl", "-mavx512bw", "-mavx512dq", "-mfma", "-mprefer-vector-width=512"]
+      "cflags_cc": ["-mavx512f", "-mavx512vl", "-mavx512bw", "-mavx512dq", "-mfma", "-mprefer-vector-width=512", "-mtune-ctrl=use_gather"]
     },
     {
       "target_name": "cuoptim_cpu_avx2",
       "type": "static_library",
       "sources": ["src-native/cpu/kernels_avx2.cc"],
-      "cflags_cc": ["-mavx2", "-mfma"]
+      "cflags_cc": ["-mavx2", "-mfma", "-mtune-ctrl=use_gather"]
     },
     {
       "target_name": "cuoptim_cpu_baseline",
@@ -43,6 +43,7 @@
         "src-native/op_specs.cc",
         "src-native/ops.cc",
         "src-native/ops_common.cc",
+        "src-native/quant_ops.cc",
         "src-native/selftest_op.cc",
         "src-native/tensor.cc",
         "src-native/tensor_wrap.cc",

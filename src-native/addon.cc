@@ -7,6 +7,7 @@
 #include "cpu/kernel_table.h"
 #include "cpu/thread_pool.h"
 #include "ops.h"
+#include "quant_ops.h"
 #include "selftest_op.h"
 #include "tensor_wrap.h"
 
@@ -114,6 +115,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("cpuIsa", Napi::Function::New(env, cpu_isa, "cpuIsa"));
   exports.Set("setCpuIsa", Napi::Function::New(env, set_cpu_isa, "setCpuIsa"));
   register_ops(env, exports);
+  register_quant_ops(env, exports);
   register_selftest_op(env, exports);
   return exports;
 }

@@ -42,14 +42,25 @@ class Backend {
 #define CUOPTIM_BACKEND_OP(name, Op) virtual void name(const ElementwiseArgs<Op>& args) = 0;
   CUOPTIM_ELEMENTWISE_OPS(CUOPTIM_BACKEND_OP)
 #undef CUOPTIM_BACKEND_OP
+  // One per blockwise 8-bit optimizer: adam8bit(), lion8bit().
+#define CUOPTIM_BACKEND_OP(name, Rule) virtual void name(const BlockwiseArgs<Rule>& args) = 0;
+  CUOPTIM_BLOCKWISE_OPS(CUOPTIM_BACKEND_OP)
+#undef CUOPTIM_BACKEND_OP
+  virtual void quantize_blockwise(const QuantizeArgs& args) = 0;
+  virtual void dequantize_blockwise(const QuantizeArgs& args) = 0;
 
   // Runs a kernels/cuda/selftest.cu kernel on buffers of this backend (cuda and cuda-sim only).
   virtual void kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag);
 
   MemoryCounters& memory() { return memory_; }
 
+  // bitsandbytes' dynamic map (kernels/math/quant8.cuh) in this backend's memory, made on first
+  // use and kept for the process (2 KiB, not counted in memoryStats).
+  const float* dynamic_map(bool is_signed);
+
  private:
   MemoryCounters memory_;
+  void* maps_[2] = {nullptr, nullptr};
 };
 
 // The backend for a device kind, or nullptr when this addon was built without it.

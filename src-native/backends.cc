@@ -25,6 +25,18 @@ bool parse_device(const std::string& name, DeviceKind* out) {
   return false;
 }
 
+const float* Backend::dynamic_map(bool is_signed) {
+  void*& slot = maps_[is_signed ? 1 : 0];
+  if (!slot) {
+    float host[math::kCodeCount];
+    math::dynamic_map(is_signed, host);
+    void* device = allocate(sizeof(host));
+    upload(device, host, sizeof(host));
+    slot = device;
+  }
+  return static_cast<const float*>(slot);
+}
+
 void Backend::kernel_selftest(const char*, const float*, float*, int*, int, int, int) {
   throw Error(code::kNotImplemented, std::string("kernel self-tests run on cuda and cuda-sim, not on ") + device_name(kind()));
 }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "../kernels/math/blockwise.cuh"
 #include "../kernels/math/elementwise.cuh"
 
 namespace cuoptim {
@@ -43,6 +44,25 @@ struct ElementwiseArgs {
   TensorLists lists;
   typename Op::Hyper hyper;
   unsigned flags = 0;
+};
+
+// A blockwise 8-bit optimizer step (kernels/math/blockwise.cuh): lists are the params, the grads,
+// Rule::kStates code lists (uint8), then Rule::kStates absmax lists (float, one per block).
+template <typename Rule>
+struct BlockwiseArgs {
+  TensorLists lists;
+  typename Rule::Hyper hyper;
+  const float* maps[2] = {nullptr, nullptr};  // device pointers: each state's 256-entry map
+  int block_size = 256;
+};
+
+// quantize_blockwise: lists values (f32), codes (u8), absmax (f32 per block);
+// dequantize_blockwise: lists codes, absmax, values.
+struct QuantizeArgs {
+  TensorLists lists;
+  const float* map = nullptr;
+  bool is_signed = true;
+  int block_size = 4096;
 };
 
 }  // namespace cuoptim

@@ -108,4 +108,76 @@ void OpSpec<math::LionOp>::parse(const Napi::Object& o) {
   hyper.grad_scale = static_cast<float>(read_number_field(o, "gradScale", kOwner));
 }
 
+namespace {
+
+// bitsandbytes' Adam scalars for step t: step_size = -lr*c2/c1, eps_scaled = c2*eps, with
+// c1 = 1 - b1^t and c2 = sqrt(1 - b2^t), in double.
+void bnb_adam_scalars(double lr, double beta1, double beta2, double eps, double step, float* out) {
+  const double c1 = 1.0 - std::pow(beta1, step);
+  const double c2 = std::sqrt(1.0 - std::pow(beta2, step));
+  out[0] = static_cast<float>(-lr * c2 / c1);
+  out[1] = static_cast<float>(c2 * eps);
+}
+
+math::Adam8bitHyper bnb_adam_hyper(const Napi::Object& o, double* lr, double* beta1, double* beta2, double* eps) {
+  *lr = non_negative(o, "lr");
+  *beta1 = unit_interval(o, "beta1");
+  *beta2 = unit_interval(o, "beta2");
+  *eps = non_negative(o, "eps");
+  const double wd = non_negative(o, "weightDecay");
+  math::Adam8bitHyper h{};
+  h.beta1 = static_cast<float>(*beta1);
+  h.beta2 = static_cast<float>(*beta2);
+  h.one_minus_beta1 = static_cast<float>(1.0 - *beta1);
+  h.one_minus_beta2 = static_cast<float>(1.0 - *beta2);
+  h.decay_factor = static_cast<float>(1.0 - *lr * wd);
+  h.grad_scale = static_cast<float>(read_number_field(o, "gradScale", kOwner));
+  h.weight_decay = wd > 0 ? 1 : 0;
+  return h;
+}
+
+}  // namespace
+
+void OpSpec<math::AdamBnb32Op>::parse(const Napi::Object& o) { hyper = bnb_adam_hyper(o, &lr, &beta1, &beta2, &eps); }
+
+void OpSpec<math::AdamBnb32Op>::tensor_scalars(double step, bool, float* out) const {
+  bnb_adam_scalars(lr, beta1, beta2, eps, step, out);
+}
+
+int read_block_size(const Napi::Object& o) {
+  const double b = read_number_field(o, "blockSize", kOwner);
+  const bool power_of_two = b >= math::kMinQuantBlock && b <= math::kMaxQuantBlock && b == std::floor(b) &&
+                            (static_cast<int64_t>(b) & (static_cast<int64_t>(b) - 1)) == 0;
+  if (!power_of_two) {
+    throw Error(code::kRange, "options.blockSize: expected a power of two from " + std::to_string(math::kMinQuantBlock) + " to " +
+                                  std::to_string(math::kMaxQuantBlock) + ", got " + std::to_string(b));
+  }
+  return static_cast<int>(b);
+}
+
+void BlockwiseSpec<math::Adam8bitRule>::parse(const Napi::Object& o) {
+  hyper = bnb_adam_hyper(o, &lr, &beta1, &beta2, &eps);
+  block_size = read_block_size(o);
+}
+
+void BlockwiseSpec<math::Adam8bitRule>::tensor_scalars(double step, float* out) const {
+  bnb_adam_scalars(lr, beta1, beta2, eps, step, out);
+}
+
+void BlockwiseSpec<math::Lion8bitRule>::parse(const Napi::Object& o) {
+  const double lr = non_negative(o, "lr");
+  const double beta1 = number_in(o, "beta1", 0, false, 1, false);
+  const double beta2 = number_in(o, "beta2", 0, false, 1, false);
+  const double wd = non_negative(o, "weightDecay");
+  hyper.neg_lr = static_cast<float>(-lr);
+  hyper.beta1 = static_cast<float>(beta1);
+  hyper.one_minus_beta1 = static_cast<float>(1.0 - beta1);
+  hyper.beta2 = static_cast<float>(beta2);
+  hyper.one_minus_beta2 = static_cast<float>(1.0 - beta2);
+  hyper.decay_factor = static_cast<float>(1.0 - lr * wd);
+  hyper.grad_scale = static_cast<float>(read_number_field(o, "gradScale", kOwner));
+  hyper.weight_decay = wd > 0 ? 1 : 0;
+  block_size = read_block_size(o);
+}
+
 }  // namespace cuoptim

@@ -52,4 +52,42 @@ struct OpSpec<math::LionOp> {
   void tensor_scalars(double, bool, float*) const {}
 };
 
+template <>
+struct OpSpec<math::AdamBnb32Op> {
+  static constexpr const char* kStateNames[] = {"state1", "state2"};
+  math::Adam8bitHyper hyper{};
+  unsigned flags = 0;
+  double lr = 0, beta1 = 0, beta2 = 0, eps = 0;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double step, bool fresh, float* out) const;
+};
+
+// Blockwise 8-bit optimizers: parse() also reads blockSize.
+template <typename Rule>
+struct BlockwiseSpec;
+
+template <>
+struct BlockwiseSpec<math::Adam8bitRule> {
+  static constexpr const char* kStateNames[] = {"state1", "state2"};
+  static constexpr const char* kAbsmaxNames[] = {"absmax1", "absmax2"};
+  math::Adam8bitHyper hyper{};
+  int block_size = 256;
+  double lr = 0, beta1 = 0, beta2 = 0, eps = 0;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double step, float* out) const;
+};
+
+template <>
+struct BlockwiseSpec<math::Lion8bitRule> {
+  static constexpr const char* kStateNames[] = {"state1"};
+  static constexpr const char* kAbsmaxNames[] = {"absmax1"};
+  math::Lion8bitHyper hyper{};
+  int block_size = 256;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double, float*) const {}
+};
+
+// Reads options.blockSize: a power of two in [64, 4096].
+int read_block_size(const Napi::Object& o);
+
 }  // namespace cuoptim

@@ -50,9 +50,15 @@ ReadLists read_lists(const std::vector<ListArg>& specs, int depth) {
       if (l == 0) {
         param = &t;
         out.params.push_back(&t);
-      } else if (specs[l].same_shape ? t.shape() != param->shape() : t.numel() != param->numel()) {
+      } else if (specs[l].per_element == 0 && t.shape() != param->shape()) {
         throw Error(code::kShape, name + ": expected shape " + shape_string(param->shape()) + " (the param's), got " +
                                       shape_string(t.shape()));
+      } else if (specs[l].per_element > 0) {
+        const int64_t want = (param->numel() + specs[l].per_element - 1) / specs[l].per_element;
+        if (t.numel() != want) {
+          throw Error(code::kShape, name + ": expected " + std::to_string(want) + " elements (one per block of " +
+                                        std::to_string(specs[l].per_element) + "), got " + std::to_string(t.numel()));
+        }
       }
       out.lists.ptrs[i][specs[l].slot] = t.data();
       seen.push_back(t.data());

@@ -19,9 +19,9 @@ namespace cuoptim {
 struct ListArg {
   const char* name;
   Napi::Value value;
-  int slot;                // index of this list in TensorLists::ptrs
+  int slot;                  // index of this list in TensorLists::ptrs
   DType dtype = DType::F32;
-  bool same_shape = true;  // false: only the element count must match the param's
+  int64_t per_element = 0;   // 0: the param's shape; n > 0: ceil(param numel / n) elements (one per block)
 };
 
 struct ReadLists {

@@ -30,3 +30,5 @@ export { Adam, AdamW, type AdamOptions } from "./optim/adam.js";
 export { SGD, type SGDOptions } from "./optim/sgd.js";
 export { RMSprop, type RMSpropOptions } from "./optim/rmsprop.js";
 export { Lion, type LionOptions } from "./optim/lion.js";
+export { Adam8bit, AdamW8bit, Lion8bit, type Adam8bitOptions, type LionOptions8bit } from "./optim/adam8bit.js";
+export { dequantizeBlockwise, dynamicMap, quant, quantizeBlockwise, type QuantizedTensor, type QuantizeOptions } from "./quant.js";

@@ -38,7 +38,9 @@ export interface RoleBytes {
 }
 
 /** The element-wise optimizers the addon runs (kernels/math/elementwise.cuh). */
-export type ElementwiseOp = "adam" | "sgd" | "rmsprop" | "lion";
+export type ElementwiseOp = "adam" | "sgd" | "rmsprop" | "lion" | "adam_bnb32";
+/** The blockwise 8-bit optimizers (kernels/math/blockwise.cuh). */
+export type BlockwiseOp = "adam8bit" | "lion8bit";
 
 export interface NativeBinding {
   Tensor: new (device: DeviceName, dtype: DTypeName, shape: number[], role?: Role) => NativeTensor;
@@ -59,6 +61,11 @@ export interface NativeBinding {
    * whether each param's state was created for this step.
    */
   optimizerStep(op: ElementwiseOp, lists: (NativeTensor[] | null)[], steps: number[], fresh: boolean[], options: Record<string, number | boolean>): void;
+  /** One step of a blockwise 8-bit optimizer: lists = [params, grads, ...codes, ...absmax]. */
+  optimizer8bitStep(op: BlockwiseOp, lists: NativeTensor[][], steps: number[], options: Record<string, number | boolean>): void;
+  quantizeBlockwise(values: NativeTensor, codes: NativeTensor, absmax: NativeTensor, blockSize: number, signed: boolean): void;
+  dequantizeBlockwise(codes: NativeTensor, absmax: NativeTensor, out: NativeTensor, blockSize: number, signed: boolean): void;
+  dynamicMap(signed: boolean): Float32Array;
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..");

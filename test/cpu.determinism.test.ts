@@ -2,7 +2,7 @@
 // every instruction set it can pick (avx512 / avx2 / baseline), as DESIGN.md requires.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { AdamW, Adam, Lion, RMSprop, SGD, cpuIsa, numThreads, setCpuIsa, setNumThreads, tensor, type Optimizer } from "../src-ts/index.js";
+import { AdamW8bit, Lion8bit, AdamW, Adam, Lion, RMSprop, SGD, cpuIsa, numThreads, setCpuIsa, setNumThreads, tensor, type Optimizer } from "../src-ts/index.js";
 import { assertBitwiseEqual } from "./helpers/compare.js";
 import { gradAt, initParam } from "./helpers/synth.js";
 
@@ -31,6 +31,8 @@ const variants: [string, (p: ReturnType<typeof tensor>[]) => Optimizer<object>][
   ["SGD momentum", (p) => new SGD(p, { lr: 1e-2, momentum: 0.9, dampening: 0.5, weightDecay: 0.01 })],
   ["RMSprop centered", (p) => new RMSprop(p, { lr: 1e-3, centered: true, momentum: 0.5 })],
   ["Lion", (p) => new Lion(p, { lr: 1e-3, weightDecay: 0.1, maximize: true })],
+  ["AdamW8bit", (p) => new AdamW8bit(p, { lr: 1e-3 })],
+  ["Lion8bit block 64", (p) => new Lion8bit(p, { lr: 1e-3, blockSize: 64 })],
 ];
 
 for (const [name, make] of variants) {

@@ -71,7 +71,7 @@ test("stateDict is torch-shaped: state by param index, groups with options and p
   train(params, opt, 0, 2);
   const d = opt.stateDict();
   assert.equal(d.paramGroups.map((g) => g.params), [[0, 1], [2]]);
-  assert.is(d.paramGroups[0]!.lr, 3e-4);
+  assert.is((d.paramGroups[0] as unknown as { lr: number }).lr, 3e-4);
   assert.equal(Object.keys(d.state), ["0", "1", "2"]);
   assert.is(d.state[0]!.step, 2);
   assert.instance(d.state[0]!.expAvg, Float32Array);

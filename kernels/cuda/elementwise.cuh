@@ -20,10 +20,10 @@ struct ElementwiseFunctor {
   template <typename Meta>
   static __device__ __forceinline__ void apply(const Chunk<kDepth>& c, const Meta& meta, typename Op::Hyper h, unsigned flags) {
     const float* ts = meta.scalars[c.tensor];
-    float* p = static_cast<float*>(c.ptr[kParamList]);
-    const float* g = static_cast<const float*>(c.ptr[kGradList]);
+    float* p = c.template at<float>(kParamList);
+    const float* g = c.template at<const float>(kGradList);
     float* st[Op::kStates > 0 ? Op::kStates : 1];
-    for (int k = 0; k < Op::kStates; ++k) st[k] = static_cast<float*>(c.ptr[kFirstStateList + k]);
+    for (int k = 0; k < Op::kStates; ++k) st[k] = c.template at<float>(kFirstStateList + k);
 
     if (chunk_is_vectorisable(c)) {
       for (int64_t i = threadIdx.x; i * kILP < c.count; i += blockDim.x) {

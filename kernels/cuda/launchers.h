@@ -9,8 +9,12 @@ namespace cuoptim {
 using StreamHandle = void*;
 
 #define CUOPTIM_DECLARE_ELEMENTWISE_LAUNCHER(name, Op) void fused_##name(const ElementwiseArgs<Op>& args, StreamHandle stream);
+#define CUOPTIM_DECLARE_BLOCKWISE_LAUNCHER(name, Rule) void fused_##name(const BlockwiseArgs<Rule>& args, StreamHandle stream);
 #define CUOPTIM_DECLARE_LAUNCHERS                                                                   \
   CUOPTIM_ELEMENTWISE_OPS(CUOPTIM_DECLARE_ELEMENTWISE_LAUNCHER)                                    \
+  CUOPTIM_BLOCKWISE_OPS(CUOPTIM_DECLARE_BLOCKWISE_LAUNCHER)                                        \
+  void quantize_blockwise(const QuantizeArgs& args, StreamHandle stream);                          \
+  void dequantize_blockwise(const QuantizeArgs& args, StreamHandle stream);                        \
   void kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, \
                        int flag, StreamHandle stream);
 
@@ -23,5 +27,6 @@ CUOPTIM_DECLARE_LAUNCHERS
 
 #undef CUOPTIM_DECLARE_LAUNCHERS
 #undef CUOPTIM_DECLARE_ELEMENTWISE_LAUNCHER
+#undef CUOPTIM_DECLARE_BLOCKWISE_LAUNCHER
 
 }  // namespace cuoptim

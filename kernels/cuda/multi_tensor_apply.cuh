@@ -39,40 +39,54 @@ struct TensorListMetadata {
   int block_to_chunk[kMaxBlocksPerLaunch];
 };
 
-// A chunk as one block sees it: its tensor's pointers advanced to the chunk, its length.
+// A chunk as one block sees it: its tensor's base pointers, the chunk's first element and length.
 template <int kDepth>
 struct Chunk {
-  void* ptr[kDepth];
-  int64_t count;  // elements in this chunk (<= kChunkSize)
-  int tensor;     // slot in the metadata (for per-tensor scalars)
+  void* base[kDepth];  // null for unused lists
+  int64_t start;       // first element of the chunk within its tensor
+  int64_t count;       // elements in this chunk (<= kChunkSize)
+  int tensor;          // slot in the metadata (for per-tensor scalars)
+
+  // List d's pointer at the chunk's first element, for lists of T per element (null stays null).
+  template <typename T>
+  __device__ __forceinline__ T* at(int d) const {
+    return base[d] ? static_cast<T*>(base[d]) + start : nullptr;
+  }
 };
 
 template <int kDepth, int kScalars>
-__device__ __forceinline__ Chunk<kDepth> block_chunk(const TensorListMetadata<kDepth, kScalars>& meta, int elem_bytes) {
+__device__ __forceinline__ Chunk<kDepth> block_chunk(const TensorListMetadata<kDepth, kScalars>& meta) {
   Chunk<kDepth> c;
   c.tensor = meta.block_to_tensor[blockIdx.x];
-  const int64_t start = static_cast<int64_t>(meta.block_to_chunk[blockIdx.x]) * kChunkSize;
-  const int64_t left = meta.sizes[c.tensor] - start;
+  c.start = static_cast<int64_t>(meta.block_to_chunk[blockIdx.x]) * kChunkSize;
+  const int64_t left = meta.sizes[c.tensor] - c.start;
   c.count = left < kChunkSize ? left : kChunkSize;
-  for (int d = 0; d < kDepth; ++d) {
-    char* base = static_cast<char*>(meta.addresses[d][c.tensor]);
-    c.ptr[d] = base ? base + start * elem_bytes : nullptr;  // unused lists stay null
-  }
+  for (int d = 0; d < kDepth; ++d) c.base[d] = meta.addresses[d][c.tensor];
   return c;
 }
 
-// True when every pointer of the chunk is 16-byte aligned and the count a multiple of kILP, so
-// the functor may move float4s.
+// True when every float list's pointer at the chunk is 16-byte aligned and the count a multiple
+// of kILP, so the functor may move float4s.
 template <int kDepth>
 __device__ __forceinline__ bool chunk_is_vectorisable(const Chunk<kDepth>& c) {
   bool ok = c.count % kILP == 0;
-  for (int d = 0; d < kDepth; ++d) ok = ok && (reinterpret_cast<uintptr_t>(c.ptr[d]) % 16 == 0);
+  for (int d = 0; d < kDepth; ++d) ok = ok && (reinterpret_cast<uintptr_t>(c.template at<float>(d)) % 16 == 0);
   return ok;
 }
 
+// Functor::kThreads threads per block when the functor says so, else kBlockSize.
+template <typename Functor, typename = void>
+struct threads_of {
+  static constexpr int value = kBlockSize;
+};
+template <typename Functor>
+struct threads_of<Functor, decltype(void(Functor::kThreads))> {
+  static constexpr int value = Functor::kThreads;
+};
+
 template <int kDepth, int kScalars, typename Functor, typename... Args>
-__global__ void __launch_bounds__(kBlockSize) multi_tensor_apply_kernel(TensorListMetadata<kDepth, kScalars> meta, Args... args) {
-  Functor::apply(block_chunk(meta, static_cast<int>(sizeof(float))), meta, args...);
+__global__ void __launch_bounds__(threads_of<Functor>::value) multi_tensor_apply_kernel(TensorListMetadata<kDepth, kScalars> meta, Args... args) {
+  Functor::apply(block_chunk(meta), meta, args...);
 }
 
 // Packs lists[0 .. kDepth) of every tensor into as few launches as the metadata allows.
@@ -86,7 +100,7 @@ void multi_tensor_apply(const TensorLists& lists, const char* name, StreamHandle
   int blocks = 0;
   auto flush = [&]() {
     if (blocks > 0) {
-      launch(multi_tensor_apply_kernel<kDepth, kScalars, Functor, Args...>, name, dim3(blocks), dim3(kBlockSize), 0, stream,
+      launch(multi_tensor_apply_kernel<kDepth, kScalars, Functor, Args...>, name, dim3(blocks), dim3(threads_of<Functor>::value), 0, stream,
              meta, args...);
     }
     tensors = 0;

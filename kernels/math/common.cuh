@@ -22,6 +22,18 @@
 
 #define CUOPTIM_MATH_FN static inline __host__ __device__
 
+// Unroll the next loop completely (a short, constant trip count), so host compilers can then
+// vectorise the loop around it.
+#if defined(__CUDACC__)
+#define CUOPTIM_UNROLL _Pragma("unroll")
+#elif defined(__clang__)
+#define CUOPTIM_UNROLL _Pragma("clang loop unroll(full)")
+#elif defined(__GNUC__)
+#define CUOPTIM_UNROLL _Pragma("GCC unroll 16")
+#else
+#define CUOPTIM_UNROLL
+#endif
+
 namespace cuoptim {
 namespace math {
 

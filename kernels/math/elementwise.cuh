@@ -13,6 +13,7 @@
 // adding its math header and one line here.
 #pragma once
 
+#include "adam8bit.cuh"
 #include "adamw.cuh"
 #include "lion.cuh"
 #include "rmsprop.cuh"
@@ -24,4 +25,5 @@
   X(adam, ::cuoptim::math::AdamOp)   \
   X(sgd, ::cuoptim::math::SgdOp)     \
   X(rmsprop, ::cuoptim::math::RmspropOp) \
-  X(lion, ::cuoptim::math::LionOp)
+  X(lion, ::cuoptim::math::LionOp)         \
+  X(adam_bnb32, ::cuoptim::math::AdamBnb32Op)

@@ -60,5 +60,57 @@ void for_each_chunk(const std::vector<ChunkRef>& chunks, int64_t total_numel,
 }
 
 
+const DynamicCodeLuts& dynamic_code_luts() {
+  static const DynamicCodeLuts* luts = [] {
+    auto* l = new DynamicCodeLuts();
+    float code[math::kCodeCount];
+    math::dynamic_map(true, code);
+    l->signed_fixed.build(code, true, true);
+    l->signed_plain.build(code, true, false);
+    math::dynamic_map(false, code);
+    l->unsigned_map.build(code, false, false);
+    return l;
+  }();
+  return *luts;
+}
+
+namespace {
+// The table for a map this backend handed out (null for any other map, or an invalid table).
+const CodeLut* lut_for(const float* map, bool is_signed, bool sign_fix, const float* signed_map, const float* unsigned_map) {
+  const DynamicCodeLuts& l = dynamic_code_luts();
+  const CodeLut* t = nullptr;
+  if (map == signed_map && is_signed) t = sign_fix ? &l.signed_fixed : &l.signed_plain;
+  if (map == unsigned_map && !is_signed) t = &l.unsigned_map;
+  return t && t->valid ? t : nullptr;
+}
+
+// values/codes/absmax as lists 0/1/2 (quantize) or 2/0/1 (dequantize).
+void run_quantize(const QuantizeArgs& a, int values, int codes, int absmax, QuantizeFn loop, const CodeLut* lut) {
+  const TensorLists& l = a.lists;
+  for_each_chunk(split_chunks(l), l.total_numel(), [&](const ChunkRef& c) {
+    const auto& ptrs = l.ptrs[c.tensor];
+    QuantizeChunk chunk{};
+    chunk.values = static_cast<float*>(ptrs[values]) + c.offset;
+    chunk.codes = static_cast<uint8_t*>(ptrs[codes]) + c.offset;
+    chunk.absmax = static_cast<float*>(ptrs[absmax]) + c.offset / a.block_size;
+    chunk.map = a.map;
+    chunk.lut = lut;
+    chunk.count = c.count;
+    chunk.block = a.block_size;
+    chunk.is_signed = a.is_signed;
+    loop(chunk);
+  });
+}
+}  // namespace
+
+const CodeLut* CpuBackend::lut(const float* map, bool is_signed, bool sign_fix) {
+  return lut_for(map, is_signed, sign_fix, dynamic_map(true), dynamic_map(false));
+}
+
+void CpuBackend::quantize_blockwise(const QuantizeArgs& a) {
+  run_quantize(a, 0, 1, 2, kernels().quantize_blockwise, lut(a.map, a.is_signed, false));
+}
+void CpuBackend::dequantize_blockwise(const QuantizeArgs& a) { run_quantize(a, 2, 0, 1, kernels().dequantize_blockwise, nullptr); }
+
 }  // namespace cpu
 }  // namespace cuoptim

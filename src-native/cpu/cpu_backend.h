@@ -13,7 +13,9 @@ namespace cpu {
 
 // Elements per work item. Each item is a run inside one tensor; 32K floats keep an item's five
 // streams (p, g, m, v, vmax) inside a core's L2 while leaving enough items to balance threads.
+// A multiple of every quant block size, so a blockwise item holds whole blocks.
 inline constexpr int64_t kChunkElems = 32768;
+static_assert(kChunkElems % math::kMaxQuantBlock == 0, "work items must hold whole quant blocks");
 // Below this many elements in a whole step, waking the pool costs more than it saves.
 inline constexpr int64_t kSerialBelow = 65536;
 
@@ -34,11 +36,22 @@ class CpuBackend final : public Backend {
   void name(const ElementwiseArgs<Op>& args) override { run_elementwise(args, kernels().name); }
   CUOPTIM_ELEMENTWISE_OPS(CUOPTIM_CPU_OP)
 #undef CUOPTIM_CPU_OP
+#define CUOPTIM_CPU_OP(name, Rule) \
+  void name(const BlockwiseArgs<Rule>& args) override { run_blockwise(args, kernels().name); }
+  CUOPTIM_BLOCKWISE_OPS(CUOPTIM_CPU_OP)
+#undef CUOPTIM_CPU_OP
+  void quantize_blockwise(const QuantizeArgs& args) override;
+  void dequantize_blockwise(const QuantizeArgs& args) override;
 
  private:
+  // The nearest-code table for one of this backend's dynamic maps, or null (code_lut.h).
+  const CodeLut* lut(const float* map, bool is_signed, bool sign_fix);
   // One pass over every chunk of every tensor, on the pool, through this ISA's loop for Op.
   template <typename Op>
   void run_elementwise(const ElementwiseArgs<Op>& args, ElementwiseFn loop);
+  // Chunks hold whole quant blocks: kChunkElems is a multiple of every block size.
+  template <typename Rule>
+  void run_blockwise(const BlockwiseArgs<Rule>& args, BlockwiseFn loop);
 };
 
 // Splits every tensor of a step into runs of at most kChunkElems elements.
@@ -70,6 +83,31 @@ void CpuBackend::run_elementwise(const ElementwiseArgs<Op>& args, ElementwiseFn 
     chunk.hyper = &args.hyper;
     chunk.tensor_scalars = l.scalars[c.tensor].data();
     loop(args.flags, chunk);
+  });
+}
+
+template <typename Rule>
+void CpuBackend::run_blockwise(const BlockwiseArgs<Rule>& args, BlockwiseFn loop) {
+  constexpr int kStates = Rule::kStates;
+  const TensorLists& l = args.lists;
+  const CodeLut* luts[2] = {nullptr, nullptr};
+  for (int k = 0; k < kStates; ++k) luts[k] = lut(args.maps[k], Rule::is_signed(k), Rule::is_signed(k));
+  for_each_chunk(split_chunks(l), l.total_numel(), [&](const ChunkRef& c) {
+    const auto& ptrs = l.ptrs[c.tensor];
+    BlockwiseChunk chunk{};
+    chunk.param = static_cast<float*>(ptrs[0]) + c.offset;
+    chunk.grad = static_cast<const float*>(ptrs[1]) + c.offset;
+    for (int k = 0; k < kStates; ++k) {
+      chunk.codes[k] = static_cast<uint8_t*>(ptrs[2 + k]) + c.offset;
+      chunk.absmax[k] = static_cast<float*>(ptrs[2 + kStates + k]) + c.offset / args.block_size;
+      chunk.maps[k] = args.maps[k];
+      chunk.luts[k] = luts[k];
+    }
+    chunk.count = c.count;
+    chunk.block = args.block_size;
+    chunk.hyper = &args.hyper;
+    chunk.tensor_scalars = l.scalars[c.tensor].data();
+    loop(chunk);
   });
 }
 

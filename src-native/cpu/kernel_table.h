@@ -4,7 +4,9 @@
 
 #include <cstdint>
 
+#include "../../kernels/math/blockwise.cuh"
 #include "../../kernels/math/elementwise.cuh"
+#include "code_lut.h"
 
 namespace cuoptim {
 namespace cpu {
@@ -22,11 +24,44 @@ struct ElementwiseChunk {
 };
 using ElementwiseFn = void (*)(unsigned flags, const ElementwiseChunk& chunk);
 
+// One chunk (whole quant blocks of one tensor) for a blockwise 8-bit Rule.
+struct BlockwiseChunk {
+  float* param;
+  const float* grad;
+  uint8_t* codes[2];
+  float* absmax[2];  // at the chunk's first block
+  const float* maps[2];
+  const CodeLut* luts[2];  // the maps' lookup tables (null: use the binary search)
+  int64_t count;
+  int block;
+  const void* hyper;  // const Rule::Hyper*
+  const float* tensor_scalars;
+};
+using BlockwiseFn = void (*)(const BlockwiseChunk& chunk);
+
+// One chunk of a blockwise (de)quantization: values <-> codes + absmax.
+struct QuantizeChunk {
+  float* values;
+  uint8_t* codes;
+  float* absmax;  // at the chunk's first block
+  const float* map;
+  const CodeLut* lut;  // null: use the binary search
+  int64_t count;
+  int block;
+  bool is_signed;
+};
+using QuantizeFn = void (*)(const QuantizeChunk& chunk);
+
 struct KernelTable {
   const char* isa;
 #define CUOPTIM_TABLE_ENTRY(name, Op) ElementwiseFn name;
   CUOPTIM_ELEMENTWISE_OPS(CUOPTIM_TABLE_ENTRY)
 #undef CUOPTIM_TABLE_ENTRY
+#define CUOPTIM_TABLE_ENTRY(name, Rule) BlockwiseFn name;
+  CUOPTIM_BLOCKWISE_OPS(CUOPTIM_TABLE_ENTRY)
+#undef CUOPTIM_TABLE_ENTRY
+  QuantizeFn quantize_blockwise;
+  QuantizeFn dequantize_blockwise;
 };
 
 namespace avx512 { extern const KernelTable kTable; }

@@ -55,6 +55,97 @@ void elementwise(unsigned flags, const ElementwiseChunk& chunk) {
   loop_for<Op>(flags, std::make_index_sequence<Op::kFlagCount>())(chunk);
 }
 
+// Blockwise 8-bit Rule over one chunk, quant block by quant block: dequantize and update every
+// element (keeping the f32 states), then the block's new absmax per state, then requantize — the
+// CUDA functor's order, so the same codes and absmax come out.
+template <typename Rule>
+void blockwise_loop(const BlockwiseChunk& c) {
+  constexpr int kStates = Rule::kStates;
+  const typename Rule::Hyper h = *static_cast<const typename Rule::Hyper*>(c.hyper);
+  float ts[Rule::kTensorScalars > 0 ? Rule::kTensorScalars : 1] = {};
+  for (int k = 0; k < Rule::kTensorScalars; ++k) ts[k] = c.tensor_scalars[k];
+  float s[kStates][math::kMaxQuantBlock];
+  int32_t q[math::kMaxQuantBlock];  // codes as int32 first: GCC 12 vectorises that, not the narrowing store
+  for (int64_t b0 = 0; b0 < c.count; b0 += c.block) {
+    const int64_t qb = b0 / c.block;
+    const int n = static_cast<int>(c.count - b0 < c.block ? c.count - b0 : c.block);
+    float* __restrict p = c.param + b0;
+    const float* __restrict g = c.grad + b0;
+    float absmax[kStates];
+    for (int k = 0; k < kStates; ++k) {
+      const float old = c.absmax[k][qb];
+      const uint8_t* __restrict codes = c.codes[k] + b0;
+      const float* __restrict map = c.maps[k];
+      float* __restrict sk = s[k];
+      for (int i = 0; i < n; ++i) sk[i] = math::dequantize(map, codes[i], old);
+    }
+    for (int i = 0; i < n; ++i) {
+      float si[kStates];
+      for (int k = 0; k < kStates; ++k) si[k] = s[k][i];
+      float pi = p[i];
+      Rule::update(g[i], pi, si, h, ts);
+      p[i] = pi;
+      for (int k = 0; k < kStates; ++k) s[k][i] = si[k];
+    }
+    for (int k = 0; k < kStates; ++k) {
+      int32_t m = 0;
+      const float* __restrict sk = s[k];
+      for (int i = 0; i < n; ++i) {
+        const int32_t b = math::abs_bits(sk[i]);
+        m = b > m ? b : m;
+      }
+      absmax[k] = math::from_bits(m);
+      c.absmax[k][qb] = absmax[k];
+    }
+    for (int k = 0; k < kStates; ++k) {
+      uint8_t* __restrict codes = c.codes[k] + b0;
+      const float* __restrict map = c.maps[k];
+      const float* __restrict sk = s[k];
+      const float a = absmax[k];
+      if (const CodeLut* lut = c.luts[k]) {
+        for (int i = 0; i < n; ++i) q[i] = lut->lookup(a > 0.0f ? sk[i] / a : 0.0f);
+      } else if (Rule::is_signed(k)) {
+        for (int i = 0; i < n; ++i) q[i] = math::quantize_signed(map, sk[i], a);
+      } else {
+        for (int i = 0; i < n; ++i) q[i] = math::quantize_unsigned(map, sk[i], a);
+      }
+      for (int i = 0; i < n; ++i) codes[i] = static_cast<uint8_t>(q[i]);
+    }
+  }
+}
+
+void quantize_loop(const QuantizeChunk& c) {
+  for (int64_t b0 = 0; b0 < c.count; b0 += c.block) {
+    const int n = static_cast<int>(c.count - b0 < c.block ? c.count - b0 : c.block);
+    const float* __restrict x = c.values + b0;
+    uint8_t* __restrict codes = c.codes + b0;
+    int32_t bits = 0;
+    for (int i = 0; i < n; ++i) {
+      const int32_t b = math::abs_bits(x[i]);
+      bits = b > bits ? b : bits;
+    }
+    const float m = math::from_bits(bits);
+    c.absmax[b0 / c.block] = m;
+    int32_t q[math::kMaxQuantBlock];
+    if (c.lut) {
+      for (int i = 0; i < n; ++i) q[i] = c.lut->lookup(m > 0.0f ? x[i] / m : 0.0f);
+    } else {
+      for (int i = 0; i < n; ++i) q[i] = math::nearest_code(c.map, m > 0.0f ? x[i] / m : 0.0f, c.is_signed);
+    }
+    for (int i = 0; i < n; ++i) codes[i] = static_cast<uint8_t>(q[i]);
+  }
+}
+
+void dequantize_loop(const QuantizeChunk& c) {
+  for (int64_t b0 = 0; b0 < c.count; b0 += c.block) {
+    const int n = static_cast<int>(c.count - b0 < c.block ? c.count - b0 : c.block);
+    const float a = c.absmax[b0 / c.block];
+    float* __restrict x = c.values + b0;
+    const uint8_t* __restrict codes = c.codes + b0;
+    for (int i = 0; i < n; ++i) x[i] = math::dequantize(c.map, codes[i], a);
+  }
+}
+
 }  // namespace
 
 const KernelTable kTable = {
@@ -62,6 +153,11 @@ const KernelTable kTable = {
 #define CUOPTIM_TABLE_ENTRY(name, Op) &elementwise<Op>,
     CUOPTIM_ELEMENTWISE_OPS(CUOPTIM_TABLE_ENTRY)
 #undef CUOPTIM_TABLE_ENTRY
+#define CUOPTIM_TABLE_ENTRY(name, Rule) &blockwise_loop<Rule>,
+    CUOPTIM_BLOCKWISE_OPS(CUOPTIM_TABLE_ENTRY)
+#undef CUOPTIM_TABLE_ENTRY
+    &quantize_loop,
+    &dequantize_loop,
 };
 
 }  // namespace CUOPTIM_CPU_ISA

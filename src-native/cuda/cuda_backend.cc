@@ -110,6 +110,13 @@ void CudaBackend::synchronize() { check(cudaStreamSynchronize(static_cast<cudaSt
   void CudaBackend::name(const ElementwiseArgs<Op>& args) { cuda::fused_##name(args, stream()); }
 CUOPTIM_ELEMENTWISE_OPS(CUOPTIM_KERNEL_OP)
 #undef CUOPTIM_KERNEL_OP
+#define CUOPTIM_KERNEL_OP(name, Rule) \
+  void CudaBackend::name(const BlockwiseArgs<Rule>& args) { cuda::fused_##name(args, stream()); }
+CUOPTIM_BLOCKWISE_OPS(CUOPTIM_KERNEL_OP)
+#undef CUOPTIM_KERNEL_OP
+
+void CudaBackend::quantize_blockwise(const QuantizeArgs& args) { cuda::quantize_blockwise(args, stream()); }
+void CudaBackend::dequantize_blockwise(const QuantizeArgs& args) { cuda::dequantize_blockwise(args, stream()); }
 
 void CudaBackend::kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag) {
   cuda::kernel_selftest(name, in, out, scratch, n, block, flag, stream());

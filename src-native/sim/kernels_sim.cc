@@ -3,8 +3,11 @@
 #include "../../kernels/sim/cuda_sim.h"
 
 #include "../../kernels/cuda/launchers.h"
+#include "../../kernels/cuda/adam8bit.cu"
+#include "../../kernels/cuda/fused_adam_bnb32.cu"
 #include "../../kernels/cuda/fused_adamw.cu"
 #include "../../kernels/cuda/fused_lion.cu"
 #include "../../kernels/cuda/fused_rmsprop.cu"
 #include "../../kernels/cuda/fused_sgd.cu"
+#include "../../kernels/cuda/quantize_blockwise.cu"
 #include "../../kernels/cuda/selftest.cu"

@@ -41,6 +41,13 @@ void SimBackend::copy(void* dst, const void* src, size_t bytes) {
   void SimBackend::name(const ElementwiseArgs<Op>& args) { sim::fused_##name(args, nullptr); }
 CUOPTIM_ELEMENTWISE_OPS(CUOPTIM_KERNEL_OP)
 #undef CUOPTIM_KERNEL_OP
+#define CUOPTIM_KERNEL_OP(name, Rule) \
+  void SimBackend::name(const BlockwiseArgs<Rule>& args) { sim::fused_##name(args, nullptr); }
+CUOPTIM_BLOCKWISE_OPS(CUOPTIM_KERNEL_OP)
+#undef CUOPTIM_KERNEL_OP
+
+void SimBackend::quantize_blockwise(const QuantizeArgs& args) { sim::quantize_blockwise(args, nullptr); }
+void SimBackend::dequantize_blockwise(const QuantizeArgs& args) { sim::dequantize_blockwise(args, nullptr); }
 
 void SimBackend::kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag) {
   sim::kernel_selftest(name, in, out, scratch, n, block, flag, nullptr);

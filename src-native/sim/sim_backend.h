@@ -24,6 +24,11 @@ class SimBackend final : public Backend {
 #define CUOPTIM_KERNEL_OP(name, Op) void name(const ElementwiseArgs<Op>& args) override;
   CUOPTIM_ELEMENTWISE_OPS(CUOPTIM_KERNEL_OP)
 #undef CUOPTIM_KERNEL_OP
+#define CUOPTIM_KERNEL_OP(name, Rule) void name(const BlockwiseArgs<Rule>& args) override;
+  CUOPTIM_BLOCKWISE_OPS(CUOPTIM_KERNEL_OP)
+#undef CUOPTIM_KERNEL_OP
+  void quantize_blockwise(const QuantizeArgs& args) override;
+  void dequantize_blockwise(const QuantizeArgs& args) override;
   void kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag) override;
 };
 

@@ -11,7 +11,14 @@ export interface TorchCase {
   seed: number;
   steps: number;
   snapshotAt: number[];
-  tensors: { shape: number[]; gradScale: number; initScale?: number; absentAt?: number[] }[];
+  tensors: {
+    shape: number[];
+    gradScale: number;
+    initScale?: number;
+    absentAt?: number[];
+    /** non-finite gradient elements: at `step`, element `index` becomes `value` */
+    inject?: { step: number; index: number; value: "nan" | "inf" | "-inf" }[];
+  }[];
   groups: { params: number[]; options: Record<string, unknown> }[];
   snapshots: Record<string, string[]>;
   finalState: ({ step: number } & Record<string, string | number>)[];
@@ -39,7 +46,9 @@ export function replay(c: TorchCase, device: Device, upTo = c.steps): Replay {
       if (t.absentAt?.includes(step)) {
         params[i]!.grad = null;
       } else {
-        grads[i]!.set(gradAt(c.seed, i, step, numel(t.shape), t.gradScale));
+        const g = gradAt(c.seed, i, step, numel(t.shape), t.gradScale);
+        for (const inj of t.inject ?? []) if (inj.step === step) g[inj.index] = { nan: NaN, inf: Infinity, "-inf": -Infinity }[inj.value];
+        grads[i]!.set(g);
         params[i]!.grad = grads[i]!;
       }
     });

@@ -1,0 +1,107 @@
+// kernels/cuda/blockwise.cuh — the functor behind every blockwise 8-bit optimizer kernel, and
+// blockwise quantization of a whole tensor.
+//
+// 256 threads per block; each CUDA block walks its 65536-element chunk in passes of
+// max(quant block, 256) elements. A pass: dequantize each element's states against its quant
+// block's old absmax, apply the Rule (param and states), reduce max |state| per quant block
+// (block_reduce.cuh), write the new absmax, requantize. Quant blocks of 64 or 128 elements are
+// several per pass (one per group of threads); blocks of 512..4096 give each thread several
+// elements. Lists: param, grad, codes of each state, absmax of each state.
+#pragma once
+
+#include "../math/blockwise.cuh"
+#include "block_reduce.cuh"
+#include "multi_tensor_apply.cuh"
+
+namespace cuoptim {
+namespace CUOPTIM_KERNEL_NS {
+
+inline constexpr int kQuantThreads = 256;
+inline constexpr int kMaxPerThread = math::kMaxQuantBlock / kQuantThreads;
+
+// Where thread `tid` works in a pass over quant blocks of `block` elements.
+struct PassLayout {
+  int pass;        // elements per pass
+  int per_thread;  // elements each thread handles per pass
+  int group;       // threads sharing one quant block
+  __device__ __forceinline__ explicit PassLayout(int block)
+      : pass(block > kQuantThreads ? block : kQuantThreads),
+        per_thread(block > kQuantThreads ? block / kQuantThreads : 1),
+        group(block < kQuantThreads ? block : kQuantThreads) {}
+};
+
+template <typename Rule>
+struct BlockwiseFunctor {
+  static constexpr int kThreads = kQuantThreads;
+  static constexpr int kStates = Rule::kStates;
+  static constexpr int kDepth = 2 + 2 * kStates;
+  static constexpr int kScalars = Rule::kTensorScalars;
+
+  template <typename Meta>
+  static __device__ void apply(const Chunk<kDepth>& c, const Meta& meta, typename Rule::Hyper h, const float* code0,
+                               const float* code1, int block) {
+    __shared__ float code[kStates][math::kCodeCount];
+    __shared__ float slots[kStates][kQuantThreads / 32];
+    const float* maps[2] = {code0, code1};
+    for (int k = 0; k < kStates; ++k) code[k][threadIdx.x] = maps[k][threadIdx.x];
+    __syncthreads();
+
+    const float* ts = meta.scalars[c.tensor];
+    float* p = c.template at<float>(0);
+    const float* g = c.template at<const float>(1);
+    uint8_t* codes[kStates];
+    float* absmax[kStates];
+    for (int k = 0; k < kStates; ++k) {
+      codes[k] = c.template at<uint8_t>(2 + k);
+      absmax[k] = static_cast<float*>(c.base[2 + kStates + k]) + c.start / block;
+    }
+    const PassLayout layout(block);
+    for (int64_t base = 0; base < c.count; base += layout.pass) {
+      // This thread's quant block (index within the chunk) and whether it holds any element.
+      const int64_t first = base + (block < kQuantThreads ? threadIdx.x / block * block : 0);
+      const int64_t qb = first / block;
+      const bool in_range = first < c.count;
+      float old_absmax[kStates];
+      for (int k = 0; k < kStates; ++k) old_absmax[k] = in_range ? absmax[k][qb] : 0.f;
+
+      float s[kMaxPerThread][kStates];
+      float local[kStates];
+      for (int k = 0; k < kStates; ++k) local[k] = 0.f;
+      for (int j = 0; j < layout.per_thread; ++j) {
+        const int64_t i = base + threadIdx.x + static_cast<int64_t>(j) * kQuantThreads;
+        if (i >= c.count) continue;
+        for (int k = 0; k < kStates; ++k) s[j][k] = math::dequantize(code[k], codes[k][i], old_absmax[k]);
+        float pi = p[i];
+        Rule::update(g[i], pi, s[j], h, ts);
+        p[i] = pi;
+        for (int k = 0; k < kStates; ++k) local[k] = fmaxf(local[k], fabsf(s[j][k]));
+      }
+      float new_absmax[kStates];
+      for (int k = 0; k < kStates; ++k) new_absmax[k] = group_max(local[k], layout.group, slots[k]);
+      // Every thread read the old absmax before group_max's barrier; the group's first thread
+      // now stores the new one.
+      if (in_range && threadIdx.x % layout.group == 0) {
+        for (int k = 0; k < kStates; ++k) absmax[k][qb] = new_absmax[k];
+      }
+      for (int j = 0; j < layout.per_thread; ++j) {
+        const int64_t i = base + threadIdx.x + static_cast<int64_t>(j) * kQuantThreads;
+        if (i >= c.count) continue;
+        for (int k = 0; k < kStates; ++k) {
+          codes[k][i] = Rule::is_signed(k) ? math::quantize_signed(code[k], s[j][k], new_absmax[k])
+                                         : math::quantize_unsigned(code[k], s[j][k], new_absmax[k]);
+        }
+      }
+    }
+  }
+};
+
+// One step of Rule over every tensor: lists = param, grad, codes..., absmax...; maps per state.
+template <typename Rule>
+void fused_blockwise(const BlockwiseArgs<Rule>& args, const char* name, StreamHandle stream) {
+  using F = BlockwiseFunctor<Rule>;
+  multi_tensor_apply<F::kDepth, F::kScalars, F>(args.lists, name, stream, args.hyper, args.maps[0],
+                                                 F::kStates > 1 ? args.maps[1] : args.maps[0], args.block_size);
+}
+
+}  // namespace CUOPTIM_KERNEL_NS
+}  // namespace cuoptim

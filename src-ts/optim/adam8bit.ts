@@ -1,0 +1,185 @@
+// src-ts/optim/adam8bit.ts — 8-bit blockwise Adam, AdamW and Lion with bitsandbytes' semantics
+// (Dettmers et al. 2022, "8-bit Optimizers via Block-wise Quantization"; bitsandbytes'
+// Adam8bit / AdamW8bit / Lion8bit).
+//
+// Each state tensor is stored as one byte per element (an index into a 256-entry dynamic map,
+// kernels/math/quant8.cuh) plus one float absmax per block of blockSize elements: about 2 bytes
+// per param for Adam instead of 8. One fused pass per block dequantizes, updates in f32, finds
+// the block's new absmax and requantizes. Params with fewer than min8bitSize elements keep 32-bit
+// state, as bitsandbytes does. Adam8bit and AdamW8bit are the same algorithm — weight decay is
+// decoupled and applied after the step, as in bitsandbytes' kernel — with defaults 0 and 1e-2.
+// A non-finite gradient element leaves its param as it was and zeroes that element's state.
+//
+// State dicts use bitsandbytes' names: state1/state2 (uint8 codes, or float32 below
+// min8bitSize), absmax1/absmax2, and qmap1/qmap2 (the maps; they must be cuoptim's own when
+// loaded).
+import { fail } from "../errors.js";
+import { native, type BlockwiseOp } from "../native.js";
+import { dynamicMap } from "../quant.js";
+import type { Tensor } from "../tensor.js";
+import { checkBetas, checkNumber } from "../validate.js";
+import { Optimizer, type ParamsInput, type StateDict, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+
+interface Blockwise8bitOptions {
+  lr: number;
+  betas: [number, number];
+  weightDecay: number;
+  /** Elements per quantization block: a power of two from 64 to 4096 (bitsandbytes: 256). */
+  blockSize: number;
+  /** Params with fewer elements keep 32-bit state (bitsandbytes' min_8bit_size). */
+  min8bitSize: number;
+}
+
+export interface Adam8bitOptions extends Blockwise8bitOptions {
+  eps: number;
+}
+export type LionOptions8bit = Blockwise8bitOptions;
+
+function checkBlockwiseOptions(o: Blockwise8bitOptions, where: string): void {
+  checkNumber(o.lr, `${where}.lr`, { min: 0 });
+  checkNumber(o.weightDecay, `${where}.weightDecay`, { min: 0 });
+  const b = checkNumber(o.blockSize, `${where}.blockSize`, { min: 64, max: 4096, integer: true });
+  if ((b & (b - 1)) !== 0) fail("ERR_RANGE", `${where}.blockSize: expected a power of two from 64 to 4096, got ${b}`);
+  checkNumber(o.min8bitSize, `${where}.min8bitSize`, { min: 0, integer: true });
+}
+
+abstract class Blockwise8bit<O extends Blockwise8bitOptions> extends Optimizer<O> {
+  /** The native 8-bit op, its state count, and the element-wise op for small params. */
+  protected abstract readonly op: BlockwiseOp;
+  protected abstract readonly stateCount: 1 | 2;
+
+  protected quantized(param: Tensor, o: O): boolean {
+    return param.numel >= o.min8bitSize;
+  }
+
+  protected stateSpec(param: Tensor, o: O): StateSpec {
+    const names = this.stateCount === 2 ? ["state1", "state2"] : ["state1"];
+    const spec: StateSpec = {};
+    if (this.quantized(param, o)) {
+      const blocks = [Math.ceil(param.numel / o.blockSize)];
+      names.forEach((n, k) => {
+        spec[n] = { dtype: "uint8", shape: param.shape };
+        spec[`absmax${k + 1}`] = { dtype: "float32", shape: blocks };
+      });
+    } else {
+      for (const n of names) spec[n] = { dtype: "float32", shape: param.shape };
+    }
+    return spec;
+  }
+
+  /** The small params' 32-bit update. */
+  protected abstract applySmall(o: O, items: UpdateItem[], ctx: StepContext): void;
+  protected abstract nativeOptions(o: O): Record<string, number | boolean>;
+
+  protected applyUpdate(o: O, items: UpdateItem[], ctx: StepContext): void {
+    const big = items.filter((it) => this.quantized(it.param, o));
+    const small = items.filter((it) => !this.quantized(it.param, o));
+    if (big.length) {
+      const k = this.stateCount === 2 ? ["state1", "state2", "absmax1", "absmax2"] : ["state1", "absmax1"];
+      native.optimizer8bitStep(
+        this.op,
+        [big.map((it) => it.param.native), big.map((it) => it.grad.native), ...k.map((n) => big.map((it) => it.state.tensors[n]!.native))],
+        big.map((it) => it.state.step),
+        { ...this.nativeOptions(o), blockSize: o.blockSize, gradScale: ctx.gradScale },
+      );
+    }
+    if (small.length) this.applySmall(o, small, ctx);
+  }
+
+  /** torch-shaped, plus bitsandbytes' qmap1/qmap2 for each quantized param. */
+  override stateDict(): StateDict<O> {
+    const dict = super.stateDict();
+    const maps = [dynamicMap({ signed: true }), dynamicMap({ signed: false })];
+    for (const entry of Object.values(dict.state)) {
+      if (entry.state1 instanceof Uint8Array) {
+        entry.qmap1 = maps[0]!.slice();
+        if (this.stateCount === 2) entry.qmap2 = maps[1]!.slice();
+      }
+    }
+    return dict;
+  }
+
+  /** Checks each qmap is cuoptim's dynamic map, then loads the rest as usual. */
+  override loadStateDict(dict: StateDict<O>): void {
+    const maps = [dynamicMap({ signed: true }), dynamicMap({ signed: false })];
+    const stripped = { ...(dict as object) } as StateDict<O>;
+    if (dict && typeof dict === "object" && dict.state && typeof dict.state === "object") {
+      stripped.state = {};
+      for (const [id, entry] of Object.entries(dict.state)) {
+        if (!entry || typeof entry !== "object") {
+          (stripped.state as Record<string, unknown>)[id] = entry;
+          continue;
+        }
+        const { qmap1, qmap2, ...rest } = entry as Record<string, unknown>;
+        [qmap1, qmap2].forEach((q, k) => {
+          if (q === undefined) return;
+          const ours = maps[k]!;
+          const same = q instanceof Float32Array && q.length === ours.length && q.every((v, i) => Object.is(v, ours[i]));
+          if (!same) fail("ERR_STATE_DICT", `loadStateDict: state[${id}].qmap${k + 1}: expected cuoptim's ${k === 0 ? "signed" : "unsigned"} dynamic map (custom maps are not supported)`);
+        });
+        (stripped.state as Record<string, unknown>)[id] = rest;
+      }
+    }
+    super.loadStateDict(stripped);
+  }
+}
+
+const ADAM8BIT_DEFAULTS: Adam8bitOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, blockSize: 256, min8bitSize: 4096 };
+
+abstract class Adam8bitBase extends Blockwise8bit<Adam8bitOptions> {
+  protected readonly op = "adam8bit" as const;
+  protected readonly stateCount = 2 as const;
+
+  protected checkOptions(o: Adam8bitOptions, where: string): void {
+    checkBlockwiseOptions(o, where);
+    checkBetas(o.betas, `${where}.betas`, 2);
+    checkNumber(o.eps, `${where}.eps`, { min: 0 });
+  }
+
+  protected nativeOptions(o: Adam8bitOptions): Record<string, number | boolean> {
+    return { lr: o.lr, beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, weightDecay: o.weightDecay };
+  }
+
+  protected applySmall(o: Adam8bitOptions, items: UpdateItem[], ctx: StepContext): void {
+    this.runElementwise("adam_bnb32", ["state1", "state2"], this.nativeOptions(o), items, ctx);
+  }
+}
+
+/** bitsandbytes' Adam8bit: weight decay 0 by default (decoupled when set). */
+export class Adam8bit extends Adam8bitBase {
+  constructor(params: ParamsInput<Adam8bitOptions>, options: Partial<Adam8bitOptions> = {}) {
+    super(params, ADAM8BIT_DEFAULTS, options);
+  }
+}
+
+/** bitsandbytes' AdamW8bit: weight decay 1e-2, decoupled. */
+export class AdamW8bit extends Adam8bitBase {
+  constructor(params: ParamsInput<Adam8bitOptions>, options: Partial<Adam8bitOptions> = {}) {
+    super(params, { ...ADAM8BIT_DEFAULTS, weightDecay: 1e-2 }, options);
+  }
+}
+
+const LION8BIT_DEFAULTS: LionOptions8bit = { lr: 1e-4, betas: [0.9, 0.99], weightDecay: 0, blockSize: 256, min8bitSize: 4096 };
+
+/** bitsandbytes' Lion8bit: the Lion update with its moment in 8 bits (about 1 byte per param). */
+export class Lion8bit extends Blockwise8bit<LionOptions8bit> {
+  protected readonly op = "lion8bit" as const;
+  protected readonly stateCount = 1 as const;
+
+  constructor(params: ParamsInput<LionOptions8bit>, options: Partial<LionOptions8bit> = {}) {
+    super(params, LION8BIT_DEFAULTS, options);
+  }
+
+  protected checkOptions(o: LionOptions8bit, where: string): void {
+    checkBlockwiseOptions(o, where);
+    checkBetas(o.betas, `${where}.betas`, 2, { min: 0, max: 1 });
+  }
+
+  protected nativeOptions(o: LionOptions8bit): Record<string, number | boolean> {
+    return { lr: o.lr, beta1: o.betas[0], beta2: o.betas[1], weightDecay: o.weightDecay };
+  }
+
+  protected applySmall(o: LionOptions8bit, items: UpdateItem[], ctx: StepContext): void {
+    this.runElementwise("lion", ["state1"], { ...this.nativeOptions(o), maximize: false }, items, ctx);
+  }
+}

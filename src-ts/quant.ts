@@ -1,0 +1,54 @@
+// src-ts/quant.ts — bitsandbytes-style 8-bit blockwise quantization of any tensor, and the
+// dynamic maps the 8-bit optimizers use (kernels/math/quant8.cuh).
+import { fail } from "./errors.js";
+import { native } from "./native.js";
+import { Tensor } from "./tensor.js";
+import { checkBool, checkNumber } from "./validate.js";
+
+export interface QuantizeOptions {
+  /** Elements per block, a power of two from 64 to 4096 (default 4096, bitsandbytes' default). */
+  blockSize?: number;
+  /** The signed dynamic map (default) or the unsigned one (for non-negative values). */
+  signed?: boolean;
+}
+
+export interface QuantizedTensor {
+  codes: Tensor<"uint8">;
+  absmax: Tensor;
+  shape: readonly number[];
+  blockSize: number;
+  signed: boolean;
+}
+
+/** The 256 sorted codes of bitsandbytes' dynamic map (create_dynamic_map). */
+export function dynamicMap({ signed = true }: { signed?: boolean } = {}): Float32Array {
+  return native.dynamicMap(checkBool(signed, "signed"));
+}
+
+function checkBlockSize(b: unknown): number {
+  const n = checkNumber(b, "blockSize", { min: 64, max: 4096, integer: true });
+  if ((n & (n - 1)) !== 0) fail("ERR_RANGE", `blockSize: expected a power of two from 64 to 4096, got ${n}`);
+  return n;
+}
+
+/** Per block: absmax = max |x|, code = the map entry nearest to x / absmax. */
+export function quantizeBlockwise(x: Tensor, { blockSize = 4096, signed = true }: QuantizeOptions = {}): QuantizedTensor {
+  if (!(x instanceof Tensor)) fail("ERR_INVALID_ARGUMENT", "x: expected a Tensor");
+  x.assertLive("x");
+  const block = checkBlockSize(blockSize);
+  checkBool(signed, "signed");
+  const codes = new Tensor<"uint8">(new native.Tensor(x.device, "uint8", [...x.shape]));
+  const absmax = new Tensor(new native.Tensor(x.device, "float32", [Math.ceil(x.numel / block)]));
+  native.quantizeBlockwise(x.native, codes.native, absmax.native, block, signed);
+  return { codes, absmax, shape: x.shape, blockSize: block, signed };
+}
+
+/** code[codes] * absmax of each element's block, as a new float32 tensor. */
+export function dequantizeBlockwise(q: QuantizedTensor): Tensor {
+  const out = new Tensor(new native.Tensor(q.codes.device, "float32", [...q.shape]));
+  native.dequantizeBlockwise(q.codes.native, q.absmax.native, out.native, checkBlockSize(q.blockSize), checkBool(q.signed, "signed"));
+  return out;
+}
+
+export const quant = { dynamicMap, quantizeBlockwise, dequantizeBlockwise };
+
