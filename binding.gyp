@@ -36,6 +36,7 @@
       "target_name": "cuoptim",
       "dependencies": ["cuoptim_cpu_avx512", "cuoptim_cpu_avx2", "cuoptim_cpu_baseline"],
       "sources": [
+        "src-native/adafactor_op.cc",
         "src-native/addon.cc",
         "src-native/backends.cc",
         "src-native/binding_util.cc",
@@ -47,6 +48,7 @@
         "src-native/selftest_op.cc",
         "src-native/tensor.cc",
         "src-native/tensor_wrap.cc",
+        "src-native/cpu/adafactor.cc",
         "src-native/cpu/cpu_backend.cc",
         "src-native/cpu/isa.cc",
         "src-native/cpu/thread_pool.cc",

@@ -6,6 +6,7 @@
 #include "binding_util.h"
 #include "cpu/kernel_table.h"
 #include "cpu/thread_pool.h"
+#include "adafactor_op.h"
 #include "ops.h"
 #include "quant_ops.h"
 #include "selftest_op.h"
@@ -116,6 +117,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("setCpuIsa", Napi::Function::New(env, set_cpu_isa, "setCpuIsa"));
   register_ops(env, exports);
   register_quant_ops(env, exports);
+  register_adafactor_op(env, exports);
   register_selftest_op(env, exports);
   return exports;
 }

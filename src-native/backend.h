@@ -48,6 +48,7 @@ class Backend {
 #undef CUOPTIM_BACKEND_OP
   virtual void quantize_blockwise(const QuantizeArgs& args) = 0;
   virtual void dequantize_blockwise(const QuantizeArgs& args) = 0;
+  virtual void adafactor(const AdafactorArgs& args) = 0;
 
   // Runs a kernels/cuda/selftest.cu kernel on buffers of this backend (cuda and cuda-sim only).
   virtual void kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag);

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "../kernels/math/adafactor.cuh"
 #include "../kernels/math/blockwise.cuh"
 #include "../kernels/math/elementwise.cuh"
 
@@ -63,6 +64,51 @@ struct QuantizeArgs {
   const float* map = nullptr;
   bool is_signed = true;
   int block_size = 4096;
+};
+
+// Adafactor (kernels/math/adafactor.cuh): one entry per param. A factored param is B slices of
+// an R x C matrix with row (B*R) and col (B*C) states; a vector param has R = B = 1, C = numel
+// and a full `variance`. `exp_avg` is the transformers variant's optional first moment.
+struct AdafactorTensor {
+  float* param = nullptr;
+  const float* grad = nullptr;
+  float* row = nullptr;
+  float* col = nullptr;
+  float* variance = nullptr;
+  float* exp_avg = nullptr;
+  int64_t batch = 1, rows = 1, cols = 1;
+  bool factored = false;
+  math::AdafactorStepScalars step{};
+
+  __host__ __device__ int64_t numel() const { return batch * rows * cols; }
+  __host__ __device__ int64_t strips() const { return (cols + math::kAdafactorStrip - 1) / math::kAdafactorStrip; }
+  __host__ __device__ int64_t segments() const { return (rows + math::kAdafactorSegRows - 1) / math::kAdafactorSegRows; }
+  __host__ __device__ int64_t tiles() const { return batch * segments() * strips(); }
+};
+
+struct AdafactorArgs {
+  std::vector<AdafactorTensor> tensors;
+  math::AdafactorHyper hyper{};
+};
+
+// Scratch one Adafactor tensor's reductions need, in doubles, laid out one after another:
+// row partials [B][R][strips], column partials [B][segments][C] (factored only), tile sums of
+// p² and of U² [tiles] each; then r_mean [B] floats and the tensor scalars.
+struct AdafactorWorkspace {
+  int64_t row_partials = 0, col_partials = 0, tile_p2 = 0, tile_u2 = 0, r_mean = 0, scalars = 0, bytes = 0;
+  static AdafactorWorkspace layout(const AdafactorTensor& t) {
+    AdafactorWorkspace w;
+    const int64_t rp = t.factored ? t.batch * t.rows * t.strips() : 0;
+    const int64_t cp = t.factored ? t.batch * t.segments() * t.cols : 0;
+    w.row_partials = 0;
+    w.col_partials = w.row_partials + rp * 8;
+    w.tile_p2 = w.col_partials + cp * 8;
+    w.tile_u2 = w.tile_p2 + t.tiles() * 8;
+    w.r_mean = w.tile_u2 + t.tiles() * 8;
+    w.scalars = (w.r_mean + t.batch * 4 + 15) / 16 * 16;
+    w.bytes = w.scalars + static_cast<int64_t>(sizeof(math::AdafactorTensorScalars));
+    return w;
+  }
 };
 
 }  // namespace cuoptim

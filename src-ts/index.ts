@@ -31,4 +31,10 @@ export { SGD, type SGDOptions } from "./optim/sgd.js";
 export { RMSprop, type RMSpropOptions } from "./optim/rmsprop.js";
 export { Lion, type LionOptions } from "./optim/lion.js";
 export { Adam8bit, AdamW8bit, Lion8bit, type Adam8bitOptions, type LionOptions8bit } from "./optim/adam8bit.js";
+export {
+  Adafactor,
+  type AdafactorOptions,
+  type AdafactorTorchOptions,
+  type AdafactorTransformersOptions,
+} from "./optim/adafactor.js";
 export { dequantizeBlockwise, dynamicMap, quant, quantizeBlockwise, type QuantizedTensor, type QuantizeOptions } from "./quant.js";

@@ -63,6 +63,20 @@ export interface NativeBinding {
   optimizerStep(op: ElementwiseOp, lists: (NativeTensor[] | null)[], steps: number[], fresh: boolean[], options: Record<string, number | boolean>): void;
   /** One step of a blockwise 8-bit optimizer: lists = [params, grads, ...codes, ...absmax]. */
   optimizer8bitStep(op: BlockwiseOp, lists: NativeTensor[][], steps: number[], options: Record<string, number | boolean>): void;
+  /**
+   * One Adafactor step: per param, rows/cols (factored) or a variance, plus expAvgs when the
+   * transformers variant keeps a first moment (kernels/math/adafactor.cuh).
+   */
+  adafactorStep(
+    params: NativeTensor[],
+    grads: NativeTensor[],
+    rows: (NativeTensor | null)[],
+    cols: (NativeTensor | null)[],
+    variances: (NativeTensor | null)[],
+    expAvgs: NativeTensor[] | null,
+    steps: number[],
+    options: Record<string, number | boolean | string | null>,
+  ): void;
   quantizeBlockwise(values: NativeTensor, codes: NativeTensor, absmax: NativeTensor, blockSize: number, signed: boolean): void;
   dequantizeBlockwise(codes: NativeTensor, absmax: NativeTensor, out: NativeTensor, blockSize: number, signed: boolean): void;
   dynamicMap(signed: boolean): Float32Array;

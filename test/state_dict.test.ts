@@ -3,7 +3,7 @@
 // like the uninterrupted run; bad dicts are refused with nothing changed.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Adam, AdamW, CuoptimError, Lion, RMSprop, SGD, tensor, type Device, type Optimizer, type Tensor } from "../src-ts/index.js";
+import { Adafactor, Adam, AdamW, AdamW8bit, CuoptimError, Lion, RMSprop, SGD, tensor, type Device, type Optimizer, type Tensor } from "../src-ts/index.js";
 import { assertBitwiseEqual } from "./helpers/compare.js";
 import { testDevices } from "./helpers/devices.js";
 import { gradAt, initParam } from "./helpers/synth.js";
@@ -16,6 +16,9 @@ const OPTIMIZERS: [string, Make][] = [
   ["SGD nesterov", (g) => new SGD(g, { lr: 0.05, momentum: 0.9, nesterov: true })],
   ["RMSprop centered momentum", (g) => new RMSprop(g, { lr: 1e-3, centered: true, momentum: 0.5 })],
   ["Lion", (g) => new Lion(g, { lr: 1e-3, weightDecay: 0.1 })],
+  ["AdamW8bit (32-bit path: small params)", (g) => new AdamW8bit(g, { lr: 1e-2 })],
+  ["Adafactor", (g) => new Adafactor(g, { lr: 0.05, weightDecay: 0.01 })],
+  ["Adafactor transformers beta1", (g) => new Adafactor(g, { variant: "transformers", beta1: 0.9 })],
 ];
 const SHAPES = [[4, 3], [5], [1]];
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);

@@ -42,6 +42,7 @@ class CpuBackend final : public Backend {
 #undef CUOPTIM_CPU_OP
   void quantize_blockwise(const QuantizeArgs& args) override;
   void dequantize_blockwise(const QuantizeArgs& args) override;
+  void adafactor(const AdafactorArgs& args) override;  // adafactor.cc
 
  private:
   // The nearest-code table for one of this backend's dynamic maps, or null (code_lut.h).

@@ -118,6 +118,22 @@ CUOPTIM_BLOCKWISE_OPS(CUOPTIM_KERNEL_OP)
 void CudaBackend::quantize_blockwise(const QuantizeArgs& args) { cuda::quantize_blockwise(args, stream()); }
 void CudaBackend::dequantize_blockwise(const QuantizeArgs& args) { cuda::dequantize_blockwise(args, stream()); }
 
+// One workspace per tensor, returned to the allocator after its kernels are queued (stream
+// order keeps a reused block safe).
+void CudaBackend::adafactor(const AdafactorArgs& args) {
+  for (const AdafactorTensor& t : args.tensors) {
+    const size_t bytes = static_cast<size_t>(AdafactorWorkspace::layout(t).bytes);
+    void* workspace = allocate(bytes);
+    try {
+      cuda::adafactor_tensor(t, args.hyper, workspace, stream());
+    } catch (...) {
+      deallocate(workspace, bytes);
+      throw;
+    }
+    deallocate(workspace, bytes);
+  }
+}
+
 void CudaBackend::kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag) {
   cuda::kernel_selftest(name, in, out, scratch, n, block, flag, stream());
 }

@@ -37,6 +37,7 @@ class CudaBackend final : public Backend {
 #undef CUOPTIM_KERNEL_OP
   void quantize_blockwise(const QuantizeArgs& args) override;
   void dequantize_blockwise(const QuantizeArgs& args) override;
+  void adafactor(const AdafactorArgs& args) override;
   void kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag) override;
 
   // "NVIDIA H100 80GB HBM3 (sm_90)" or the reason it is unavailable.

@@ -3,6 +3,7 @@
 #include "../../kernels/sim/cuda_sim.h"
 
 #include "../../kernels/cuda/launchers.h"
+#include "../../kernels/cuda/adafactor.cu"
 #include "../../kernels/cuda/adam8bit.cu"
 #include "../../kernels/cuda/fused_adam_bnb32.cu"
 #include "../../kernels/cuda/fused_adamw.cu"

@@ -49,6 +49,22 @@ CUOPTIM_BLOCKWISE_OPS(CUOPTIM_KERNEL_OP)
 void SimBackend::quantize_blockwise(const QuantizeArgs& args) { sim::quantize_blockwise(args, nullptr); }
 void SimBackend::dequantize_blockwise(const QuantizeArgs& args) { sim::dequantize_blockwise(args, nullptr); }
 
+// One workspace per tensor, returned to the allocator after its kernels are queued (stream
+// order keeps a reused block safe).
+void SimBackend::adafactor(const AdafactorArgs& args) {
+  for (const AdafactorTensor& t : args.tensors) {
+    const size_t bytes = static_cast<size_t>(AdafactorWorkspace::layout(t).bytes);
+    void* workspace = allocate(bytes);
+    try {
+      sim::adafactor_tensor(t, args.hyper, workspace, nullptr);
+    } catch (...) {
+      deallocate(workspace, bytes);
+      throw;
+    }
+    deallocate(workspace, bytes);
+  }
+}
+
 void SimBackend::kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag) {
   sim::kernel_selftest(name, in, out, scratch, n, block, flag, nullptr);
 }

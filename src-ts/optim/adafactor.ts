@@ -1,0 +1,146 @@
+// src-ts/optim/adafactor.ts — Adafactor (Shazeer & Stern 2018, "Adafactor: Adaptive Learning
+// Rates with Sublinear Memory Cost"): the second moment of a matrix kept as row and column
+// statistics, O(rows + cols) memory instead of O(rows * cols).
+//
+// Two variants, each with its reference's options, defaults and order of operations
+// (kernels/math/adafactor.cuh):
+//   variant "torch" (default) — torch.optim.Adafactor (torch >= 2.5): lr 1e-2 caps the relative
+//     step, beta2Decay -0.8, eps [null -> float32 eps, 1e-3], d 1 (update clipping),
+//     weightDecay 0 (decoupled, scaled by lr), maximize.
+//   variant "transformers" — transformers.optimization.Adafactor: lr null (relative steps),
+//     eps [1e-30, 1e-3], clipThreshold 1, decayRate -0.8, beta1 null (no first moment),
+//     weightDecay 0, scaleParameter true, relativeStep true, warmupInit false.
+// Params with two or more dims are factored over their last two; others keep a full second
+// moment. State: torch's rowVar [..., R, 1] / colVar [..., 1, C] or variance; transformers'
+// expAvgSqRow [..., R] / expAvgSqCol [..., C] or expAvgSq, and expAvg when beta1 is set.
+import { fail } from "../errors.js";
+import { native } from "../native.js";
+import type { Tensor } from "../tensor.js";
+import { checkBool, checkNumber, checkOneOf } from "../validate.js";
+import { Optimizer, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+
+export interface AdafactorTorchOptions {
+  variant: "torch";
+  lr: number;
+  beta2Decay: number;
+  eps: [number | null, number];
+  d: number;
+  weightDecay: number;
+  maximize: boolean;
+}
+
+export interface AdafactorTransformersOptions {
+  variant: "transformers";
+  lr: number | null;
+  eps: [number, number];
+  clipThreshold: number;
+  decayRate: number;
+  beta1: number | null;
+  weightDecay: number;
+  scaleParameter: boolean;
+  relativeStep: boolean;
+  warmupInit: boolean;
+}
+
+export type AdafactorOptions = AdafactorTorchOptions | AdafactorTransformersOptions;
+
+const TORCH_DEFAULTS: AdafactorTorchOptions = { variant: "torch", lr: 1e-2, beta2Decay: -0.8, eps: [null, 1e-3], d: 1, weightDecay: 0, maximize: false };
+const TRANSFORMERS_DEFAULTS: AdafactorTransformersOptions = {
+  variant: "transformers",
+  lr: null,
+  eps: [1e-30, 1e-3],
+  clipThreshold: 1,
+  decayRate: -0.8,
+  beta1: null,
+  weightDecay: 0,
+  scaleParameter: true,
+  relativeStep: true,
+  warmupInit: false,
+};
+const FLOAT32_EPS = 2 ** -23;
+
+type AdafactorInput = Partial<AdafactorTorchOptions> | Partial<AdafactorTransformersOptions>;
+
+export class Adafactor extends Optimizer<AdafactorOptions> {
+  /** The variant comes from options.variant, else from the first param group's, else "torch". */
+  constructor(params: ParamsInput<AdafactorOptions>, options: AdafactorInput = {}) {
+    const first = Array.isArray(params) ? (params[0] as { variant?: unknown } | undefined) : undefined;
+    const variant = (options as { variant?: unknown }).variant ?? first?.variant ?? "torch";
+    checkOneOf(variant, "options.variant", ["torch", "transformers"] as const);
+    super(params, (variant === "torch" ? TORCH_DEFAULTS : TRANSFORMERS_DEFAULTS) as AdafactorOptions, options as Partial<AdafactorOptions>);
+  }
+
+  protected checkOptions(o: AdafactorOptions, where: string): void {
+    checkOneOf(o.variant, `${where}.variant`, [this.defaults?.variant ?? o.variant]);
+    if (!Array.isArray(o.eps) || o.eps.length !== 2) fail("ERR_INVALID_ARGUMENT", `${where}.eps: expected [eps1, eps2]`);
+    checkNumber(o.weightDecay, `${where}.weightDecay`, { min: 0 });
+    if (o.variant === "torch") {
+      checkNumber(o.lr, `${where}.lr`, { min: 0 });
+      checkNumber(o.beta2Decay, `${where}.beta2Decay`, { max: 0 });
+      if (o.eps[0] !== null) checkNumber(o.eps[0], `${where}.eps[0]`, { min: 0 });
+      checkNumber(o.eps[1], `${where}.eps[1]`, { min: 0 });
+      checkNumber(o.d, `${where}.d`, { min: 1 });
+      checkBool(o.maximize, `${where}.maximize`);
+      return;
+    }
+    if (o.lr !== null) checkNumber(o.lr, `${where}.lr`, { min: 0 });
+    checkNumber(o.eps[0], `${where}.eps[0]`, { min: 0 });
+    checkNumber(o.eps[1], `${where}.eps[1]`, { min: 0 });
+    checkNumber(o.clipThreshold, `${where}.clipThreshold`, { min: 0, minOpen: true });
+    checkNumber(o.decayRate, `${where}.decayRate`, { max: 0 });
+    if (o.beta1 !== null) checkNumber(o.beta1, `${where}.beta1`, { min: 0, max: 1, maxOpen: true });
+    checkBool(o.scaleParameter, `${where}.scaleParameter`);
+    checkBool(o.relativeStep, `${where}.relativeStep`);
+    checkBool(o.warmupInit, `${where}.warmupInit`);
+    // transformers' own rules
+    if (o.lr !== null && o.relativeStep) fail("ERR_INVALID_ARGUMENT", `${where}.lr: cannot combine a manual lr with relativeStep: true`);
+    if (o.warmupInit && !o.relativeStep) fail("ERR_INVALID_ARGUMENT", `${where}.warmupInit: requires relativeStep: true`);
+    if (o.lr === null && !o.relativeStep) fail("ERR_INVALID_ARGUMENT", `${where}.lr: required when relativeStep is false`);
+  }
+
+  protected stateSpec(param: Tensor, o: AdafactorOptions): StateSpec {
+    const s = param.shape;
+    const spec: StateSpec = {};
+    const f = (shape: readonly number[]) => ({ dtype: "float32", shape }) as const;
+    if (s.length >= 2) {
+      const lead = s.slice(0, -2);
+      const [r, c] = [s[s.length - 2]!, s[s.length - 1]!];
+      if (o.variant === "torch") {
+        spec.rowVar = f([...lead, r, 1]);
+        spec.colVar = f([...lead, 1, c]);
+      } else {
+        spec.expAvgSqRow = f([...lead, r]);
+        spec.expAvgSqCol = f([...lead, c]);
+      }
+    } else {
+      spec[o.variant === "torch" ? "variance" : "expAvgSq"] = f(s);
+    }
+    if (o.variant === "transformers" && o.beta1 !== null) spec.expAvg = f(s);
+    return spec;
+  }
+
+  protected applyUpdate(o: AdafactorOptions, items: UpdateItem[], ctx: StepContext): void {
+    const torch = o.variant === "torch";
+    const pick = (name: string) => items.map((it) => it.state.tensors[name]?.native ?? null);
+    native.adafactorStep(
+      items.map((it) => it.param.native),
+      items.map((it) => it.grad.native),
+      pick(torch ? "rowVar" : "expAvgSqRow"),
+      pick(torch ? "colVar" : "expAvgSqCol"),
+      pick(torch ? "variance" : "expAvgSq"),
+      !torch && o.beta1 !== null ? items.map((it) => it.state.tensors.expAvg!.native) : null,
+      items.map((it) => it.state.step),
+      torch
+        ? {
+            variant: "torch", lr: o.lr, decay: o.beta2Decay, eps1: o.eps[0] ?? FLOAT32_EPS, eps2: o.eps[1], d: o.d,
+            weightDecay: o.weightDecay, maximize: o.maximize, beta1: null, scaleParameter: true, relativeStep: false,
+            warmupInit: false, gradScale: ctx.gradScale,
+          }
+        : {
+            variant: "transformers", lr: o.lr ?? 0, decay: o.decayRate, eps1: o.eps[0], eps2: o.eps[1], d: o.clipThreshold,
+            weightDecay: o.weightDecay, maximize: false, beta1: o.beta1, scaleParameter: o.scaleParameter,
+            relativeStep: o.relativeStep, warmupInit: o.warmupInit, gradScale: ctx.gradScale,
+          },
+    );
+  }
+}
