@@ -1,9 +1,10 @@
-// examples/train-mlp.mjs — the README's demo: a two-layer MLP learns a 3-class spiral with
-// cuoptim's AdamW (decay on weights, none on biases) on the default device.
+// examples/train-mlp.mjs — a two-layer MLP learns a 3-class spiral with cuoptim's AdamW (decay on
+// weights, none on biases), warmup + cosine decay to 10% of the peak lr, and the gradient norm
+// clipped at 1.0 inside the step, on the default device.
 //
 // The forward and backward passes are plain JavaScript over Float32Arrays; the parameters, their
 // gradients and the optimizer state live in cuoptim tensors. Run: npm run demo
-import { AdamW, backends, resolveDevice, tensor, zeros } from "cuoptim";
+import { AdamW, backends, lr, resolveDevice, tensor, zeros } from "cuoptim";
 
 const device = resolveDevice(process.env.CUOPTIM_DEVICE ?? "auto");
 const CLASSES = 3, PER_CLASS = 200, HIDDEN = 64, STEPS = 400;
@@ -37,8 +38,9 @@ const opt = new AdamW(
     { params: [W1, W2], weightDecay: 1e-3 },
     { params: [b1, b2], weightDecay: 0 },
   ],
-  { lr: 1e-2, betas: [0.9, 0.999] },
+  { lr: 2e-2, betas: [0.9, 0.999] },
 );
+const schedule = lr.warmupCosine(opt, { warmupSteps: 30, totalSteps: STEPS, minRatio: 0.1 });
 
 // --- forward + backward in JS: ReLU hidden layer, softmax cross-entropy -----------------------------
 function lossAndGrads() {
@@ -82,16 +84,21 @@ function lossAndGrads() {
   return { loss: loss / N, accuracy: correct / N };
 }
 
-console.log(`cuoptim demo: 2-layer MLP on a 3-class spiral, AdamW on ${device}`);
+console.log(`cuoptim demo: 2-layer MLP on a 3-class spiral, AdamW + warmup-cosine + clipping on ${device}`);
 console.log(`backends: ${backends().map((b) => `${b.name}${b.available ? "" : " (unavailable)"}`).join(", ")}`);
 const t0 = performance.now();
 let first;
 for (let step = 1; step <= STEPS; step++) {
   const { loss, accuracy } = lossAndGrads();
   first ??= loss;
-  opt.step();
+  const lrNow = opt.paramGroups[0].lr;
+  const { gradNorm } = opt.step({ maxGradNorm: 1.0 });
+  schedule.step();
   if (step === 1 || step % 50 === 0) {
-    console.log(`step ${String(step).padStart(4)}  loss ${loss.toFixed(4)}  accuracy ${(accuracy * 100).toFixed(1)}%`);
+    console.log(
+      `step ${String(step).padStart(4)}  loss ${loss.toFixed(4)}  accuracy ${(accuracy * 100).toFixed(1)}%  ` +
+        `lr ${lrNow.toExponential(2)}  grad norm ${gradNorm.toFixed(3)}`,
+    );
   }
 }
 const { loss, accuracy } = lossAndGrads();

@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "memory_stats.h"
 #include "op_args.h"
@@ -50,6 +52,11 @@ class Backend {
   virtual void dequantize_blockwise(const QuantizeArgs& args) = 0;
   virtual void adafactor(const AdafactorArgs& args) = 0;
 
+  // One partial per kNormChunk elements of each grad (see kernels/cuda/grad_norm.cu), written to
+  // the host vector in (tensor, chunk) order; `args.lists` holds the grads only.
+  virtual void grad_norm_partials(const NormArgs& args, std::vector<double>* partials) = 0;
+  virtual void transform(const TransformArgs& args) = 0;
+
   // Runs a kernels/cuda/selftest.cu kernel on buffers of this backend (cuda and cuda-sim only).
   virtual void kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag);
 
@@ -63,6 +70,11 @@ class Backend {
   MemoryCounters memory_;
   void* maps_[2] = {nullptr, nullptr};
 };
+
+// For device backends: allocates the partials buffer, has `launch` fill it (the args carry the
+// per-tensor partial pointers as list 1), copies it to `partials` and frees it.
+void device_norm_partials(Backend& backend, const NormArgs& grads, std::vector<double>* partials,
+                          const std::function<void(const NormArgs&)>& launch);
 
 // The backend for a device kind, or nullptr when this addon was built without it.
 Backend* backend_for(DeviceKind kind);

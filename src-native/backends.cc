@@ -37,6 +37,31 @@ const float* Backend::dynamic_map(bool is_signed) {
   return static_cast<const float*>(slot);
 }
 
+void device_norm_partials(Backend& backend, const NormArgs& grads, std::vector<double>* partials,
+                          const std::function<void(const NormArgs&)>& launch) {
+  NormArgs args = grads;
+  args.lists.depth = 2;
+  int64_t total = 0;
+  std::vector<int64_t> offsets;
+  for (int64_t n : grads.lists.numel) {
+    offsets.push_back(total);
+    total += (n + kNormChunk - 1) / kNormChunk;
+  }
+  partials->assign(static_cast<size_t>(total), 0.0);
+  if (total == 0) return;
+  const size_t bytes = static_cast<size_t>(total) * sizeof(double);
+  double* device = static_cast<double*>(backend.allocate(bytes));
+  try {
+    for (size_t t = 0; t < offsets.size(); ++t) args.lists.ptrs[t][1] = device + offsets[t];
+    launch(args);
+    backend.download(partials->data(), device, bytes);
+  } catch (...) {
+    backend.deallocate(device, bytes);
+    throw;
+  }
+  backend.deallocate(device, bytes);
+}
+
 void Backend::kernel_selftest(const char*, const float*, float*, int*, int, int, int) {
   throw Error(code::kNotImplemented, std::string("kernel self-tests run on cuda and cuda-sim, not on ") + device_name(kind()));
 }

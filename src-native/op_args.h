@@ -66,6 +66,21 @@ struct QuantizeArgs {
   int block_size = 4096;
 };
 
+// Gradient norm: lists grads (float) and partials (double*, one per kNormChunk elements of the
+// tensor); `inf_norm`: max |g| instead of the sum of squares.
+inline constexpr int64_t kNormChunk = 65536;  // the CUDA multi-tensor chunk: one partial each
+struct NormArgs {
+  TensorLists lists;
+  bool inf_norm = false;
+};
+
+// Clipping transforms applied in place: lists = the tensors; kind = math::TransformKind.
+struct TransformArgs {
+  TensorLists lists;
+  int kind = 0;
+  float value = 1.0f;
+};
+
 // Adafactor (kernels/math/adafactor.cuh): one entry per param. A factored param is B slices of
 // an R x C matrix with row (B*R) and col (B*C) states; a vector param has R = B = 1, C = numel
 // and a full `variance`. `exp_avg` is the transformers variant's optional first moment.

@@ -144,6 +144,10 @@ void OpSpec<math::AdamBnb32Op>::tensor_scalars(double step, bool, float* out) co
   bnb_adam_scalars(lr, beta1, beta2, eps, step, out);
 }
 
+void OpSpec<math::EmaOp>::parse(const Napi::Object& o) {
+  hyper.weight = static_cast<float>(number_in(o, "weight", 0, false, 1, false));
+}
+
 int read_block_size(const Napi::Object& o) {
   const double b = read_number_field(o, "blockSize", kOwner);
   const bool power_of_two = b >= math::kMinQuantBlock && b <= math::kMaxQuantBlock && b == std::floor(b) &&

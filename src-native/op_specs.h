@@ -62,6 +62,15 @@ struct OpSpec<math::AdamBnb32Op> {
   void tensor_scalars(double step, bool fresh, float* out) const;
 };
 
+template <>
+struct OpSpec<math::EmaOp> {
+  static constexpr const char* kStateNames[] = {nullptr};
+  math::EmaHyper hyper{};
+  unsigned flags = 0;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double, bool, float*) const {}
+};
+
 // Blockwise 8-bit optimizers: parse() also reads blockSize.
 template <typename Rule>
 struct BlockwiseSpec;

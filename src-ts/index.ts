@@ -25,7 +25,11 @@ export {
   type ParamState,
   type StateDict,
   type StepOptions,
+  type StepResult,
 } from "./optim/optimizer.js";
+export { clipGradNorm, clipGradValue, gradNorm } from "./clip.js";
+export { GradScaler, type GradScalerOptions } from "./grad_scaler.js";
+export { EMA, type EMAOptions, type EMAState } from "./ema.js";
 export { Adam, AdamW, type AdamOptions } from "./optim/adam.js";
 export { SGD, type SGDOptions } from "./optim/sgd.js";
 export { RMSprop, type RMSpropOptions } from "./optim/rmsprop.js";
@@ -38,3 +42,23 @@ export {
   type AdafactorTransformersOptions,
 } from "./optim/adafactor.js";
 export { dequantizeBlockwise, dynamicMap, quant, quantizeBlockwise, type QuantizedTensor, type QuantizeOptions } from "./quant.js";
+export * as lr from "./lr/index.js";
+export {
+  ChainedScheduler,
+  ConstantLR,
+  CosineAnnealingLR,
+  CosineAnnealingWarmRestarts,
+  CyclicLR,
+  ExponentialLR,
+  LambdaLR,
+  LinearLR,
+  LRScheduler,
+  MultiplicativeLR,
+  MultiStepLR,
+  OneCycleLR,
+  PolynomialLR,
+  ReduceLROnPlateau,
+  SequentialLR,
+  StepLR,
+  type SchedulerState,
+} from "./lr/index.js";

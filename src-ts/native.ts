@@ -38,7 +38,7 @@ export interface RoleBytes {
 }
 
 /** The element-wise optimizers the addon runs (kernels/math/elementwise.cuh). */
-export type ElementwiseOp = "adam" | "sgd" | "rmsprop" | "lion" | "adam_bnb32";
+export type ElementwiseOp = "adam" | "sgd" | "rmsprop" | "lion" | "adam_bnb32" | "ema";
 /** The blockwise 8-bit optimizers (kernels/math/blockwise.cuh). */
 export type BlockwiseOp = "adam8bit" | "lion8bit";
 
@@ -77,6 +77,10 @@ export interface NativeBinding {
     steps: number[],
     options: Record<string, number | boolean | string | null>,
   ): void;
+  /** The gradients' total norm (2 or Infinity), one reduction with a fixed tree. */
+  gradNorm(grads: NativeTensor[], normType: number): number;
+  /** In place: "scale" multiplies by value, "clamp" clamps to [-value, value]. */
+  transformTensors(tensors: NativeTensor[], kind: "scale" | "clamp", value: number): void;
   quantizeBlockwise(values: NativeTensor, codes: NativeTensor, absmax: NativeTensor, blockSize: number, signed: boolean): void;
   dequantizeBlockwise(codes: NativeTensor, absmax: NativeTensor, out: NativeTensor, blockSize: number, signed: boolean): void;
   dynamicMap(signed: boolean): Float32Array;

@@ -14,7 +14,7 @@
 // Every sum follows the tree in adafactor.cuh, in double; the cpu backend follows it too.
 #include "../../src-native/op_args.h"
 #include "../math/adafactor.cuh"
-#include "launch.cuh"
+#include "block_reduce.cuh"
 
 namespace cuoptim {
 namespace CUOPTIM_KERNEL_NS {
@@ -56,20 +56,6 @@ struct Tile {
 __device__ __forceinline__ double warp_butterfly(double v) {
   for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
   return v;
-}
-
-// Sum of each thread's value over the block: butterfly per warp, then the warps in order.
-// Every thread must call it; thread 0 gets the result.
-__device__ __forceinline__ double block_sum(double v, double* warp_sums) {
-  v = warp_butterfly(v);
-  if (threadIdx.x % 32 == 0) warp_sums[threadIdx.x / 32] = v;
-  __syncthreads();
-  double s = 0.0;
-  if (threadIdx.x == 0) {
-    for (int w = 0; w < kWarps; ++w) s += warp_sums[w];
-  }
-  __syncthreads();
-  return s;
 }
 
 __global__ void __launch_bounds__(kThreads) stats_kernel(AdafactorTensor t, AdafactorHyper h, Scratch s) {

@@ -3,6 +3,7 @@
 // is the same run to run.
 #pragma once
 
+#include "../math/common.cuh"
 #include "launch.cuh"
 
 namespace cuoptim {
@@ -22,6 +23,34 @@ __device__ __forceinline__ float group_max(float v, int group, float* slots) {
   for (int w = 1; w < warps; ++w) r = fmaxf(r, slots[first + w]);
   __syncthreads();  // slots may be reused
   return r;
+}
+
+// Sum of each thread's double over the block: a butterfly per warp, then the warps' sums in
+// order (the tree the cpu backend reproduces, src-native/cpu/tree_reduce.h). `warp_sums` is
+// shared memory with one double per warp. Every thread must call it; thread 0 gets the result.
+__device__ __forceinline__ double block_sum(double v, double* warp_sums) {
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  if (threadIdx.x % 32 == 0) warp_sums[threadIdx.x / 32] = v;
+  __syncthreads();
+  double s = 0.0;
+  if (threadIdx.x == 0) {
+    for (unsigned w = 0; w < blockDim.x / 32; ++w) s += warp_sums[w];
+  }
+  __syncthreads();
+  return s;
+}
+
+// The same tree with a NaN-propagating max (for infinity norms).
+__device__ __forceinline__ double block_max(double v, double* warp_slots) {
+  for (int o = 16; o > 0; o >>= 1) v = math::nan_max_d(v, __shfl_xor_sync(0xffffffffu, v, o));
+  if (threadIdx.x % 32 == 0) warp_slots[threadIdx.x / 32] = v;
+  __syncthreads();
+  double m = 0.0;
+  if (threadIdx.x == 0) {
+    for (unsigned w = 0; w < blockDim.x / 32; ++w) m = math::nan_max_d(m, warp_slots[w]);
+  }
+  __syncthreads();
+  return m;
 }
 
 }  // namespace CUOPTIM_KERNEL_NS

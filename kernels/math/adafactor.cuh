@@ -76,11 +76,6 @@ struct AdafactorTensorScalars {
   float neg_wd_lr;      // transformers: -wd*lr_t
 };
 
-// torch's lerp (ATen Lerp.h): self + w*(end - self) for |w| < 0.5, else end - (end - self)*(1 - w).
-CUOPTIM_MATH_FN float torch_lerp(float self, float end, float w) {
-  return (fabsf(w) < 0.5f) ? self + w * (end - self) : end - (end - self) * (1.0f - w);
-}
-
 // What the row/column sums and vector states are fed: g² (torch) or g² + eps1 (transformers).
 CUOPTIM_MATH_FN float adafactor_q(float g, const AdafactorHyper& h) {
   const float g2 = g * g;
@@ -143,18 +138,6 @@ CUOPTIM_MATH_FN void adafactor_finish_scalars(AdafactorTensorScalars& t, double 
     t.clip_denom = static_cast<float>(clip);
     t.neg_wd_lr = static_cast<float>(-h.wd * lr_t);
   }
-}
-
-// The butterfly over 32 lane values (as __shfl_xor_sync does it), for the host side.
-inline double butterfly32(const double* lanes) {
-  double v[32];
-  for (int l = 0; l < 32; ++l) v[l] = lanes[l];
-  for (int o = 16; o > 0; o >>= 1) {
-    double next[32];
-    for (int l = 0; l < 32; ++l) next[l] = v[l] + v[l ^ o];
-    for (int l = 0; l < 32; ++l) v[l] = next[l];
-  }
-  return v[0];
 }
 
 }  // namespace math

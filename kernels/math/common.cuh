@@ -41,6 +41,23 @@ namespace math {
 CUOPTIM_MATH_FN float nan_max(float a, float b) {
   return (a != a || b != b) ? a + b : (a > b ? a : b);
 }
+CUOPTIM_MATH_FN double nan_max_d(double a, double b) {
+  return (a != a || b != b) ? a + b : (a > b ? a : b);
+}
+
+// torch's lerp (ATen Lerp.h): self + w*(end - self) for |w| < 0.5, else end - (end - self)*(1 - w).
+CUOPTIM_MATH_FN float torch_lerp(float self, float end, float w) {
+  return (fabsf(w) < 0.5f) ? self + w * (end - self) : end - (end - self) * (1.0f - w);
+}
+
+// Clipping's in-place element transforms: 0 = multiply by value, 1 = clamp to [-value, value]
+// (NaN stays NaN, as torch.clamp).
+enum TransformKind : int { kTransformScale = 0, kTransformClamp = 1 };
+CUOPTIM_MATH_FN float transform_element(float x, int kind, float value) {
+  if (kind == kTransformScale) return x * value;
+  if (x != x) return x;
+  return x < -value ? -value : (x > value ? value : x);
+}
 
 }  // namespace math
 }  // namespace cuoptim

@@ -15,6 +15,7 @@
 
 #include "adam8bit.cuh"
 #include "adamw.cuh"
+#include "ema.cuh"
 #include "lion.cuh"
 #include "rmsprop.cuh"
 #include "sgd.cuh"
@@ -26,4 +27,5 @@
   X(sgd, ::cuoptim::math::SgdOp)     \
   X(rmsprop, ::cuoptim::math::RmspropOp) \
   X(lion, ::cuoptim::math::LionOp)         \
-  X(adam_bnb32, ::cuoptim::math::AdamBnb32Op)
+  X(adam_bnb32, ::cuoptim::math::AdamBnb32Op) \
+  X(ema, ::cuoptim::math::EmaOp)

@@ -6,6 +6,7 @@
 
 #include "cpu_backend.h"
 #include "thread_pool.h"
+#include "tree_reduce.h"
 
 namespace cuoptim {
 namespace cpu {
@@ -27,12 +28,7 @@ TileRef tile_of(const AdafactorTensor& t, int64_t tile) {
   return {tile / (strips * segs), tile / strips % segs, tile % strips};
 }
 
-// The block sum of per-thread values: a butterfly per warp of 32, then the warps in order.
-double block_sum(const double* per_thread) {
-  double s = 0.0;
-  for (int w = 0; w < kWarps; ++w) s += math::butterfly32(per_thread + 32 * w);
-  return s;
-}
+double block_sum(const double* per_thread) { return cpu::block_sum(per_thread, kThreads); }
 
 void run_tiles(const AdafactorTensor& t, const std::function<void(int64_t)>& fn) {
   const int64_t tiles = t.tiles();

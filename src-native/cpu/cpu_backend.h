@@ -43,6 +43,8 @@ class CpuBackend final : public Backend {
   void quantize_blockwise(const QuantizeArgs& args) override;
   void dequantize_blockwise(const QuantizeArgs& args) override;
   void adafactor(const AdafactorArgs& args) override;  // adafactor.cc
+  void grad_norm_partials(const NormArgs& args, std::vector<double>* partials) override;  // norm.cc
+  void transform(const TransformArgs& args) override;  // norm.cc
 
  private:
   // The nearest-code table for one of this backend's dynamic maps, or null (code_lut.h).

@@ -118,6 +118,12 @@ CUOPTIM_BLOCKWISE_OPS(CUOPTIM_KERNEL_OP)
 void CudaBackend::quantize_blockwise(const QuantizeArgs& args) { cuda::quantize_blockwise(args, stream()); }
 void CudaBackend::dequantize_blockwise(const QuantizeArgs& args) { cuda::dequantize_blockwise(args, stream()); }
 
+void CudaBackend::grad_norm_partials(const NormArgs& args, std::vector<double>* partials) {
+  device_norm_partials(*this, args, partials, [&](const NormArgs& a) { cuda::grad_norm_partials(a, stream()); });
+}
+
+void CudaBackend::transform(const TransformArgs& args) { cuda::transform_tensors(args, stream()); }
+
 // One workspace per tensor, returned to the allocator after its kernels are queued (stream
 // order keeps a reused block safe).
 void CudaBackend::adafactor(const AdafactorArgs& args) {

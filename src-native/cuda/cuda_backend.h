@@ -38,6 +38,8 @@ class CudaBackend final : public Backend {
   void quantize_blockwise(const QuantizeArgs& args) override;
   void dequantize_blockwise(const QuantizeArgs& args) override;
   void adafactor(const AdafactorArgs& args) override;
+  void grad_norm_partials(const NormArgs& args, std::vector<double>* partials) override;
+  void transform(const TransformArgs& args) override;
   void kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag) override;
 
   // "NVIDIA H100 80GB HBM3 (sm_90)" or the reason it is unavailable.

@@ -49,6 +49,12 @@ CUOPTIM_BLOCKWISE_OPS(CUOPTIM_KERNEL_OP)
 void SimBackend::quantize_blockwise(const QuantizeArgs& args) { sim::quantize_blockwise(args, nullptr); }
 void SimBackend::dequantize_blockwise(const QuantizeArgs& args) { sim::dequantize_blockwise(args, nullptr); }
 
+void SimBackend::grad_norm_partials(const NormArgs& args, std::vector<double>* partials) {
+  device_norm_partials(*this, args, partials, [&](const NormArgs& a) { sim::grad_norm_partials(a, nullptr); });
+}
+
+void SimBackend::transform(const TransformArgs& args) { sim::transform_tensors(args, nullptr); }
+
 // One workspace per tensor, returned to the allocator after its kernels are queued (stream
 // order keeps a reused block safe).
 void SimBackend::adafactor(const AdafactorArgs& args) {

@@ -8,7 +8,7 @@ import type { Device } from "../device.js";
 import { CuoptimError, fail } from "../errors.js";
 import { native, type DTypeName, type ElementwiseOp } from "../native.js";
 import { checkGradFor, formatShape, stateTensor, Tensor } from "../tensor.js";
-import { checkNumber } from "../validate.js";
+import { checkBool, checkNumber } from "../validate.js";
 
 export type ParamGroupInput<O> = { params: Tensor[]; name?: string } & Partial<O>;
 export type ParamGroup<O> = O & { params: Tensor[]; name?: string };
@@ -37,8 +37,29 @@ export interface UpdateItem {
 }
 
 export interface StepOptions {
-  /** Multiplies every gradient as it is read (clipping or unscaling folded into the step). */
+  /** Multiplies every gradient as it is read (unscaling folded into the step). */
   gradScale?: number;
+  /**
+   * Clips the gradients' total norm to this (torch's clip_grad_norm_ over every param with a
+   * grad), folded into the step: the scale is applied as the optimizer reads each gradient, the
+   * gradients themselves are left as they are.
+   */
+  maxGradNorm?: number;
+  /** The norm for maxGradNorm: 2 (default) or Infinity. */
+  normType?: 2 | typeof Infinity;
+  /**
+   * Skip the whole step when a gradient holds NaN or Infinity: nothing changes (params, state,
+   * step counts) and the step reports `applied: false`. On by default when maxGradNorm is set
+   * (the norm finds non-finite values for free); otherwise it costs one reduction over the grads.
+   */
+  skipNonFinite?: boolean;
+}
+
+export interface StepResult {
+  /** false when the step was skipped for a non-finite gradient */
+  applied: boolean;
+  /** the gradients' total norm (after gradScale), when it was computed */
+  gradNorm: number | null;
 }
 
 /** What applyUpdate gets to know about the step beyond options and params. */
@@ -49,6 +70,16 @@ export interface StepContext {
 export interface StateDict<O> {
   state: Record<number, { step: number } & Record<string, Float32Array | Uint8Array | number>>;
   paramGroups: (O & { params: number[]; name?: string })[];
+}
+
+/**
+ * torch's clip coefficient, in float32 as torch computes it on a float32 norm:
+ * min(1, maxNorm / (norm + 1e-6)).
+ */
+export function clipCoefficient(maxNorm: number, norm: number): number {
+  const f = Math.fround;
+  const coef = f(f(maxNorm) / f(f(norm) + f(1e-6)));
+  return coef < 1 ? coef : 1;
 }
 
 export abstract class Optimizer<O extends object> {
@@ -99,19 +130,39 @@ export abstract class Optimizer<O extends object> {
     this.adopt(this.buildGroup(group, `paramGroups[${this.paramGroups.length}]`, this.params()));
   }
 
-  /** Applies one update to every param that has a gradient. */
-  step(options: StepOptions = {}): void {
-    const gradScale = checkNumber(options.gradScale ?? 1, "gradScale");
-    const batches = this.planStep();
-    for (const b of batches) {
-      for (const item of b.items) item.state.step += 1;
+  /** Steps skipped because a gradient was not finite. */
+  skippedSteps = 0;
+
+  /** Applies one update to every param that has a gradient (see StepOptions for clipping and the guard). */
+  step(options: StepOptions = {}): StepResult {
+    if (typeof options !== "object" || options === null) fail("ERR_INVALID_ARGUMENT", "step: expected an options object");
+    let gradScale = checkNumber(options.gradScale ?? 1, "gradScale");
+    const maxNorm = options.maxGradNorm === undefined ? undefined : checkNumber(options.maxGradNorm, "maxGradNorm", { min: 0 });
+    const normType = options.normType ?? 2;
+    if (normType !== 2 && normType !== Infinity) fail("ERR_RANGE", `normType: expected 2 or Infinity, got ${String(normType)}`);
+    const guard = options.skipNonFinite === undefined ? maxNorm !== undefined : checkBool(options.skipNonFinite, "skipNonFinite");
+    const plans = this.planStep();
+    let gradNorm: number | null = null;
+    if (maxNorm !== undefined || guard) {
+      const grads = plans.flatMap((p) => p.items.map((it) => it.grad.native));
+      gradNorm = grads.length ? native.gradNorm(grads, normType) * Math.abs(gradScale) : 0;
+      if (guard && !Number.isFinite(gradNorm)) {
+        this.skippedSteps += 1;
+        return { applied: false, gradNorm };
+      }
+      if (maxNorm !== undefined) gradScale = Math.fround(gradScale * clipCoefficient(maxNorm, gradNorm));
+    }
+    for (const plan of plans) {
+      const items = plan.items.map((it) => ({ ...it, ...this.stateFor(it.param, plan.options) }));
+      for (const item of items) item.state.step += 1;
       try {
-        this.applyUpdate(b.options, b.items, { gradScale });
+        this.applyUpdate(plan.options, items, { gradScale });
       } catch (e) {
-        for (const item of b.items) item.state.step -= 1;
+        for (const item of items) item.state.step -= 1;
         throw e;
       }
     }
+    return { applied: true, gradNorm };
   }
 
   /** Clears gradients: zero-fills them, or with setToNone drops them (grad = null). */
@@ -281,8 +332,8 @@ export abstract class Optimizer<O extends object> {
     this.paramGroups.push(group);
   }
 
-  /** Validates the whole step, creates missing state, and batches groups with equal options. */
-  private planStep(): { options: O; items: UpdateItem[] }[] {
+  /** Validates the whole step and batches groups with equal options (no state is created yet). */
+  private planStep(): { options: O; items: { param: Tensor; grad: Tensor }[] }[] {
     const plans: { key: string; options: O; items: { param: Tensor; grad: Tensor }[] }[] = [];
     this.paramGroups.forEach((group, gi) => {
       const { params, name: _name, ...options } = group;
@@ -299,9 +350,7 @@ export abstract class Optimizer<O extends object> {
       if (same) same.items.push(...items);
       else plans.push({ key, options: options as O, items });
     });
-    return plans
-      .filter((pl) => pl.items.length > 0)
-      .map((pl) => ({ options: pl.options, items: pl.items.map((it) => ({ ...it, ...this.stateFor(it.param, pl.options) })) }));
+    return plans.filter((pl) => pl.items.length > 0);
   }
 
   /**

@@ -1,0 +1,57 @@
+// src-native/cpu/norm.cc — the gradient norm's partials and clipping's transforms on the cpu
+// backend, with kernels/cuda/grad_norm.cu's chunks and tree (tree_reduce.h): one partial per
+// 65536 elements, thread t of 256 taking elements t, t+256, ... in order.
+#include "cpu_backend.h"
+#include "thread_pool.h"
+#include "tree_reduce.h"
+
+namespace cuoptim {
+namespace cpu {
+
+namespace {
+constexpr int kThreads = 256;
+}
+
+void CpuBackend::grad_norm_partials(const NormArgs& args, std::vector<double>* partials) {
+  const TensorLists& l = args.lists;
+  struct Item {
+    size_t tensor;
+    int64_t start;
+    size_t slot;
+  };
+  std::vector<Item> items;
+  for (size_t t = 0; t < l.size(); ++t) {
+    for (int64_t s = 0; s < l.numel[t]; s += kNormChunk) items.push_back({t, s, items.size()});
+  }
+  partials->assign(items.size(), 0.0);
+  auto run = [&](int64_t k) {
+    const Item& it = items[static_cast<size_t>(k)];
+    const float* g = static_cast<const float*>(l.ptrs[it.tensor][0]) + it.start;
+    const int64_t count = l.numel[it.tensor] - it.start < kNormChunk ? l.numel[it.tensor] - it.start : kNormChunk;
+    double acc[kThreads] = {};
+    for (int64_t base = 0; base < count; base += kThreads) {
+      const int64_t n = count - base < kThreads ? count - base : kThreads;
+      for (int64_t t = 0; t < n; ++t) {
+        const double x = g[base + t];
+        acc[t] = args.inf_norm ? math::nan_max_d(acc[t], x < 0 ? -x : x) : acc[t] + x * x;
+      }
+    }
+    (*partials)[it.slot] = args.inf_norm ? block_max(acc, kThreads) : block_sum(acc, kThreads);
+  };
+  if (l.total_numel() < kSerialBelow) {
+    for (size_t k = 0; k < items.size(); ++k) run(static_cast<int64_t>(k));
+  } else {
+    pool().parallel_for(static_cast<int64_t>(items.size()), run);
+  }
+}
+
+void CpuBackend::transform(const TransformArgs& args) {
+  const TensorLists& l = args.lists;
+  for_each_chunk(split_chunks(l), l.total_numel(), [&](const ChunkRef& c) {
+    float* x = static_cast<float*>(l.ptrs[c.tensor][0]) + c.offset;
+    for (int64_t i = 0; i < c.count; ++i) x[i] = math::transform_element(x[i], args.kind, args.value);
+  });
+}
+
+}  // namespace cpu
+}  // namespace cuoptim

@@ -1,0 +1,68 @@
+// src-native/norm_ops.cc — gradient norms and clipping transforms:
+//   gradNorm(grads, normType)              -> the total norm (2: Euclidean, Infinity: max |g|)
+//   transformTensors(tensors, kind, value) kind "scale": x *= value; "clamp": x in [-value, value]
+// The backend returns one partial per 65536-element chunk (kernels/cuda/grad_norm.cu); this file
+// combines them in one fixed order — each tensor's chunks in order, then the tensors in order —
+// so the total is the same on every backend.
+#include "norm_ops.h"
+
+#include <cmath>
+#include <string>
+
+#include "backend.h"
+#include "binding_util.h"
+#include "ops_common.h"
+
+namespace cuoptim {
+
+namespace {
+
+Napi::Value grad_norm(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const double norm_type = info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : NAN;
+    if (norm_type != 2.0 && !std::isinf(norm_type)) throw_arg(code::kRange, "normType", "2 or Infinity");
+    ReadLists r = read_lists({{"grads", info[0], 0}}, 1);
+    if (r.params.empty()) return Napi::Number::New(info.Env(), 0.0);
+    NormArgs args;
+    args.lists = std::move(r.lists);
+    args.inf_norm = std::isinf(norm_type);
+    std::vector<double> partials;
+    r.backend->grad_norm_partials(args, &partials);
+    double total = 0.0;
+    size_t k = 0;
+    for (int64_t n : args.lists.numel) {
+      double tensor_total = 0.0;
+      for (int64_t s = 0; s < n; s += kNormChunk, ++k) {
+        tensor_total = args.inf_norm ? math::nan_max_d(tensor_total, partials[k]) : tensor_total + partials[k];
+      }
+      total = args.inf_norm ? math::nan_max_d(total, tensor_total) : total + tensor_total;
+    }
+    return Napi::Number::New(info.Env(), args.inf_norm ? total : std::sqrt(total));
+  });
+}
+
+Napi::Value transform_tensors(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const std::string kind = read_string(info[1], "kind");
+    if (kind != "scale" && kind != "clamp") throw_arg(code::kInvalidArgument, "kind", "\"scale\" or \"clamp\"");
+    const double value = read_number(info[2], "value");
+    if (kind == "clamp" && value < 0) throw_arg(code::kRange, "value", "a bound >= 0");
+    ReadLists r = read_lists({{"tensors", info[0], 0}}, 1);
+    if (r.params.empty()) return info.Env().Undefined();
+    TransformArgs args;
+    args.lists = std::move(r.lists);
+    args.kind = kind == "scale" ? math::kTransformScale : math::kTransformClamp;
+    args.value = static_cast<float>(value);
+    r.backend->transform(args);
+    return info.Env().Undefined();
+  });
+}
+
+}  // namespace
+
+void register_norm_ops(Napi::Env env, Napi::Object exports) {
+  exports.Set("gradNorm", Napi::Function::New(env, grad_norm, "gradNorm"));
+  exports.Set("transformTensors", Napi::Function::New(env, transform_tensors, "transformTensors"));
+}
+
+}  // namespace cuoptim

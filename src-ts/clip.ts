@@ -1,0 +1,57 @@
+// src-ts/clip.ts — gradient clipping (torch.nn.utils.clip_grad_norm_ / clip_grad_value_).
+//
+// The norm is one device-side reduction over every gradient with a fixed reduction tree
+// (kernels/cuda/grad_norm.cu), the same on every backend. To clip inside the optimizer's own
+// pass instead, with no extra write, use `optimizer.step({ maxGradNorm })`.
+import { fail } from "./errors.js";
+import { native } from "./native.js";
+import { clipCoefficient } from "./optim/optimizer.js";
+import { Tensor } from "./tensor.js";
+import { checkBool, checkNumber } from "./validate.js";
+
+function gradsOf(params: Iterable<Tensor>, name: string): Tensor[] {
+  const grads: Tensor[] = [];
+  let i = 0;
+  for (const p of params) {
+    if (!(p instanceof Tensor)) fail("ERR_INVALID_ARGUMENT", `${name}[${i}]: expected a Tensor`);
+    if (p.grad) grads.push(p.grad);
+    i++;
+  }
+  return grads;
+}
+
+/** The total norm of the params' gradients (those that have one): 2 or Infinity. */
+export function gradNorm(params: Iterable<Tensor>, { normType = 2 }: { normType?: number } = {}): number {
+  if (normType !== 2 && normType !== Infinity) fail("ERR_RANGE", `normType: expected 2 or Infinity, got ${String(normType)}`);
+  const grads = gradsOf(params, "params");
+  return grads.length ? native.gradNorm(grads.map((g) => g.native), normType) : 0;
+}
+
+/**
+ * Scales the gradients so their total norm is at most maxNorm (torch's clip_grad_norm_:
+ * coefficient min(1, maxNorm / (norm + 1e-6))) and returns the norm before clipping.
+ */
+export function clipGradNorm(
+  params: Iterable<Tensor>,
+  maxNorm: number,
+  { normType = 2, errorIfNonfinite = false }: { normType?: number; errorIfNonfinite?: boolean } = {},
+): number {
+  checkNumber(maxNorm, "maxNorm", { min: 0 });
+  checkBool(errorIfNonfinite, "errorIfNonfinite");
+  const list = [...params];
+  const norm = gradNorm(list, { normType });
+  if (!Number.isFinite(norm) && errorIfNonfinite) {
+    fail("ERR_RANGE", `clipGradNorm: the total norm of the gradients is ${norm} (pass errorIfNonfinite: false to clip anyway)`);
+  }
+  const coef = clipCoefficient(maxNorm, norm);
+  const grads = gradsOf(list, "params");
+  if (coef !== 1 && grads.length) native.transformTensors(grads.map((g) => g.native), "scale", coef);
+  return norm;
+}
+
+/** Clamps every gradient element to [-clipValue, clipValue] (torch's clip_grad_value_). */
+export function clipGradValue(params: Iterable<Tensor>, clipValue: number): void {
+  checkNumber(clipValue, "clipValue", { min: 0 });
+  const grads = gradsOf(params, "params");
+  if (grads.length) native.transformTensors(grads.map((g) => g.native), "clamp", clipValue);
+}

@@ -1,0 +1,98 @@
+// src-ts/ema.ts — an exponential moving average of weights, for evaluation.
+//
+// shadow ← lerp(shadow, param, 1 − decay_t) after each update() (torch's lerp_, one fused kernel
+// over every tensor). With warmup, decay_t = min(decay, (1 + t)/(10 + t)) for the t-th update
+// (TensorFlow's ExponentialMovingAverage with num_updates), so early averages are not dominated by
+// the initial weights. copyTo() writes the averages into the params; swap() exchanges them (call
+// it again to swap back).
+import { fail } from "./errors.js";
+import { native } from "./native.js";
+import { formatShape, stateTensor, Tensor } from "./tensor.js";
+import { checkBool, checkNumber } from "./validate.js";
+
+export interface EMAOptions {
+  decay?: number;
+  warmup?: boolean;
+}
+
+export interface EMAState {
+  decay: number;
+  warmup: boolean;
+  updates: number;
+  shadow: Float32Array[];
+}
+
+export class EMA {
+  readonly params: Tensor[];
+  readonly shadow: Tensor[];
+  readonly decay: number;
+  readonly warmup: boolean;
+  updates = 0;
+
+  constructor(params: Tensor[], { decay = 0.999, warmup = false }: EMAOptions = {}) {
+    if (!Array.isArray(params) || params.length === 0) fail("ERR_INVALID_ARGUMENT", "params: expected a non-empty array of tensors");
+    params.forEach((p, i) => {
+      if (!(p instanceof Tensor)) fail("ERR_INVALID_ARGUMENT", `params[${i}]: expected a Tensor`);
+      p.assertLive(`params[${i}]`);
+      if (p.device !== params[0]!.device) fail("ERR_DEVICE", `params[${i}]: expected a tensor on ${params[0]!.device}`);
+    });
+    this.decay = checkNumber(decay, "decay", { min: 0, max: 1 });
+    this.warmup = checkBool(warmup, "warmup");
+    this.params = [...params];
+    this.shadow = params.map((p) => stateTensor(p.device, p.shape).set(p));
+  }
+
+  /** The decay the next update uses. */
+  currentDecay(): number {
+    return this.warmup ? Math.min(this.decay, (1 + this.updates) / (10 + this.updates)) : this.decay;
+  }
+
+  update(): void {
+    this.params.forEach((p, i) => p.assertLive(`params[${i}]`));
+    native.optimizerStep(
+      "ema",
+      [this.shadow.map((s) => s.native), this.params.map((p) => p.native)],
+      this.params.map(() => this.updates + 1),
+      this.params.map(() => false),
+      { weight: 1 - this.currentDecay() },
+    );
+    this.updates += 1;
+  }
+
+  /** Writes the averages into `params` (default: the tracked params). */
+  copyTo(params: Tensor[] = this.params): void {
+    if (params.length !== this.shadow.length) fail("ERR_INVALID_ARGUMENT", `params: expected ${this.shadow.length} tensors`);
+    params.forEach((p, i) => p.set(this.shadow[i]!));
+  }
+
+  /** Exchanges params and averages; swap again to restore. */
+  swap(): void {
+    this.params.forEach((p, i) => {
+      const s = this.shadow[i]!;
+      const held = p.toArray();
+      p.set(s);
+      s.set(held);
+    });
+  }
+
+  stateDict(): EMAState {
+    return { decay: this.decay, warmup: this.warmup, updates: this.updates, shadow: this.shadow.map((s) => s.toArray()) };
+  }
+
+  loadStateDict(state: EMAState): void {
+    const bad = (w: string): never => fail("ERR_STATE_DICT", `loadStateDict: ${w}`);
+    if (!state || !Number.isInteger(state.updates) || state.updates < 0) bad("updates: expected a whole number >= 0");
+    if (!Array.isArray(state.shadow) || state.shadow.length !== this.shadow.length) bad(`shadow: expected ${this.shadow.length} arrays`);
+    state.shadow.forEach((a, i) => {
+      if (!(a instanceof Float32Array) || a.length !== this.shadow[i]!.numel) {
+        bad(`shadow[${i}]: expected a Float32Array of ${this.shadow[i]!.numel} values (shape ${formatShape(this.shadow[i]!.shape)})`);
+      }
+    });
+    state.shadow.forEach((a, i) => this.shadow[i]!.set(a));
+    this.updates = state.updates;
+  }
+
+  free(): void {
+    for (const s of this.shadow) s.free();
+  }
+}

@@ -1,0 +1,134 @@
+// src-ts/lr/scheduler.ts — the learning-rate scheduler base, torch's _LRScheduler model.
+//
+// Constructing a scheduler performs its first step (epoch 0) and sets every group's lr, as torch
+// does, so the lr before the first optimizer.step() is the schedule's value at step 0. step()
+// advances one epoch and writes each group's lr; getLastLr() returns the values last written.
+// A subclass computes the new lrs from the current ones (getLr(), torch's chainable form) or
+// from the base lrs. The base lrs are the groups' lrs at construction, kept by the scheduler
+// (torch stores them in the groups as initial_lr).
+import { fail } from "../errors.js";
+import type { Optimizer } from "../optim/optimizer.js";
+import { checkNumber } from "../validate.js";
+
+/** What a scheduler needs of an optimizer: param groups with a numeric lr. */
+export type SchedulableOptimizer = Optimizer<object>;
+
+export interface SchedulerState {
+  lastEpoch: number;
+  stepCount: number;
+  baseLrs: number[];
+  lastLr: number[];
+  [key: string]: unknown;
+}
+
+export function groupLr(optimizer: SchedulableOptimizer, i: number): number {
+  const lr = (optimizer.paramGroups[i] as { lr?: unknown }).lr;
+  if (typeof lr !== "number") fail("ERR_INVALID_ARGUMENT", `paramGroups[${i}].lr: a scheduler needs a numeric lr, got ${String(lr)}`);
+  return lr;
+}
+
+export function setGroupLr(optimizer: SchedulableOptimizer, i: number, lr: number): void {
+  (optimizer.paramGroups[i] as unknown as { lr: number }).lr = lr;
+}
+
+/** A per-group value: one number for every group, or an array with one per group. */
+export function perGroup(value: number | readonly number[], optimizer: SchedulableOptimizer, name: string, bounds = {}): number[] {
+  const n = optimizer.paramGroups.length;
+  const list = Array.isArray(value) ? [...value] : Array.from({ length: n }, () => value as number);
+  if (list.length !== n) fail("ERR_INVALID_ARGUMENT", `${name}: expected ${n} values (one per param group), got ${list.length}`);
+  return list.map((v, i) => checkNumber(v, Array.isArray(value) ? `${name}[${i}]` : name, bounds));
+}
+
+export abstract class LRScheduler {
+  readonly optimizer: SchedulableOptimizer;
+  lastEpoch: number;
+  baseLrs: number[];
+  protected stepCount = 0;
+  protected lastLr: number[] = [];
+
+  /** `lastEpoch` >= 0 resumes a schedule: the base lrs must then be given (they are the groups' lrs otherwise). */
+  constructor(optimizer: SchedulableOptimizer, { lastEpoch = -1, baseLrs }: { lastEpoch?: number; baseLrs?: number[] } = {}) {
+    if (!optimizer || !Array.isArray((optimizer as { paramGroups?: unknown }).paramGroups)) {
+      fail("ERR_INVALID_ARGUMENT", "optimizer: expected a cuoptim Optimizer");
+    }
+    checkNumber(lastEpoch, "lastEpoch", { min: -1, integer: true });
+    this.optimizer = optimizer;
+    this.baseLrs = baseLrs ?? optimizer.paramGroups.map((_, i) => groupLr(optimizer, i));
+    this.lastEpoch = lastEpoch;
+  }
+
+  /** Called by subclass constructors once their own fields are set (torch's _initial_step). */
+  protected initialStep(): void {
+    this.stepCount = 0;
+    this.step();
+  }
+
+  /** The new lr of every group for epoch this.lastEpoch (already advanced). */
+  protected abstract getLr(): number[];
+
+  step(): void {
+    this.stepCount += 1;
+    this.lastEpoch += 1;
+    this.apply(this.getLr());
+  }
+
+  /**
+   * torch's step(epoch): jump to `epoch`, with the closed-form lr where the scheduler has one.
+   * SequentialLR uses it to restart a scheduler at 0 when its milestone is reached.
+   */
+  stepToEpoch(epoch: number): void {
+    this.stepCount += 1;
+    this.lastEpoch = epoch;
+    this.apply(this.closedForm() ?? this.getLr());
+  }
+
+  /** The lrs for this.lastEpoch from the base lrs alone, where the schedule has such a form. */
+  protected closedForm(): number[] | null {
+    return null;
+  }
+
+  protected apply(values: number[]): void {
+    values.forEach((lr, i) => setGroupLr(this.optimizer, i, lr));
+    this.lastLr = this.optimizer.paramGroups.map((_, i) => groupLr(this.optimizer, i));
+  }
+
+  getLastLr(): number[] {
+    return [...this.lastLr];
+  }
+
+  /** The scheduler's counters and lrs (plain JSON); functions given to it are not included. */
+  stateDict(): SchedulerState {
+    return { lastEpoch: this.lastEpoch, stepCount: this.stepCount, baseLrs: [...this.baseLrs], lastLr: [...this.lastLr], ...this.extraState() };
+  }
+
+  loadStateDict(state: SchedulerState): void {
+    const n = this.optimizer.paramGroups.length;
+    const bad = (what: string): never => fail("ERR_STATE_DICT", `loadStateDict: ${what}`);
+    if (typeof state !== "object" || state === null) bad("expected an object from stateDict()");
+    if (!Number.isInteger(state.lastEpoch) || state.lastEpoch < -1) bad(`lastEpoch: expected a whole number >= -1, got ${String(state.lastEpoch)}`);
+    if (!Number.isInteger(state.stepCount) || state.stepCount < 0) bad(`stepCount: expected a whole number >= 0`);
+    for (const key of ["baseLrs", "lastLr"] as const) {
+      const v = state[key];
+      if (!Array.isArray(v) || v.length !== n || v.some((x) => typeof x !== "number" || !Number.isFinite(x))) {
+        bad(`${key}: expected ${n} finite numbers (one per param group)`);
+      }
+    }
+    this.checkExtraState(state, bad);
+    this.lastEpoch = state.lastEpoch;
+    this.stepCount = state.stepCount;
+    this.baseLrs = [...state.baseLrs];
+    this.lastLr = [...state.lastLr];
+    this.loadExtraState(state);
+  }
+
+  /** Subclass state beyond the counters (JSON values). */
+  protected extraState(): Record<string, unknown> {
+    return {};
+  }
+  protected checkExtraState(_state: SchedulerState, _bad: (what: string) => never): void {}
+  protected loadExtraState(_state: SchedulerState): void {}
+
+  protected currentLrs(): number[] {
+    return this.optimizer.paramGroups.map((_, i) => groupLr(this.optimizer, i));
+  }
+}
