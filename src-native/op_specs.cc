@@ -148,6 +148,114 @@ void OpSpec<math::EmaOp>::parse(const Napi::Object& o) {
   hyper.weight = static_cast<float>(number_in(o, "weight", 0, false, 1, false));
 }
 
+// The flags every Adam-like spec shares: decoupled or L2 weight decay, maximize.
+template <unsigned kL2, unsigned kDecoupled, unsigned kMaximize>
+unsigned decay_flags(const Napi::Object& o, double wd) {
+  unsigned flags = flag(o, "maximize") ? kMaximize : 0u;
+  if (wd != 0) flags |= flag(o, "decoupled") ? kDecoupled : kL2;
+  return flags;
+}
+
+void OpSpec<math::RadamOp>::parse(const Napi::Object& o) {
+  const double lr = non_negative(o, "lr");
+  beta1 = unit_interval(o, "beta1");
+  beta2 = unit_interval(o, "beta2");
+  const double wd = non_negative(o, "weightDecay");
+  flags = decay_flags<math::kRadamL2Decay, math::kRadamDecoupledDecay, math::kRadamMaximize>(o, wd);
+  hyper = {static_cast<float>(lr), static_cast<float>(beta1), static_cast<float>(beta2), static_cast<float>(1.0 - beta1),
+           static_cast<float>(1.0 - beta2), static_cast<float>(non_negative(o, "eps")), static_cast<float>(wd),
+           static_cast<float>(1.0 - lr * wd), static_cast<float>(read_number_field(o, "gradScale", kOwner))};
+}
+
+// torch: rho_inf = 2/(1-b2) - 1, rho_t = rho_inf - 2 t b2^t / (1 - b2^t); rectified when rho_t > 5.
+void OpSpec<math::RadamOp>::tensor_scalars(double t, bool, float* out) const {
+  const double bc1 = 1.0 - std::pow(beta1, t);
+  const double bc2 = 1.0 - std::pow(beta2, t);
+  const double rho_inf = 2.0 / (1.0 - beta2) - 1.0;
+  const double rho_t = rho_inf - 2.0 * t * std::pow(beta2, t) / bc2;
+  out[0] = static_cast<float>(bc1);
+  out[1] = static_cast<float>(std::sqrt(bc2));
+  out[3] = rho_t > 5.0 ? 1.0f : 0.0f;
+  out[2] = rho_t > 5.0 ? static_cast<float>(std::sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))) : 0.0f;
+}
+
+void OpSpec<math::NadamOp>::parse(const Napi::Object& o) {
+  lr = non_negative(o, "lr");
+  beta1 = unit_interval(o, "beta1");
+  beta2 = unit_interval(o, "beta2");
+  momentum_decay = non_negative(o, "momentumDecay");
+  const double wd = non_negative(o, "weightDecay");
+  flags = decay_flags<math::kNadamL2Decay, math::kNadamDecoupledDecay, math::kNadamMaximize>(o, wd);
+  hyper = {static_cast<float>(beta1), static_cast<float>(beta2), static_cast<float>(1.0 - beta1), static_cast<float>(1.0 - beta2),
+           static_cast<float>(non_negative(o, "eps")), static_cast<float>(wd), static_cast<float>(1.0 - lr * wd),
+           static_cast<float>(read_number_field(o, "gradScale", kOwner))};
+}
+
+// torch: mu_product (a float32 tensor) *= mu; mu_product_next = mu_product * mu * mu_next, each a
+// float32 multiply by the double cast to float.
+double OpSpec<math::NadamOp>::host_step(double t, double mu_product, float* out) const {
+  const double mu = beta1 * (1.0 - 0.5 * std::pow(0.96, t * momentum_decay));
+  const double mu_next = beta1 * (1.0 - 0.5 * std::pow(0.96, (t + 1) * momentum_decay));
+  const float product = static_cast<float>(mu_product) * static_cast<float>(mu);
+  const float product_next = product * static_cast<float>(mu) * static_cast<float>(mu_next);
+  out[0] = static_cast<float>(1.0 - std::pow(beta2, t));
+  out[1] = static_cast<float>(-lr * (1.0 - mu) / (1.0 - static_cast<double>(product)));
+  out[2] = static_cast<float>(-lr * mu_next / (1.0 - static_cast<double>(product_next)));
+  return product;
+}
+
+void OpSpec<math::AdamaxOp>::parse(const Napi::Object& o) {
+  lr = non_negative(o, "lr");
+  beta1 = unit_interval(o, "beta1");
+  const double beta2 = unit_interval(o, "beta2");
+  const double wd = non_negative(o, "weightDecay");
+  flags = (wd != 0 ? math::kAdamaxWeightDecay : 0u) | (flag(o, "maximize") ? math::kAdamaxMaximize : 0u);
+  hyper = {static_cast<float>(beta1), static_cast<float>(beta2), static_cast<float>(1.0 - beta1), static_cast<float>(non_negative(o, "eps")),
+           static_cast<float>(wd), static_cast<float>(read_number_field(o, "gradScale", kOwner))};
+}
+
+void OpSpec<math::AdamaxOp>::tensor_scalars(double t, bool, float* out) const {
+  out[0] = static_cast<float>(-(lr / (1.0 - std::pow(beta1, t))));
+}
+
+void OpSpec<math::AdagradOp>::parse(const Napi::Object& o) {
+  lr = non_negative(o, "lr");
+  lr_decay = non_negative(o, "lrDecay");
+  const double wd = non_negative(o, "weightDecay");
+  flags = (wd != 0 ? math::kAdagradWeightDecay : 0u) | (flag(o, "maximize") ? math::kAdagradMaximize : 0u);
+  hyper = {static_cast<float>(non_negative(o, "eps")), static_cast<float>(wd), static_cast<float>(read_number_field(o, "gradScale", kOwner))};
+}
+
+void OpSpec<math::AdagradOp>::tensor_scalars(double t, bool, float* out) const {
+  out[0] = static_cast<float>(-(lr / (1.0 + (t - 1.0) * lr_decay)));
+}
+
+void OpSpec<math::AdaboundOp>::parse(const Napi::Object& o) {
+  lr = non_negative(o, "lr");
+  beta1 = unit_interval(o, "beta1");
+  beta2 = unit_interval(o, "beta2");
+  final_lr = number_in(o, "finalLr", 0, true, kInf, false);
+  gamma = number_in(o, "gamma", 0, true, 1, true);
+  base_lr = number_in(o, "baseLr", 0, true, kInf, false);
+  const double wd = non_negative(o, "weightDecay");
+  flags = (wd != 0 ? math::kAdaboundWeightDecay : 0u) | (flag(o, "amsbound") ? math::kAdaboundAmsbound : 0u);
+  hyper = {static_cast<float>(beta1), static_cast<float>(beta2), static_cast<float>(1.0 - beta1), static_cast<float>(1.0 - beta2),
+           static_cast<float>(non_negative(o, "eps")), static_cast<float>(wd), static_cast<float>(read_number_field(o, "gradScale", kOwner))};
+}
+
+// Luolc/AdaBound: step_size = lr sqrt(1-b2^t)/(1-b1^t); the bounds around final_lr*lr/base_lr.
+void OpSpec<math::AdaboundOp>::tensor_scalars(double t, bool, float* out) const {
+  const double step_size = lr * std::sqrt(1.0 - std::pow(beta2, t)) / (1.0 - std::pow(beta1, t));
+  const double final = final_lr * lr / base_lr;
+  out[0] = static_cast<float>(step_size);
+  out[1] = static_cast<float>(final * (1.0 - 1.0 / (gamma * t + 1.0)));
+  out[2] = static_cast<float>(final * (1.0 + 1.0 / (gamma * t)));
+}
+
+void OpSpec<math::LookaheadOp>::parse(const Napi::Object& o) {
+  hyper.alpha = static_cast<float>(number_in(o, "alpha", 0, false, 1, false));
+}
+
 int read_block_size(const Napi::Object& o) {
   const double b = read_number_field(o, "blockSize", kOwner);
   const bool power_of_two = b >= math::kMinQuantBlock && b <= math::kMaxQuantBlock && b == std::floor(b) &&

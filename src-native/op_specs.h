@@ -71,6 +71,67 @@ struct OpSpec<math::EmaOp> {
   void tensor_scalars(double, bool, float*) const {}
 };
 
+template <>
+struct OpSpec<math::RadamOp> {
+  static constexpr const char* kStateNames[] = {"expAvg", "expAvgSq"};
+  math::RadamHyper hyper{};
+  unsigned flags = 0;
+  double beta1 = 0, beta2 = 0;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double step, bool fresh, float* out) const;
+};
+
+// NAdam keeps one float per param on the host (mu_product, torch's 0-dim float32 tensor):
+// host_step() takes it before the step and returns it after.
+template <>
+struct OpSpec<math::NadamOp> {
+  static constexpr const char* kStateNames[] = {"expAvg", "expAvgSq"};
+  math::NadamHyper hyper{};
+  unsigned flags = 0;
+  double lr = 0, beta1 = 0, beta2 = 0, momentum_decay = 0;
+  void parse(const Napi::Object& o);
+  double host_step(double step, double mu_product, float* out) const;
+};
+
+template <>
+struct OpSpec<math::AdamaxOp> {
+  static constexpr const char* kStateNames[] = {"expAvg", "expInf"};
+  math::AdamaxHyper hyper{};
+  unsigned flags = 0;
+  double lr = 0, beta1 = 0;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double step, bool fresh, float* out) const;
+};
+
+template <>
+struct OpSpec<math::AdagradOp> {
+  static constexpr const char* kStateNames[] = {"sum"};
+  math::AdagradHyper hyper{};
+  unsigned flags = 0;
+  double lr = 0, lr_decay = 0;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double step, bool fresh, float* out) const;
+};
+
+template <>
+struct OpSpec<math::AdaboundOp> {
+  static constexpr const char* kStateNames[] = {"expAvg", "expAvgSq", "maxExpAvgSq"};
+  math::AdaboundHyper hyper{};
+  unsigned flags = 0;
+  double lr = 0, beta1 = 0, beta2 = 0, final_lr = 0, gamma = 0, base_lr = 0;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double step, bool fresh, float* out) const;
+};
+
+template <>
+struct OpSpec<math::LookaheadOp> {
+  static constexpr const char* kStateNames[] = {"slow"};
+  math::LookaheadHyper hyper{};
+  unsigned flags = 0;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double, bool, float*) const {}
+};
+
 // Blockwise 8-bit optimizers: parse() also reads blockSize.
 template <typename Rule>
 struct BlockwiseSpec;

@@ -1,5 +1,5 @@
 // src-native/ops.cc — the optimizer entry point:
-//   optimizerStep(op, lists, steps, fresh, options)
+//   optimizerStep(op, lists, steps, fresh, options[, hostState]) -> updated hostState (NAdam)
 // lists = [params, grads, ...one list per state of the op (null where unused)], steps = each
 // param's step count after this step, fresh = whether its state was created for this step.
 // Every argument is validated (op_specs.cc, ops_common.cc) before the backend runs one
@@ -7,6 +7,7 @@
 #include "ops.h"
 
 #include <string>
+#include <type_traits>
 
 #include "binding_util.h"
 #include "op_specs.h"
@@ -21,6 +22,12 @@ namespace {
 CUOPTIM_ELEMENTWISE_OPS(CUOPTIM_RUN_ON)
 #undef CUOPTIM_RUN_ON
 
+// Specs with per-param host state (NAdam) have host_step(step, state_in, scalars) -> state_out.
+template <typename Spec, typename = void>
+struct has_host_state : std::false_type {};
+template <typename Spec>
+struct has_host_state<Spec, decltype(void(&Spec::host_step))> : std::true_type {};
+
 template <typename Op>
 Napi::Value elementwise_step(const Napi::CallbackInfo& info) {
   OpSpec<Op> spec;
@@ -31,7 +38,12 @@ Napi::Value elementwise_step(const Napi::CallbackInfo& info) {
     throw Error(code::kInvalidArgument, "lists: expected " + std::to_string(kDepth) + " tensor lists (params, grads and " +
                                             std::to_string(Op::kStates) + " state lists), got " + std::to_string(lists.Length()));
   }
-  std::vector<ListArg> specs = {{"params", lists.Get(0u), kParamList}, {"grads", lists.Get(1u), kGradList}};
+  std::vector<ListArg> specs = {{"params", lists.Get(0u), kParamList}};
+  if (Op::kReadsGrad) {
+    specs.push_back({"grads", lists.Get(1u), kGradList});
+  } else if (!lists.Get(1u).IsNull()) {
+    throw Error(code::kInvalidArgument, "lists[1]: expected null: this op reads no gradient");
+  }
   for (int k = 0; k < Op::kStates; ++k) {
     if (Op::uses_state(spec.flags, k)) {
       specs.push_back({OpSpec<Op>::kStateNames[k], lists.Get(static_cast<uint32_t>(kFirstStateList + k)), kFirstStateList + k});
@@ -41,14 +53,27 @@ Napi::Value elementwise_step(const Napi::CallbackInfo& info) {
   const size_t n = r.params.size();
   const std::vector<double> steps = read_steps(info[2], n, "steps");
   const std::vector<bool> fresh = read_flags(info[3], n, "fresh");
-  if (n == 0) return info.Env().Undefined();
+  if (n == 0) return Napi::Array::New(info.Env(), 0);
   ElementwiseArgs<Op> args;
   args.lists = std::move(r.lists);
   args.hyper = spec.hyper;
   args.flags = spec.flags;
-  for (size_t i = 0; i < n; ++i) spec.tensor_scalars(steps[i], fresh[i], args.lists.scalars[i].data());
+  Napi::Value result = info.Env().Undefined();
+  if constexpr (has_host_state<OpSpec<Op>>::value) {
+    Napi::Array in = read_array(info[5], "hostState");
+    if (in.Length() != n) throw Error(code::kInvalidArgument, "hostState: expected " + std::to_string(n) + " values");
+    Napi::Array out = Napi::Array::New(info.Env(), n);
+    for (size_t i = 0; i < n; ++i) {
+      const uint32_t k = static_cast<uint32_t>(i);
+      const double state = read_number(in.Get(k), "hostState[" + std::to_string(i) + "]");
+      out.Set(k, spec.host_step(steps[i], state, args.lists.scalars[i].data()));
+    }
+    result = out;
+  } else {
+    for (size_t i = 0; i < n; ++i) spec.tensor_scalars(steps[i], fresh[i], args.lists.scalars[i].data());
+  }
   run_on(*r.backend, args);
-  return info.Env().Undefined();
+  return result;
 }
 
 Napi::Value optimizer_step(const Napi::CallbackInfo& info) {

@@ -7,7 +7,7 @@
 // step, × growthFactor after growthInterval good steps in a row. The scale is a float32, as
 // torch's.
 import { fail } from "./errors.js";
-import type { Optimizer, StepOptions, StepResult } from "./optim/optimizer.js";
+import type { StepOptions, StepResult } from "./optim/optimizer.js";
 import { checkBool, checkNumber } from "./validate.js";
 
 export interface GradScalerOptions {
@@ -46,7 +46,7 @@ export class GradScaler {
   }
 
   /** Steps with the gradients unscaled as they are read; skips the step on a non-finite gradient. */
-  step(optimizer: Optimizer<object>, options: Omit<StepOptions, "gradScale" | "skipNonFinite"> = {}): StepResult {
+  step(optimizer: { step(options: StepOptions): StepResult }, options: Omit<StepOptions, "gradScale" | "skipNonFinite"> = {}): StepResult {
     if (!this.enabled) return optimizer.step(options);
     const inverse = Math.fround(1 / this.scaleValue); // torch: scale.double().reciprocal().float()
     const result = optimizer.step({ ...options, gradScale: inverse, skipNonFinite: true });

@@ -34,6 +34,12 @@ export { Adam, AdamW, type AdamOptions } from "./optim/adam.js";
 export { SGD, type SGDOptions } from "./optim/sgd.js";
 export { RMSprop, type RMSpropOptions } from "./optim/rmsprop.js";
 export { Lion, type LionOptions } from "./optim/lion.js";
+export { RAdam, type RAdamOptions } from "./optim/radam.js";
+export { NAdam, type NAdamOptions } from "./optim/nadam.js";
+export { Adamax, type AdamaxOptions } from "./optim/adamax.js";
+export { Adagrad, type AdagradOptions } from "./optim/adagrad.js";
+export { AdaBound, type AdaBoundOptions } from "./optim/adabound.js";
+export { Lookahead, type LookaheadOptions, type LookaheadStateDict } from "./optim/lookahead.js";
 export { Adam8bit, AdamW8bit, Lion8bit, type Adam8bitOptions, type LionOptions8bit } from "./optim/adam8bit.js";
 export {
   Adafactor,

@@ -38,7 +38,19 @@ export interface RoleBytes {
 }
 
 /** The element-wise optimizers the addon runs (kernels/math/elementwise.cuh). */
-export type ElementwiseOp = "adam" | "sgd" | "rmsprop" | "lion" | "adam_bnb32" | "ema";
+export type ElementwiseOp =
+  | "adam"
+  | "sgd"
+  | "rmsprop"
+  | "lion"
+  | "adam_bnb32"
+  | "ema"
+  | "radam"
+  | "nadam"
+  | "adamax"
+  | "adagrad"
+  | "adabound"
+  | "lookahead";
 /** The blockwise 8-bit optimizers (kernels/math/blockwise.cuh). */
 export type BlockwiseOp = "adam8bit" | "lion8bit";
 
@@ -58,9 +70,18 @@ export interface NativeBinding {
   /**
    * One step of an element-wise optimizer over every param: lists = [params, grads, ...states]
    * (null for states the options leave unused); steps = step counts after this step; fresh =
-   * whether each param's state was created for this step.
+   * whether each param's state was created for this step. Ops that read no gradient (lookahead)
+   * take null for grads. NAdam also takes each param's host scalar (mu_product) and returns the
+   * values after the step.
    */
-  optimizerStep(op: ElementwiseOp, lists: (NativeTensor[] | null)[], steps: number[], fresh: boolean[], options: Record<string, number | boolean>): void;
+  optimizerStep(
+    op: ElementwiseOp,
+    lists: (NativeTensor[] | null)[],
+    steps: number[],
+    fresh: boolean[],
+    options: Record<string, number | boolean>,
+    hostState?: number[],
+  ): number[] | undefined;
   /** One step of a blockwise 8-bit optimizer: lists = [params, grads, ...codes, ...absmax]. */
   optimizer8bitStep(op: BlockwiseOp, lists: NativeTensor[][], steps: number[], options: Record<string, number | boolean>): void;
   /**

@@ -5,8 +5,26 @@
 // scalar one.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { AdamW8bit, Lion8bit, Adam, AdamW, Lion, RMSprop, SGD, tensor, type Device, type Optimizer, type Tensor } from "../src-ts/index.js";
+import {
+  AdaBound,
+  Adagrad,
+  Adam,
+  Adamax,
+  AdamW,
+  AdamW8bit,
+  Lion,
+  Lion8bit,
+  Lookahead,
+  NAdam,
+  RAdam,
+  RMSprop,
+  SGD,
+  tensor,
+  type Device,
+  type Tensor,
+} from "../src-ts/index.js";
 import { assertBitwiseEqual } from "./helpers/compare.js";
+import { stateArrays, type AnyOptimizer } from "./helpers/state.js";
 import { testDevices } from "./helpers/devices.js";
 import { gradAt } from "./helpers/synth.js";
 
@@ -28,7 +46,7 @@ function values(seed: number, i: number, step: number, n: number, scale: number)
 // 21M-element tensor, whose only purpose is a many-launch split that all kernels share.
 const SMALLER = SIZES.filter((n) => n < 1 << 20);
 
-function run(device: Device, make: (p: Tensor[]) => Optimizer<object>, steps: number, sizes = SIZES): Float32Array[] {
+function run(device: Device, make: (p: Tensor[]) => AnyOptimizer, steps: number, sizes = SIZES): (Float32Array | Uint8Array | Float64Array)[] {
   const params = sizes.map((n, i) => tensor(values(5, 1000 + i, 0, n, 1), [n], { device }));
   const grads = sizes.map((n) => tensor(new Float32Array(n), [n], { device }));
   const opt = make(params);
@@ -39,13 +57,14 @@ function run(device: Device, make: (p: Tensor[]) => Optimizer<object>, steps: nu
     });
     opt.step();
   }
-  const out = [...params.map((p) => p.toArray()), ...[...opt.state.values()].flatMap((st) => Object.values(st.tensors).map((t) => t.toArray() as Float32Array))];
+  const out = [...params.map((p) => p.toArray()), ...stateArrays(opt)];
   opt.free();
   for (const t of [...params, ...grads]) t.free();
   return out;
 }
 
-const variants: [string, (p: Tensor[]) => Optimizer<object>, number[]?][] = [
+// [name, make, sizes, steps]: RAdam needs 6 steps before its rectified branch (rho_t > 5) runs.
+const variants: [string, (p: Tensor[]) => AnyOptimizer, number[]?, number?][] = [
   ["AdamW", (p) => new AdamW(p, { lr: 3e-3, betas: [0.9, 0.95], weightDecay: 0.1 })],
   ["Adam amsgrad maximize L2", (p) => new Adam(p, { lr: 1e-2, amsgrad: true, maximize: true, weightDecay: 0.05 })],
   ["SGD nesterov", (p) => new SGD(p, { lr: 1e-2, momentum: 0.9, nesterov: true, weightDecay: 1e-4 })],
@@ -54,14 +73,23 @@ const variants: [string, (p: Tensor[]) => Optimizer<object>, number[]?][] = [
   ["AdamW8bit", (p) => new AdamW8bit(p, { lr: 1e-3, min8bitSize: 1000 }), SMALLER],
   ["AdamW8bit block 64", (p) => new AdamW8bit(p, { lr: 1e-3, blockSize: 64, min8bitSize: 64 }), SMALLER],
   ["Lion8bit block 1024", (p) => new Lion8bit(p, { lr: 1e-3, weightDecay: 0.1, blockSize: 1024, min8bitSize: 2048 }), SMALLER],
+  ["RAdam decoupled maximize", (p) => new RAdam(p, { lr: 1e-2, weightDecay: 0.1, decoupledWeightDecay: true, maximize: true }), SMALLER, 7],
+  ["RAdam L2", (p) => new RAdam(p, { lr: 1e-2, betas: [0.9, 0.99], weightDecay: 0.1 })],
+  ["NAdam decoupled", (p) => new NAdam(p, { lr: 1e-2, weightDecay: 0.1, decoupledWeightDecay: true })],
+  ["NAdam L2 maximize", (p) => new NAdam(p, { lr: 1e-2, weightDecay: 0.1, maximize: true, momentumDecay: 0.01 }), SMALLER],
+  ["Adamax L2 maximize", (p) => new Adamax(p, { lr: 1e-2, weightDecay: 0.1, maximize: true })],
+  ["Adagrad", (p) => new Adagrad(p, { lr: 1e-2, lrDecay: 0.1, initialAccumulatorValue: 0.1, weightDecay: 0.01, maximize: true })],
+  ["AdaBound", (p) => new AdaBound(p, { lr: 1e-2, gamma: 0.1, weightDecay: 0.01 })],
+  ["AMSBound", (p) => new AdaBound(p, { lr: 1e-2, amsbound: true }), SMALLER],
+  ["Lookahead(AdamW) k=2", (p) => new Lookahead(new AdamW(p, { lr: 1e-2 }), { k: 2, alpha: 0.3 })],
 ];
 
 const kernelDevices = testDevices().filter((d) => d !== "cpu");
 for (const device of kernelDevices) {
-  for (const [name, make, sizes = SIZES] of variants) {
+  for (const [name, make, sizes = SIZES, steps = 3] of variants) {
     test(`${name}: ${device} == cpu, bit for bit, over ${sizes.length} tensors (${sizes.reduce((a, b) => a + b, 0)} params)`, () => {
-      const expected = run("cpu", make, 3, sizes);
-      const got = run(device, make, 3, sizes);
+      const expected = run("cpu", make, steps, sizes);
+      const got = run(device, make, steps, sizes);
       assert.is(got.length, expected.length);
       got.forEach((g, i) => assertBitwiseEqual(g, expected[i]!, `tensor ${i}`));
       if (process.env.CUOPTIM_TEST_VERBOSE) console.log(`    ${name}: ${device} bit-identical to cpu on ${got.length} tensors (params + state)`);

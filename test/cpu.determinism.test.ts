@@ -2,8 +2,28 @@
 // every instruction set it can pick (avx512 / avx2 / baseline), as DESIGN.md requires.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { AdamW8bit, Lion8bit, AdamW, Adam, Lion, RMSprop, SGD, cpuIsa, numThreads, setCpuIsa, setNumThreads, tensor, type Optimizer } from "../src-ts/index.js";
+import {
+  AdaBound,
+  Adagrad,
+  Adam,
+  Adamax,
+  AdamW,
+  AdamW8bit,
+  cpuIsa,
+  Lion,
+  Lion8bit,
+  Lookahead,
+  NAdam,
+  numThreads,
+  RAdam,
+  RMSprop,
+  setCpuIsa,
+  setNumThreads,
+  SGD,
+  tensor,
+} from "../src-ts/index.js";
 import { assertBitwiseEqual } from "./helpers/compare.js";
+import { stateArrays, type AnyOptimizer } from "./helpers/state.js";
 import { gradAt, initParam } from "./helpers/synth.js";
 
 // Large enough that a step is split across the pool (> 65536 elements, several 32K work items),
@@ -11,7 +31,7 @@ import { gradAt, initParam } from "./helpers/synth.js";
 const SHAPES = [[300, 401], [70001], [17], [1]];
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
-function run(make: (params: ReturnType<typeof tensor>[]) => Optimizer<object>, steps = 6): Float32Array[] {
+function run(make: (params: ReturnType<typeof tensor>[]) => AnyOptimizer, steps = 7): (Float32Array | Uint8Array | Float64Array)[] {
   const params = SHAPES.map((s, i) => tensor(initParam(3, i, numel(s)), s, { device: "cpu" }));
   const opt = make(params);
   for (let step = 1; step <= steps; step++) {
@@ -21,11 +41,10 @@ function run(make: (params: ReturnType<typeof tensor>[]) => Optimizer<object>, s
     opt.step();
   }
   const out = params.map((p) => p.toArray());
-  const state = [...opt.state.values()].flatMap((s) => Object.values(s.tensors).map((t) => t.toArray() as Float32Array));
-  return [...out, ...state];
+  return [...out, ...stateArrays(opt)];
 }
 
-const variants: [string, (p: ReturnType<typeof tensor>[]) => Optimizer<object>][] = [
+const variants: [string, (p: ReturnType<typeof tensor>[]) => AnyOptimizer][] = [
   ["AdamW", (p) => new AdamW(p, { lr: 1e-2, weightDecay: 0.1 })],
   ["Adam amsgrad maximize L2", (p) => new Adam(p, { lr: 1e-2, weightDecay: 0.1, amsgrad: true, maximize: true })],
   ["SGD momentum", (p) => new SGD(p, { lr: 1e-2, momentum: 0.9, dampening: 0.5, weightDecay: 0.01 })],
@@ -33,6 +52,12 @@ const variants: [string, (p: ReturnType<typeof tensor>[]) => Optimizer<object>][
   ["Lion", (p) => new Lion(p, { lr: 1e-3, weightDecay: 0.1, maximize: true })],
   ["AdamW8bit", (p) => new AdamW8bit(p, { lr: 1e-3 })],
   ["Lion8bit block 64", (p) => new Lion8bit(p, { lr: 1e-3, blockSize: 64 })],
+  ["RAdam decoupled", (p) => new RAdam(p, { lr: 1e-2, weightDecay: 0.1, decoupledWeightDecay: true })],
+  ["NAdam L2", (p) => new NAdam(p, { lr: 1e-2, weightDecay: 0.1 })],
+  ["Adamax", (p) => new Adamax(p, { lr: 1e-2, weightDecay: 0.1 })],
+  ["Adagrad", (p) => new Adagrad(p, { lr: 1e-2, lrDecay: 0.1, initialAccumulatorValue: 0.1 })],
+  ["AMSBound", (p) => new AdaBound(p, { lr: 1e-2, amsbound: true, weightDecay: 0.01 })],
+  ["Lookahead(Adam) k=3", (p) => new Lookahead(new Adam(p, { lr: 1e-2 }), { k: 3 })],
 ];
 
 for (const [name, make] of variants) {
@@ -52,7 +77,7 @@ for (const [name, make] of variants) {
 
   test(`${name}: every cpu ISA gives identical bits`, () => {
     const original = cpuIsa();
-    const results: [string, Float32Array[]][] = [];
+    const results: [string, ReturnType<typeof run>][] = [];
     try {
       for (const isa of ["baseline", "avx2", "avx512"] as const) {
         try {

@@ -2,7 +2,24 @@
 // argument, thrown before anything changes (params, state and step counts stay as they were).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Adam, AdamW, CuoptimError, Lion, RMSprop, SGD, tensor, zeros, type Optimizer, type Tensor } from "../src-ts/index.js";
+import {
+  AdaBound,
+  Adagrad,
+  Adam,
+  Adamax,
+  AdamW,
+  CuoptimError,
+  Lion,
+  Lookahead,
+  NAdam,
+  RAdam,
+  RMSprop,
+  SGD,
+  tensor,
+  zeros,
+  type Optimizer,
+  type Tensor,
+} from "../src-ts/index.js";
 
 function throwsCode(fn: () => unknown, code: string, mentions: string): void {
   try {
@@ -85,6 +102,13 @@ const FAMILY: [string, (p: Tensor[], o: object) => Optimizer<object>, [string, u
   ["SGD", (p, o) => new SGD(p, o), [["lr", -0.1, "ERR_RANGE"], ["momentum", -0.9, "ERR_RANGE"], ["dampening", NaN, "ERR_RANGE"], ["weightDecay", -1, "ERR_RANGE"], ["nesterov", 1, "ERR_INVALID_ARGUMENT"]]],
   ["RMSprop", (p, o) => new RMSprop(p, o), [["alpha", -0.5, "ERR_RANGE"], ["eps", -1e-8, "ERR_RANGE"], ["momentum", -1, "ERR_RANGE"], ["centered", "yes", "ERR_INVALID_ARGUMENT"]]],
   ["Lion", (p, o) => new Lion(p, o), [["lr", Infinity, "ERR_RANGE"], ["betas", [1.5, 0.99], "ERR_RANGE"], ["betas", [0.9], "ERR_INVALID_ARGUMENT"], ["weightDecay", -0.1, "ERR_RANGE"]]],
+  // torch's checks: lr, eps, weight_decay >= 0, betas in [0, 1), momentum_decay >= 0, lr_decay >= 0,
+  // initial_accumulator_value >= 0; AdaBound (Luolc): final_lr > 0 here (0 freezes the bounds at 0), gamma in (0, 1).
+  ["RAdam", (p, o) => new RAdam(p, o), [["eps", -1, "ERR_RANGE"], ["betas", [0.9, 1], "ERR_RANGE"], ["decoupledWeightDecay", 1, "ERR_INVALID_ARGUMENT"], ["maximize", "no", "ERR_INVALID_ARGUMENT"]]],
+  ["NAdam", (p, o) => new NAdam(p, o), [["momentumDecay", -4e-3, "ERR_RANGE"], ["momentumDecay", NaN, "ERR_RANGE"], ["weightDecay", -1, "ERR_RANGE"], ["betas", [-0.1, 0.999], "ERR_RANGE"]]],
+  ["Adamax", (p, o) => new Adamax(p, o), [["lr", -2e-3, "ERR_RANGE"], ["betas", [0.9, 1.5], "ERR_RANGE"], ["eps", Infinity, "ERR_RANGE"]]],
+  ["Adagrad", (p, o) => new Adagrad(p, o), [["lrDecay", -0.1, "ERR_RANGE"], ["initialAccumulatorValue", -1, "ERR_RANGE"], ["eps", -1e-10, "ERR_RANGE"], ["weightDecay", -1, "ERR_RANGE"]]],
+  ["AdaBound", (p, o) => new AdaBound(p, o), [["finalLr", 0, "ERR_RANGE"], ["finalLr", -0.1, "ERR_RANGE"], ["gamma", 1, "ERR_RANGE"], ["gamma", 0, "ERR_RANGE"], ["betas", [1, 0.999], "ERR_RANGE"], ["amsbound", 0, "ERR_INVALID_ARGUMENT"]]],
 ];
 for (const [name, make, cases] of FAMILY) {
   for (const [option, value, code] of cases) {
@@ -100,6 +124,30 @@ for (const [name, make, cases] of FAMILY) {
     });
   }
 }
+
+test("AdaBound: a group whose initial lr is 0 is refused (its bounds scale by lr / initial lr)", () => {
+  throwsCode(() => new AdaBound([param()], { lr: 0 }), "ERR_RANGE", "paramGroups[0].lr");
+  throwsCode(() => new AdaBound([{ params: [param()] }, { params: [param()], lr: 0 }]), "ERR_RANGE", "paramGroups[1].lr");
+  const p = param();
+  const opt = new AdaBound([p]);
+  throwsCode(() => opt.addParamGroup({ params: [param()], lr: 0 }), "ERR_RANGE", "paramGroups[1].lr");
+  assert.is(opt.paramGroups.length, 1);
+  // lr may reach 0 later (a schedule's end): the step is then a no-op, as in the reference.
+  opt.paramGroups[0]!.lr = 0;
+  const before = p.toArray();
+  opt.step();
+  assert.equal(p.toArray(), before);
+});
+
+test("Lookahead: k < 1 or fractional, alpha outside [0, 1], or no optimizer to wrap", () => {
+  const opt = new AdamW([param()]);
+  throwsCode(() => new Lookahead(opt, { k: 0 }), "ERR_RANGE", "k");
+  throwsCode(() => new Lookahead(opt, { k: 2.5 }), "ERR_RANGE", "k");
+  throwsCode(() => new Lookahead(opt, { alpha: -0.1 }), "ERR_RANGE", "alpha");
+  throwsCode(() => new Lookahead(opt, { alpha: 1.01 }), "ERR_RANGE", "alpha");
+  throwsCode(() => new Lookahead(opt, { alpha: NaN }), "ERR_RANGE", "alpha");
+  throwsCode(() => new Lookahead({} as never), "ERR_INVALID_ARGUMENT", "optimizer");
+});
 
 test("addParamGroup: the new group takes the defaults and steps with the rest", () => {
   const a = param();
@@ -185,7 +233,16 @@ test("the native layer rejects malformed calls with CuoptimErrors too", async ()
   throwsCode(() => step([[{} as never], [p.grad!.native], [z()], [z()], null]), "ERR_INVALID_ARGUMENT", "params[0]");
   throwsCode(() => step([[p.native], [p.grad!.native], [z()], [z()]]), "ERR_INVALID_ARGUMENT", "5 tensor lists");
   throwsCode(() => step([[p.native], [p.grad!.native], [z()], [z()], null], [1], [true], { ...opts, amsgrad: true }), "ERR_INVALID_ARGUMENT", "maxExpAvgSq");
-  throwsCode(() => step([[p.native], [p.grad!.native], [z()], [z()], null], [1], [true], opts, "adagrad"), "ERR_INVALID_ARGUMENT", "unknown optimizer");
+  throwsCode(() => step([[p.native], [p.grad!.native], [z()], [z()], null], [1], [true], opts, "adadelta"), "ERR_INVALID_ARGUMENT", "unknown optimizer");
+  // NAdam's host scalars: one finite number per param; Lookahead reads no gradient.
+  const nadam = { ...opts, momentumDecay: 4e-3 };
+  const nadamStep = (hostState: unknown) =>
+    native.optimizerStep("nadam", [[p.native], [p.grad!.native], [z()], [z()]], [1], [true], nadam, hostState as never);
+  throwsCode(() => nadamStep(undefined), "ERR_INVALID_ARGUMENT", "hostState");
+  throwsCode(() => nadamStep([1, 1]), "ERR_INVALID_ARGUMENT", "hostState");
+  throwsCode(() => nadamStep(["1"]), "ERR_INVALID_ARGUMENT", "hostState[0]");
+  throwsCode(() => native.optimizerStep("lookahead", [[p.native], [p.grad!.native], [z()]], [1], [false], { alpha: 0.5 }), "ERR_INVALID_ARGUMENT", "lists[1]");
+  throwsCode(() => native.optimizerStep("lookahead", [[p.native], null, [z()]], [1], [false], { alpha: 2 }), "ERR_RANGE", "options.alpha");
   assert.equal([...p.toArray()], [1, 2, 3, 4], "nothing changed");
 });
 

@@ -3,7 +3,26 @@
 // like the uninterrupted run; bad dicts are refused with nothing changed.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Adafactor, Adam, AdamW, AdamW8bit, CuoptimError, Lion, RMSprop, SGD, tensor, type Device, type Optimizer, type Tensor } from "../src-ts/index.js";
+import {
+  AdaBound,
+  Adafactor,
+  Adagrad,
+  Adam,
+  Adamax,
+  AdamW,
+  AdamW8bit,
+  CuoptimError,
+  Lion,
+  Lookahead,
+  NAdam,
+  RAdam,
+  RMSprop,
+  SGD,
+  tensor,
+  type Device,
+  type Optimizer,
+  type Tensor,
+} from "../src-ts/index.js";
 import { assertBitwiseEqual } from "./helpers/compare.js";
 import { testDevices } from "./helpers/devices.js";
 import { gradAt, initParam } from "./helpers/synth.js";
@@ -19,6 +38,11 @@ const OPTIMIZERS: [string, Make][] = [
   ["AdamW8bit (32-bit path: small params)", (g) => new AdamW8bit(g, { lr: 1e-2 })],
   ["Adafactor", (g) => new Adafactor(g, { lr: 0.05, weightDecay: 0.01 })],
   ["Adafactor transformers beta1", (g) => new Adafactor(g, { variant: "transformers", beta1: 0.9 })],
+  ["RAdam decoupled", (g) => new RAdam(g, { lr: 1e-2, weightDecay: 0.1, decoupledWeightDecay: true })],
+  ["NAdam (host scalar muProduct)", (g) => new NAdam(g, { lr: 1e-2, weightDecay: 0.01 })],
+  ["Adamax", (g) => new Adamax(g, { lr: 1e-2 })],
+  ["Adagrad", (g) => new Adagrad(g, { lr: 0.05, lrDecay: 0.01, initialAccumulatorValue: 0.1 })],
+  ["AMSBound", (g) => new AdaBound(g, { lr: 1e-2, amsbound: true, gamma: 0.05 })],
 ];
 const SHAPES = [[4, 3], [5], [1]];
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
@@ -29,7 +53,7 @@ function setup(device: Device, make: Make, values?: Float32Array[]) {
   return { params, opt };
 }
 
-function train(params: Tensor[], opt: Optimizer<object>, from: number, to: number): void {
+function train(params: Tensor[], opt: { step(): unknown }, from: number, to: number): void {
   for (let step = from; step < to; step++) {
     params.forEach((p, i) => {
       // param 1 skips a step: its state's step count then differs from the others'
@@ -61,13 +85,86 @@ for (const [name, make] of OPTIMIZERS) {
         for (const k of Object.keys(b.state)) {
           const sa = a.state[Number(k)]!, sb = b.state[Number(k)]!;
           assert.is(sa.step, sb.step, `state ${k} step`);
-          for (const f of Object.keys(sb)) if (f !== "step") assertBitwiseEqual(sa[f] as Float32Array, sb[f] as Float32Array, `state ${k}.${f}`);
+          for (const f of Object.keys(sb)) {
+            if (f === "step") continue;
+            if (typeof sb[f] === "number") assert.ok(Object.is(sa[f], sb[f]), `state ${k}.${f}: ${String(sa[f])} vs ${String(sb[f])}`);
+            else assertBitwiseEqual(sa[f] as Float32Array, sb[f] as Float32Array, `state ${k}.${f}`);
+          }
         }
         assert.equal(a.paramGroups, b.paramGroups);
       });
     }
   }
 }
+
+// Lookahead: saved mid-cycle (10 steps, k = 3), the resumed run syncs on the same steps.
+for (const from of devices) {
+  for (const to of devices) {
+    test(`Lookahead(AdamW): save on ${from}, resume on ${to}: the next 10 steps match an uninterrupted run bitwise`, () => {
+      const make = (d: Device, values?: Float32Array[]) => {
+        const s = setup(d, (g) => new AdamW(g, { lr: 1e-2 }), values);
+        return { params: s.params, la: new Lookahead(s.opt, { k: 3, alpha: 0.4 }) };
+      };
+      const straight = make(from);
+      train(straight.params, straight.la, 0, 20);
+      const first = make(from);
+      train(first.params, first.la, 0, 10);
+      const dict = first.la.stateDict();
+      assert.is(dict.stepsSinceSync, 1);
+      const resumed = make(to, first.params.map((p) => p.toArray()));
+      resumed.la.loadStateDict(dict);
+      train(resumed.params, resumed.la, 10, 20);
+      resumed.params.forEach((p, i) => {
+        assertBitwiseEqual(p.toArray(), straight.params[i]!.toArray(), `param ${i}`);
+        assertBitwiseEqual(resumed.la.slowWeights(p)!.toArray(), straight.la.slowWeights(straight.params[i]!)!.toArray(), `slow ${i}`);
+      });
+    });
+  }
+}
+
+test("Lookahead: bad state dicts are refused and change nothing", () => {
+  const s = setup("cpu", (g) => new AdamW(g, { lr: 1e-2 }));
+  const la = new Lookahead(s.opt, { k: 3 });
+  train(s.params, la, 0, 4);
+  const good = la.stateDict();
+  const before = la.stateDict();
+  const bad: [string, (d: typeof good) => void][] = [
+    ["another k", (d) => (d.k = 4)],
+    ["stepsSinceSync >= k", (d) => (d.stepsSinceSync = 3)],
+    ["slow weights of the wrong size", (d) => (d.slow[0] = new Float32Array(2))],
+    ["missing slow weights", (d) => delete d.slow[2]],
+    ["a slow key that is no param", (d) => (d.slow[7] = new Float32Array(1))],
+    ["a bad inner dict", (d) => ((d.inner.paramGroups[0] as unknown as { lr: number }).lr = -1)],
+  ];
+  for (const [what, spoil] of bad) {
+    const d = structuredClone(good);
+    spoil(d);
+    try {
+      la.loadStateDict(d);
+      assert.unreachable(`${what}: accepted`);
+    } catch (e) {
+      assert.instance(e, CuoptimError, what);
+      assert.is((e as CuoptimError).code, "ERR_STATE_DICT", `${what}: ${(e as Error).message}`);
+    }
+  }
+  const after = la.stateDict();
+  assert.is(after.stepsSinceSync, before.stepsSinceSync);
+  for (const k of Object.keys(before.slow)) assertBitwiseEqual(after.slow[Number(k)]!, before.slow[Number(k)]!, `slow ${k}`);
+  assert.equal(after.inner.paramGroups, before.inner.paramGroups);
+});
+
+test("NAdam: a missing or non-finite muProduct is refused", () => {
+  const s = setup("cpu", (g) => new NAdam(g));
+  train(s.params, s.opt, 0, 2);
+  const good = s.opt.stateDict();
+  for (const value of [undefined, NaN, "0.5"]) {
+    const d = structuredClone(good);
+    (d.state[0] as Record<string, unknown>).muProduct = value;
+    if (value === undefined) delete (d.state[0] as Record<string, unknown>).muProduct;
+    assert.throws(() => s.opt.loadStateDict(d), (e: unknown) => e instanceof CuoptimError && /muProduct/.test((e as Error).message));
+  }
+  assert.is(s.opt.stateDict().state[0]!.muProduct, good.state[0]!.muProduct);
+});
 
 test("stateDict is torch-shaped: state by param index, groups with options and param indices", () => {
   const { params, opt } = setup("cpu", (g) => new AdamW(g, { lr: 3e-4 }));

@@ -1,5 +1,5 @@
-// test/torch.parity.test.ts — Adam, AdamW, SGD and RMSprop against torch 1.13 fixtures, on every
-// backend.
+// test/torch.parity.test.ts — Adam, AdamW, SGD, RMSprop, RAdam, NAdam, Adamax and Adagrad against
+// torch 1.13 fixtures, on every backend.
 //
 // Fixtures: test/fixtures/torch/*.json from test/fixtures/gen/torch_optim.py (plus a live case
 // in CI via CUOPTIM_LIVE_FIXTURES). Tolerance: max relative error <= 1e-6 for every param and
@@ -7,7 +7,8 @@
 // compared absolutely, since a value crossing zero has no meaningful relative error. 1e-6 is ~8
 // float32 ulps: room for torch builds that fuse differently from the one that wrote the
 // fixtures; on the machine that wrote them the results are expected to be bit-identical, and
-// the test reports how many elements are.
+// the test reports how many elements are. Scalar state (NAdam's muProduct, torch's float32
+// mu_product) is computed in float32 as torch does and compared the same way.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { assertClose } from "./helpers/compare.js";
@@ -21,7 +22,7 @@ const FLOOR = 1e-4;
 const cases = fixturePaths("torch").map((p) => readFixture<TorchCase>(p));
 
 test("fixtures are present for every torch optimizer", () => {
-  for (const name of ["Adam", "AdamW", "SGD", "RMSprop"]) {
+  for (const name of ["Adam", "AdamW", "SGD", "RMSprop", "RAdam", "NAdam", "Adamax", "Adagrad"]) {
     assert.ok(cases.filter((c) => c.optimizer === name).length >= 4, `expected committed ${name} fixtures`);
   }
 });
@@ -46,7 +47,12 @@ for (const device of testDevices()) {
         assert.is(state?.step ?? 0, s.step, `param ${i} step count`);
         for (const [k, v] of Object.entries(s)) {
           if (k === "step") continue;
-          assertClose(state!.tensors[k]!.toArray(), decodeF32(v as string), RTOL, FLOOR, `param ${i} ${k}`);
+          if (typeof v === "number") {
+            assert.ok(k in state!.scalars, `param ${i}: expected scalar state ${k}`);
+            assertClose(new Float32Array([state!.scalars[k]!]), new Float32Array([v]), RTOL, FLOOR, `param ${i} ${k}`);
+          } else {
+            assertClose(state!.tensors[k]!.toArray(), decodeF32(v), RTOL, FLOOR, `param ${i} ${k}`);
+          }
         }
       });
       if (process.env.CUOPTIM_TEST_VERBOSE) console.log(`    ${device} ${c.name}: ${identical}/${total} param values bit-identical to torch`);

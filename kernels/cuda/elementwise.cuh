@@ -21,14 +21,14 @@ struct ElementwiseFunctor {
   static __device__ __forceinline__ void apply(const Chunk<kDepth>& c, const Meta& meta, typename Op::Hyper h, unsigned flags) {
     const float* ts = meta.scalars[c.tensor];
     float* p = c.template at<float>(kParamList);
-    const float* g = c.template at<const float>(kGradList);
+    const float* g = Op::kReadsGrad ? c.template at<const float>(kGradList) : nullptr;
     float* st[Op::kStates > 0 ? Op::kStates : 1];
     for (int k = 0; k < Op::kStates; ++k) st[k] = c.template at<float>(kFirstStateList + k);
 
     if (chunk_is_vectorisable(c)) {
       for (int64_t i = threadIdx.x; i * kILP < c.count; i += blockDim.x) {
         float4 rp = reinterpret_cast<float4*>(p)[i];
-        const float4 rg = reinterpret_cast<const float4*>(g)[i];
+        const float4 rg = g ? reinterpret_cast<const float4*>(g)[i] : make_float4(0.f, 0.f, 0.f, 0.f);
         float4 rs[Op::kStates > 0 ? Op::kStates : 1];
         for (int k = 0; k < Op::kStates; ++k) rs[k] = st[k] ? reinterpret_cast<float4*>(st[k])[i] : make_float4(0.f, 0.f, 0.f, 0.f);
         update_lane(flags, rp.x, rg.x, rs, 0, h, ts);
@@ -49,7 +49,7 @@ struct ElementwiseFunctor {
         float rp = p[i];
         float s[Op::kStates > 0 ? Op::kStates : 1];
         for (int k = 0; k < Op::kStates; ++k) s[k] = st[k] ? st[k][i] : 0.f;
-        Op::update(flags, rp, g[i], s, h, ts);
+        Op::update(flags, rp, g ? g[i] : 0.f, s, h, ts);
         p[i] = rp;
         for (int k = 0; k < Op::kStates; ++k) {
           if (st[k]) st[k][i] = s[k];

@@ -83,6 +83,7 @@ struct AdamBnb32Op {
   static constexpr int kStates = 2;  // state1 (m), state2 (v)
   static constexpr int kTensorScalars = 2;
   static constexpr unsigned kFlagCount = 1;
+  static constexpr bool kReadsGrad = true;
   __host__ __device__ static constexpr bool uses_state(unsigned, int) { return true; }
   CUOPTIM_MATH_FN void update(unsigned, float& p, float g, float* s, const Hyper& h, const float* ts) {
     g = g * h.grad_scale;

@@ -70,6 +70,7 @@ struct AdamOp {
   static constexpr int kStates = 3;
   static constexpr int kTensorScalars = 2;
   static constexpr unsigned kFlagCount = kAdamFlagCount;
+  static constexpr bool kReadsGrad = true;
   __host__ __device__ static constexpr bool uses_state(unsigned flags, int k) { return k < 2 || (flags & kAdamAmsgrad) != 0; }
   CUOPTIM_MATH_FN void update(unsigned flags, float& p, float g, float* s, const Hyper& h, const float* ts) {
     adam_update(flags, p, s[0], s[1], s[2], g, h, AdamStepScalars{ts[0], ts[1]});

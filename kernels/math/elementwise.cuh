@@ -6,6 +6,7 @@
 //   kTensorScalars              floats that differ per tensor (step-dependent, host-computed)
 //   kFlagCount                  the variant flags are < kFlagCount (the cpu backend compiles
 //                               one loop per flag set)
+//   kReadsGrad                  false for ops that take no gradient (its list is left empty)
 //   uses_state(flags, k)        whether state k is read and written under these flags
 //   update(flags, p, g, s, h, ts)   the per-element update of param p (and states s[]) from g
 // The CUDA functor (kernels/cuda/elementwise.cuh) and the cpu loop (src-native/cpu/kernels.inl)
@@ -13,10 +14,16 @@
 // adding its math header and one line here.
 #pragma once
 
+#include "adabound.cuh"
+#include "adagrad.cuh"
 #include "adam8bit.cuh"
+#include "adamax.cuh"
 #include "adamw.cuh"
 #include "ema.cuh"
 #include "lion.cuh"
+#include "lookahead.cuh"
+#include "nadam.cuh"
+#include "radam.cuh"
 #include "rmsprop.cuh"
 #include "sgd.cuh"
 
@@ -28,4 +35,10 @@
   X(rmsprop, ::cuoptim::math::RmspropOp) \
   X(lion, ::cuoptim::math::LionOp)         \
   X(adam_bnb32, ::cuoptim::math::AdamBnb32Op) \
-  X(ema, ::cuoptim::math::EmaOp)
+  X(ema, ::cuoptim::math::EmaOp)           \
+  X(radam, ::cuoptim::math::RadamOp)       \
+  X(nadam, ::cuoptim::math::NadamOp)       \
+  X(adamax, ::cuoptim::math::AdamaxOp)     \
+  X(adagrad, ::cuoptim::math::AdagradOp)   \
+  X(adabound, ::cuoptim::math::AdaboundOp) \
+  X(lookahead, ::cuoptim::math::LookaheadOp)

@@ -18,6 +18,7 @@ struct EmaOp {
   static constexpr int kStates = 0;
   static constexpr int kTensorScalars = 0;
   static constexpr unsigned kFlagCount = 1;
+  static constexpr bool kReadsGrad = true;
   __host__ __device__ static constexpr bool uses_state(unsigned, int) { return false; }
   CUOPTIM_MATH_FN void update(unsigned, float& shadow, float param, float*, const Hyper& h, const float*) {
     shadow = torch_lerp(shadow, param, h.weight);

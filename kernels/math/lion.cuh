@@ -46,6 +46,7 @@ struct LionOp {
   static constexpr int kStates = 1;
   static constexpr int kTensorScalars = 0;
   static constexpr unsigned kFlagCount = kLionFlagCount;
+  static constexpr bool kReadsGrad = true;
   __host__ __device__ static constexpr bool uses_state(unsigned, int) { return true; }
   CUOPTIM_MATH_FN void update(unsigned flags, float& p, float g, float* s, const Hyper& h, const float*) {
     lion_update(flags, p, s[0], g, h);

@@ -59,6 +59,7 @@ struct RmspropOp {
   static constexpr int kStates = 3;
   static constexpr int kTensorScalars = 0;
   static constexpr unsigned kFlagCount = kRmspropFlagCount;
+  static constexpr bool kReadsGrad = true;
   __host__ __device__ static constexpr bool uses_state(unsigned flags, int k) {
     return k == 0 || (k == 1 && (flags & kRmspropCentered) != 0) || (k == 2 && (flags & kRmspropMomentum) != 0);
   }

@@ -47,6 +47,7 @@ struct SgdOp {
   static constexpr int kStates = 1;
   static constexpr int kTensorScalars = 1;
   static constexpr unsigned kFlagCount = kSgdFlagCount;
+  static constexpr bool kReadsGrad = true;
   __host__ __device__ static constexpr bool uses_state(unsigned flags, int) { return (flags & kSgdMomentum) != 0; }
   CUOPTIM_MATH_FN void update(unsigned flags, float& p, float g, float* s, const Hyper& h, const float* ts) {
     sgd_update(flags, p, s[0], g, h, ts[0]);

@@ -77,7 +77,7 @@ void CpuBackend::run_elementwise(const ElementwiseArgs<Op>& args, ElementwiseFn 
     const auto& ptrs = l.ptrs[c.tensor];
     ElementwiseChunk chunk{};
     chunk.param = static_cast<float*>(ptrs[kParamList]) + c.offset;
-    chunk.grad = static_cast<const float*>(ptrs[kGradList]) + c.offset;
+    chunk.grad = ptrs[kGradList] ? static_cast<const float*>(ptrs[kGradList]) + c.offset : nullptr;
     for (int k = 0; k < Op::kStates; ++k) {
       float* base = static_cast<float*>(ptrs[kFirstStateList + k]);
       chunk.state[k] = base ? base + c.offset : nullptr;

@@ -33,7 +33,7 @@ void elementwise_loop(const ElementwiseChunk& c) {
     float pi = p[i];
     float s[kStates];
     for (int k = 0; k < Op::kStates; ++k) s[k] = Op::uses_state(kFlags, k) ? st[k][i] : 0.0f;
-    Op::update(kFlags, pi, g[i], s, h, ts);
+    Op::update(kFlags, pi, Op::kReadsGrad ? g[i] : 0.0f, s, h, ts);
     p[i] = pi;
     for (int k = 0; k < Op::kStates; ++k) {
       if (Op::uses_state(kFlags, k)) st[k][i] = s[k];

@@ -4,6 +4,12 @@
 
 #include "../../kernels/cuda/launchers.h"
 #include "../../kernels/cuda/adafactor.cu"
+#include "../../kernels/cuda/fused_adabound.cu"
+#include "../../kernels/cuda/fused_adagrad.cu"
+#include "../../kernels/cuda/fused_adamax.cu"
+#include "../../kernels/cuda/fused_lookahead.cu"
+#include "../../kernels/cuda/fused_nadam.cu"
+#include "../../kernels/cuda/fused_radam.cu"
 #include "../../kernels/cuda/adam8bit.cu"
 #include "../../kernels/cuda/fused_adam_bnb32.cu"
 #include "../../kernels/cuda/fused_adamw.cu"

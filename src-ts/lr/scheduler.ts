@@ -7,11 +7,13 @@
 // from the base lrs. The base lrs are the groups' lrs at construction, kept by the scheduler
 // (torch stores them in the groups as initial_lr).
 import { fail } from "../errors.js";
-import type { Optimizer } from "../optim/optimizer.js";
 import { checkNumber } from "../validate.js";
 
-/** What a scheduler needs of an optimizer: param groups with a numeric lr. */
-export type SchedulableOptimizer = Optimizer<object>;
+/** What a scheduler needs of an optimizer (any Optimizer, or a wrapper such as Lookahead): param groups with a numeric lr. */
+export interface SchedulableOptimizer {
+  readonly paramGroups: readonly object[];
+  readonly defaults: object;
+}
 
 export interface SchedulerState {
   lastEpoch: number;

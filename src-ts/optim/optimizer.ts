@@ -18,13 +18,19 @@ export type ParamsInput<O> = Tensor[] | ParamGroupInput<O>[];
 export interface StateField {
   dtype: DTypeName;
   shape: readonly number[];
+  /** The value a new tensor is filled with (default 0; float32 only). */
+  init?: number;
 }
 export type StateSpec = Record<string, StateField>;
 
-/** Per-param state: the step count plus the tensors its stateSpec names. */
+/**
+ * Per-param state: the step count, the tensors its stateSpec names, and the host scalars its
+ * scalarSpec names (e.g. NAdam's running product of momentum coefficients).
+ */
 export interface ParamState {
   step: number;
   tensors: Record<string, Tensor<DTypeName>>;
+  scalars: Record<string, number>;
 }
 
 /** One param about to be updated. */
@@ -115,6 +121,10 @@ export abstract class Optimizer<O extends object> {
   protected abstract stateSpec(param: Tensor, options: O): StateSpec;
   /** Updates a batch of params whose groups share identical options. */
   protected abstract applyUpdate(options: O, items: UpdateItem[], ctx: StepContext): void;
+  /** Per-param host scalars and their initial values (none unless a subclass has them). */
+  protected scalarSpec(): Record<string, number> {
+    return {};
+  }
 
   /** The device every param of this optimizer lives on. */
   get device(): Device | null {
@@ -185,7 +195,7 @@ export abstract class Optimizer<O extends object> {
     this.params().forEach((p, i) => index.set(p, i));
     const state: StateDict<O>["state"] = {};
     for (const [param, s] of this.state) {
-      const entry: Record<string, Float32Array | Uint8Array | number> = { step: s.step };
+      const entry: Record<string, Float32Array | Uint8Array | number> = { step: s.step, ...s.scalars };
       for (const [k, t] of Object.entries(s.tensors)) entry[k] = t.toArray();
       state[index.get(param)!] = entry as StateDict<O>["state"][number];
     }
@@ -225,7 +235,8 @@ export abstract class Optimizer<O extends object> {
       }
       return options;
     });
-    const staged = new Map<Tensor, { step: number; values: Record<string, Float32Array | Uint8Array> }>();
+    const scalarSpec = this.scalarSpec();
+    const staged = new Map<Tensor, { step: number; values: Record<string, Float32Array | Uint8Array>; scalars: Record<string, number> }>();
     for (const [key, entry] of Object.entries(state)) {
       const id = Number(key);
       if (!Number.isInteger(id) || id < 0 || id >= params.length) fault(`state: key ${JSON.stringify(key)} is not a param index below ${params.length}`);
@@ -243,10 +254,16 @@ export abstract class Optimizer<O extends object> {
         if (v.length !== numel) fault(`state[${id}].${name}: expected ${numel} values (shape ${formatShape(field.shape)}), got ${v.length}`);
         values[name] = v;
       }
-      for (const name of Object.keys(entry)) {
-        if (name !== "step" && !(name in spec)) fault(`state[${id}].${name}: not part of this optimizer's state`);
+      const scalars: Record<string, number> = {};
+      for (const name of Object.keys(scalarSpec)) {
+        const v = entry[name];
+        if (typeof v !== "number" || !Number.isFinite(v)) fault(`state[${id}].${name}: expected a finite number, got ${v === undefined ? "nothing" : String(v)}`);
+        scalars[name] = v;
       }
-      staged.set(param, { step, values });
+      for (const name of Object.keys(entry)) {
+        if (name !== "step" && !(name in spec) && !(name in scalarSpec)) fault(`state[${id}].${name}: not part of this optimizer's state`);
+      }
+      staged.set(param, { step, values, scalars });
     }
     // Everything checked: allocate the new state, then swap it in.
     const fresh = new Map<Tensor, ParamState>();
@@ -256,7 +273,7 @@ export abstract class Optimizer<O extends object> {
       for (const [name, field] of Object.entries(spec)) {
         tensors[name] = stateTensor(param.device, field.shape, field.dtype).set(s.values[name]! as never);
       }
-      fresh.set(param, { step: s.step, tensors });
+      fresh.set(param, { step: s.step, tensors, scalars: s.scalars });
     }
     this.free();
     for (const [p, s] of fresh) this.state.set(p, s);
@@ -268,8 +285,15 @@ export abstract class Optimizer<O extends object> {
    * lists in the op's order (a name the stateSpec did not create passes null), `options` its
    * native options (gradScale is added here).
    */
-  protected runElementwise(op: ElementwiseOp, states: readonly string[], options: Record<string, number | boolean>, items: UpdateItem[], ctx: StepContext): void {
-    native.optimizerStep(
+  protected runElementwise(
+    op: ElementwiseOp,
+    states: readonly string[],
+    options: Record<string, number | boolean>,
+    items: UpdateItem[],
+    ctx: StepContext,
+    hostScalar?: string,
+  ): void {
+    const after = native.optimizerStep(
       op,
       [
         items.map((it) => it.param.native),
@@ -279,7 +303,10 @@ export abstract class Optimizer<O extends object> {
       items.map((it) => it.state.step),
       items.map((it) => it.fresh),
       { ...options, gradScale: ctx.gradScale },
+      hostScalar === undefined ? undefined : items.map((it) => it.state.scalars[hostScalar]!),
     );
+    // The op ran: only now does the host scalar advance (a failed step leaves it as it was).
+    if (hostScalar !== undefined) items.forEach((it, i) => (it.state.scalars[hostScalar] = after![i]!));
   }
 
   // --- internals -----------------------------------------------------------------------------
@@ -360,13 +387,15 @@ export abstract class Optimizer<O extends object> {
   private stateFor(param: Tensor, options: O): { state: ParamState; fresh: boolean } {
     let state = this.state.get(param);
     if (!state) {
-      state = { step: 0, tensors: {} };
+      state = { step: 0, tensors: {}, scalars: { ...this.scalarSpec() } };
       this.state.set(param, state);
     }
     let fresh = false;
     for (const [name, field] of Object.entries(this.stateSpec(param, options))) {
       if (state.tensors[name]) continue;
-      state.tensors[name] = stateTensor(param.device, field.shape, field.dtype);
+      const t = stateTensor(param.device, field.shape, field.dtype);
+      if (field.init) (t as Tensor).set(new Float32Array(t.numel).fill(field.init));
+      state.tensors[name] = t;
       fresh = true;
     }
     return { state, fresh };

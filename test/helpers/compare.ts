@@ -45,7 +45,7 @@ export function rms(values: ArrayLike<number>): number {
 }
 
 /** Same bits, element by element (so -0 != +0 and NaN payloads count). */
-export function assertBitwiseEqual(a: Float32Array | Uint8Array, b: Float32Array | Uint8Array, what: string): void {
+export function assertBitwiseEqual(a: Float32Array | Uint8Array | Float64Array, b: Float32Array | Uint8Array | Float64Array, what: string): void {
   assert.is(a.length, b.length, `${what}: length`);
   const ua = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
   const ub = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);

@@ -20,13 +20,21 @@ export interface TorchCase {
     inject?: { step: number; index: number; value: "nan" | "inf" | "-inf" }[];
   }[];
   groups: { params: number[]; options: Record<string, unknown> }[];
+  /** before this step, every group's lr is multiplied by factor (as a scheduler would) */
+  lrChange?: { step: number; factor: number };
+  /** the optimizer is wrapped in Lookahead with these options */
+  lookahead?: { k: number; alpha: number };
+  /** Lookahead cases: the final slow weights */
+  slowWeights?: string[];
   snapshots: Record<string, string[]>;
   finalState: ({ step: number } & Record<string, string | number>)[];
 }
 
 export interface Replay {
   params: Tensor[];
+  /** the optimizer (the inner one, for Lookahead cases) */
   optimizer: Optimizer<object>;
+  lookahead: cuoptim.Lookahead<object> | null;
   /** params after each snapshot step */
   snapshots: Map<number, Float32Array[]>;
 }
@@ -40,8 +48,10 @@ export function replay(c: TorchCase, device: Device, upTo = c.steps): Replay {
   const Ctor = (cuoptim as unknown as Record<string, new (p: unknown, o?: unknown) => Optimizer<object>>)[c.optimizer];
   if (!Ctor) throw new Error(`no optimizer ${c.optimizer}`);
   const optimizer = new Ctor(c.groups.map((g) => ({ params: g.params.map((i) => params[i]!), ...g.options })));
+  const lookahead = c.lookahead ? new cuoptim.Lookahead(optimizer, c.lookahead) : null;
   const snapshots = new Map<number, Float32Array[]>();
   for (let step = 1; step <= upTo; step++) {
+    if (c.lrChange?.step === step) for (const g of optimizer.paramGroups as unknown as { lr: number }[]) g.lr *= c.lrChange.factor;
     c.tensors.forEach((t, i) => {
       if (t.absentAt?.includes(step)) {
         params[i]!.grad = null;
@@ -52,10 +62,10 @@ export function replay(c: TorchCase, device: Device, upTo = c.steps): Replay {
         params[i]!.grad = grads[i]!;
       }
     });
-    optimizer.step();
+    (lookahead ?? optimizer).step();
     if (c.snapshotAt.includes(step)) snapshots.set(step, params.map((p) => p.toArray()));
   }
-  return { params, optimizer, snapshots };
+  return { params, optimizer, lookahead, snapshots };
 }
 
 export function expectedSnapshot(c: TorchCase, step: number): Float32Array[] {

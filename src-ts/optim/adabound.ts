@@ -1,0 +1,98 @@
+// src-ts/optim/adabound.ts — AdaBound and AMSBound (Luo et al. 2019, "Adaptive Gradient Methods
+// with Dynamic Bound of Learning Rate"), as the authors' implementation (Luolc/AdaBound) computes
+// them:
+//
+//   g_t = ∇f(θ), times gradScale;  g_t ← g_t + λθ   (when λ ≠ 0)
+//   m_t = β1·m + (1 − β1)·g_t,  v_t = β2·v + (1 − β2)·g_t²   (AMSBound: v̂ = max(v̂, v_t), used for v_t)
+//   η_t = clip(γ_lr·√(1 − β2^t)/(1 − β1^t) / (√v_t + ε), lower_t, upper_t)
+//   θ ← θ − η_t·m_t
+// with final = finalLr·lr/baseLr, lower_t = final·(1 − 1/(γt + 1)), upper_t = final·(1 + 1/(γt)).
+// baseLr is the group's lr when the group joined the optimizer (the reference's base_lrs), so
+// a scheduler that scales lr scales the bounds with it. Defaults are the reference's: lr 1e-3,
+// betas (0.9, 0.999), finalLr 0.1, gamma 1e-3, eps 1e-8, weightDecay 0, amsbound false.
+import { fail } from "../errors.js";
+import { Tensor } from "../tensor.js";
+import { checkBetas, checkBool, checkNumber } from "../validate.js";
+import { Optimizer, type ParamGroupInput, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+
+export interface AdaBoundOptions {
+  lr: number;
+  betas: [number, number];
+  finalLr: number;
+  gamma: number;
+  eps: number;
+  weightDecay: number;
+  amsbound: boolean;
+}
+
+const ADABOUND_DEFAULTS: AdaBoundOptions = { lr: 1e-3, betas: [0.9, 0.999], finalLr: 0.1, gamma: 1e-3, eps: 1e-8, weightDecay: 0, amsbound: false };
+
+/** AdaBound scales its bounds by lr / baseLr: a group's lr must be > 0 when it joins. */
+function checkInitialLr(group: unknown, fallback: unknown, where: string): void {
+  const lr = typeof group === "object" && group !== null && "lr" in group ? (group as { lr: unknown }).lr : fallback;
+  if (typeof lr === "number" && lr === 0) {
+    fail("ERR_RANGE", `${where}.lr: AdaBound scales its bounds by lr / (the group's initial lr), so a group's initial lr must be > 0, got 0`);
+  }
+}
+
+export class AdaBound extends Optimizer<AdaBoundOptions> {
+  /** Each param's base lr: its group's lr when the group was added. */
+  readonly #baseLr = new WeakMap<Tensor, number>();
+
+  constructor(params: ParamsInput<AdaBoundOptions>, options: Partial<AdaBoundOptions> = {}) {
+    const fallback = options?.lr ?? ADABOUND_DEFAULTS.lr;
+    const groups = Array.isArray(params) && !params.every((p) => p instanceof Tensor) ? params : [{}];
+    groups.forEach((g, i) => checkInitialLr(g, fallback, `paramGroups[${i}]`));
+    super(params, ADABOUND_DEFAULTS, options);
+    for (const g of this.paramGroups) for (const p of g.params) this.#baseLr.set(p, g.lr);
+  }
+
+  override addParamGroup(group: ParamGroupInput<AdaBoundOptions>): void {
+    checkInitialLr(group, this.defaults.lr, `paramGroups[${this.paramGroups.length}]`);
+    super.addParamGroup(group);
+    const added = this.paramGroups[this.paramGroups.length - 1]!;
+    for (const p of added.params) this.#baseLr.set(p, added.lr);
+  }
+  protected checkOptions(o: AdaBoundOptions, where: string): void {
+    checkNumber(o.lr, `${where}.lr`, { min: 0 });
+    checkBetas(o.betas, `${where}.betas`, 2);
+    checkNumber(o.finalLr, `${where}.finalLr`, { min: 0, minOpen: true });
+    checkNumber(o.gamma, `${where}.gamma`, { min: 0, minOpen: true, max: 1, maxOpen: true });
+    checkNumber(o.eps, `${where}.eps`, { min: 0 });
+    checkNumber(o.weightDecay, `${where}.weightDecay`, { min: 0 });
+    checkBool(o.amsbound, `${where}.amsbound`);
+  }
+
+  protected stateSpec(param: Tensor, o: AdaBoundOptions): StateSpec {
+    const f = { dtype: "float32", shape: param.shape } as const;
+    return { expAvg: f, expAvgSq: f, ...(o.amsbound ? { maxExpAvgSq: f } : {}) };
+  }
+
+  protected applyUpdate(o: AdaBoundOptions, items: UpdateItem[], ctx: StepContext): void {
+    // Groups with equal options may still differ in base lr: one native call per base lr.
+    const byBase = new Map<number, UpdateItem[]>();
+    for (const it of items) {
+      const base = this.#baseLr.get(it.param)!;
+      byBase.set(base, [...(byBase.get(base) ?? []), it]);
+    }
+    for (const [baseLr, batch] of byBase) {
+      this.runElementwise(
+        "adabound",
+        ["expAvg", "expAvgSq", "maxExpAvgSq"],
+        {
+          lr: o.lr,
+          beta1: o.betas[0],
+          beta2: o.betas[1],
+          finalLr: o.finalLr,
+          gamma: o.gamma,
+          baseLr,
+          eps: o.eps,
+          weightDecay: o.weightDecay,
+          amsbound: o.amsbound,
+        },
+        batch,
+        ctx,
+      );
+    }
+  }
+}

@@ -1,0 +1,52 @@
+// src-ts/optim/adagrad.ts — Adagrad (Duchi, Hazan & Singer 2011, "Adaptive Subgradient Methods";
+// torch.optim.Adagrad).
+//
+//   g_t = ±∇f(θ) (− when maximize), times gradScale;  g_t ← g_t + λθ   (when λ ≠ 0)
+//   γ_t = γ / (1 + (t − 1)·lrDecay)
+//   s_t = s + g_t²   (s_0 = initialAccumulatorValue),  θ ← θ − γ_t · g_t / (√s_t + ε)
+// Defaults are torch's: lr 1e-2, lrDecay 0, weightDecay 0, initialAccumulatorValue 0, eps 1e-10.
+// The state holds torch's sum as `sum`; torch fills it when the optimizer is built, here when a
+// param first steps (the same numbers).
+import type { Tensor } from "../tensor.js";
+import { checkBool, checkNumber } from "../validate.js";
+import { Optimizer, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+
+export interface AdagradOptions {
+  lr: number;
+  lrDecay: number;
+  weightDecay: number;
+  initialAccumulatorValue: number;
+  eps: number;
+  maximize: boolean;
+}
+
+const ADAGRAD_DEFAULTS: AdagradOptions = { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false };
+
+export class Adagrad extends Optimizer<AdagradOptions> {
+  constructor(params: ParamsInput<AdagradOptions>, options: Partial<AdagradOptions> = {}) {
+    super(params, ADAGRAD_DEFAULTS, options);
+  }
+
+  protected checkOptions(o: AdagradOptions, where: string): void {
+    checkNumber(o.lr, `${where}.lr`, { min: 0 });
+    checkNumber(o.lrDecay, `${where}.lrDecay`, { min: 0 });
+    checkNumber(o.weightDecay, `${where}.weightDecay`, { min: 0 });
+    checkNumber(o.initialAccumulatorValue, `${where}.initialAccumulatorValue`, { min: 0 });
+    checkNumber(o.eps, `${where}.eps`, { min: 0 });
+    checkBool(o.maximize, `${where}.maximize`);
+  }
+
+  protected stateSpec(param: Tensor, o: AdagradOptions): StateSpec {
+    return { sum: { dtype: "float32", shape: param.shape, init: o.initialAccumulatorValue } };
+  }
+
+  protected applyUpdate(o: AdagradOptions, items: UpdateItem[], ctx: StepContext): void {
+    this.runElementwise(
+      "adagrad",
+      ["sum"],
+      { lr: o.lr, lrDecay: o.lrDecay, weightDecay: o.weightDecay, eps: o.eps, maximize: o.maximize },
+      items,
+      ctx,
+    );
+  }
+}

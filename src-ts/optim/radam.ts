@@ -1,0 +1,63 @@
+// src-ts/optim/radam.ts — RAdam, rectified Adam (Liu et al. 2020, "On the Variance of the Adaptive
+// Learning Rate and Beyond"; torch.optim.RAdam).
+//
+//   g_t = ±∇f(θ) (− when maximize), times gradScale
+//   decoupledWeightDecay: θ ← θ·(1 − γλ)      else g_t ← g_t + λθ   (when λ ≠ 0)
+//   m_t = β1·m + (1 − β1)·g_t,  v_t = β2·v + (1 − β2)·g_t²,  m̂ = m_t / (1 − β1^t)
+//   ρ∞ = 2/(1 − β2) − 1,  ρ_t = ρ∞ − 2tβ2^t / (1 − β2^t)
+//   ρ_t > 5: θ ← θ − γ·m̂·r_t·√(1 − β2^t) / (√v_t + ε),  r_t = √((ρ_t−4)(ρ_t−2)ρ∞ / ((ρ∞−4)(ρ∞−2)ρ_t))
+//   else:    θ ← θ − γ·m̂          (the variance is not yet tractable: SGD with momentum)
+// Defaults are torch's: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weightDecay 0. decoupledWeightDecay
+// and maximize follow torch >= 2.1 (torch 1.13 has neither).
+import type { Tensor } from "../tensor.js";
+import { checkBetas, checkBool, checkNumber } from "../validate.js";
+import { Optimizer, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+
+export interface RAdamOptions {
+  lr: number;
+  betas: [number, number];
+  eps: number;
+  weightDecay: number;
+  decoupledWeightDecay: boolean;
+  maximize: boolean;
+}
+
+const RADAM_DEFAULTS: RAdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, decoupledWeightDecay: false, maximize: false };
+
+export class RAdam extends Optimizer<RAdamOptions> {
+  constructor(params: ParamsInput<RAdamOptions>, options: Partial<RAdamOptions> = {}) {
+    super(params, RADAM_DEFAULTS, options);
+  }
+
+  protected checkOptions(o: RAdamOptions, where: string): void {
+    checkNumber(o.lr, `${where}.lr`, { min: 0 });
+    checkBetas(o.betas, `${where}.betas`, 2);
+    checkNumber(o.eps, `${where}.eps`, { min: 0 });
+    checkNumber(o.weightDecay, `${where}.weightDecay`, { min: 0 });
+    checkBool(o.decoupledWeightDecay, `${where}.decoupledWeightDecay`);
+    checkBool(o.maximize, `${where}.maximize`);
+  }
+
+  protected stateSpec(param: Tensor): StateSpec {
+    const f = { dtype: "float32", shape: param.shape } as const;
+    return { expAvg: f, expAvgSq: f };
+  }
+
+  protected applyUpdate(o: RAdamOptions, items: UpdateItem[], ctx: StepContext): void {
+    this.runElementwise(
+      "radam",
+      ["expAvg", "expAvgSq"],
+      {
+        lr: o.lr,
+        beta1: o.betas[0],
+        beta2: o.betas[1],
+        eps: o.eps,
+        weightDecay: o.weightDecay,
+        decoupled: o.decoupledWeightDecay,
+        maximize: o.maximize,
+      },
+      items,
+      ctx,
+    );
+  }
+}
