@@ -79,15 +79,22 @@ export class EMA {
     return { decay: this.decay, warmup: this.warmup, updates: this.updates, shadow: this.shadow.map((s) => s.toArray()) };
   }
 
-  loadStateDict(state: EMAState): void {
+  /** Throws ERR_STATE_DICT unless loadStateDict(state) would succeed; changes nothing. */
+  checkStateDict(state: EMAState): void {
     const bad = (w: string): never => fail("ERR_STATE_DICT", `loadStateDict: ${w}`);
-    if (!state || !Number.isInteger(state.updates) || state.updates < 0) bad("updates: expected a whole number >= 0");
+    if (typeof state !== "object" || state === null) bad("expected an object from stateDict()");
+    if (!Number.isInteger(state.updates) || state.updates < 0) bad("updates: expected a whole number >= 0");
     if (!Array.isArray(state.shadow) || state.shadow.length !== this.shadow.length) bad(`shadow: expected ${this.shadow.length} arrays`);
     state.shadow.forEach((a, i) => {
       if (!(a instanceof Float32Array) || a.length !== this.shadow[i]!.numel) {
         bad(`shadow[${i}]: expected a Float32Array of ${this.shadow[i]!.numel} values (shape ${formatShape(this.shadow[i]!.shape)})`);
       }
     });
+    this.shadow.forEach((s, i) => s.assertLive(`shadow[${i}]`));
+  }
+
+  loadStateDict(state: EMAState): void {
+    this.checkStateDict(state);
     state.shadow.forEach((a, i) => this.shadow[i]!.set(a));
     this.updates = state.updates;
   }

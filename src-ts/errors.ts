@@ -16,6 +16,8 @@ export type ErrorCode =
   | "ERR_NOT_IMPLEMENTED"
   | "ERR_BINDING_NOT_FOUND"
   | "ERR_STATE_DICT"
+  | "ERR_CHECKPOINT"
+  | "ERR_IO"
   | "ERR_INTERNAL";
 
 export class CuoptimError extends Error {

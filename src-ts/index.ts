@@ -48,6 +48,15 @@ export {
   type AdafactorTransformersOptions,
 } from "./optim/adafactor.js";
 export { dequantizeBlockwise, dynamicMap, quant, quantizeBlockwise, type QuantizedTensor, type QuantizeOptions } from "./quant.js";
+export {
+  inspect as inspectCheckpoint,
+  load,
+  save,
+  type CheckpointableScheduler,
+  type CheckpointContents,
+  type CheckpointInfo,
+  type CheckpointTargets,
+} from "./checkpoint/checkpoint.js";
 export * as lr from "./lr/index.js";
 export {
   ChainedScheduler,

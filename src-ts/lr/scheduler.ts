@@ -104,6 +104,16 @@ export abstract class LRScheduler {
   }
 
   loadStateDict(state: SchedulerState): void {
+    this.checkStateDict(state);
+    this.lastEpoch = state.lastEpoch;
+    this.stepCount = state.stepCount;
+    this.baseLrs = [...state.baseLrs];
+    this.lastLr = [...state.lastLr];
+    this.loadExtraState(state);
+  }
+
+  /** Throws ERR_STATE_DICT unless loadStateDict(state) would succeed; changes nothing. */
+  checkStateDict(state: SchedulerState): void {
     const n = this.optimizer.paramGroups.length;
     const bad = (what: string): never => fail("ERR_STATE_DICT", `loadStateDict: ${what}`);
     if (typeof state !== "object" || state === null) bad("expected an object from stateDict()");
@@ -116,11 +126,6 @@ export abstract class LRScheduler {
       }
     }
     this.checkExtraState(state, bad);
-    this.lastEpoch = state.lastEpoch;
-    this.stepCount = state.stepCount;
-    this.baseLrs = [...state.baseLrs];
-    this.lastLr = [...state.lastLr];
-    this.loadExtraState(state);
   }
 
   /** Subclass state beyond the counters (JSON values). */

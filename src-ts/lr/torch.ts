@@ -494,6 +494,7 @@ export class SequentialLR extends LRScheduler {
   }
   protected override checkExtraState(s: SchedulerState, bad: (w: string) => never): void {
     if (!Array.isArray(s.schedulers) || s.schedulers.length !== this.schedulers.length) bad(`schedulers: expected ${this.schedulers.length} states`);
+    (s.schedulers as SchedulerState[]).forEach((st, i) => this.schedulers[i]!.checkStateDict(st));
   }
   protected override loadExtraState(s: SchedulerState): void {
     (s.schedulers as SchedulerState[]).forEach((st, i) => this.schedulers[i]!.loadStateDict(st));
@@ -523,10 +524,16 @@ export class ChainedScheduler {
   stateDict(): { lastLr: number[]; schedulers: SchedulerState[] } {
     return { lastLr: [...this.lastLr], schedulers: this.schedulers.map((s) => s.stateDict()) };
   }
-  loadStateDict(state: { lastLr: number[]; schedulers: SchedulerState[] }): void {
+  /** Throws ERR_STATE_DICT unless loadStateDict(state) would succeed; changes nothing. */
+  checkStateDict(state: { lastLr: number[]; schedulers: SchedulerState[] }): void {
     if (!state || !Array.isArray(state.schedulers) || state.schedulers.length !== this.schedulers.length) {
       fail("ERR_STATE_DICT", `loadStateDict: schedulers: expected ${this.schedulers.length} states`);
     }
+    if (!Array.isArray(state.lastLr) || state.lastLr.some((x) => typeof x !== "number")) fail("ERR_STATE_DICT", "loadStateDict: lastLr: expected numbers");
+    state.schedulers.forEach((st, i) => this.schedulers[i]!.checkStateDict(st));
+  }
+  loadStateDict(state: { lastLr: number[]; schedulers: SchedulerState[] }): void {
+    this.checkStateDict(state);
     state.schedulers.forEach((st, i) => this.schedulers[i]!.loadStateDict(st));
     this.lastLr = [...state.lastLr];
   }
@@ -604,10 +611,23 @@ export class ReduceLROnPlateau {
     return { best: this.best, numBadEpochs: this.numBadEpochs, cooldownCounter: this.cooldownCounter, lastEpoch: this.lastEpoch, lastLr: [...this.lastLr] };
   }
 
-  loadStateDict(s: { best: number; numBadEpochs: number; cooldownCounter: number; lastEpoch: number; lastLr: number[] }): void {
-    if (!s || typeof s.best !== "number" || !Number.isInteger(s.numBadEpochs) || !Number.isInteger(s.cooldownCounter) || !Number.isInteger(s.lastEpoch)) {
-      fail("ERR_STATE_DICT", "loadStateDict: expected {best, numBadEpochs, cooldownCounter, lastEpoch, lastLr}");
+  /** Throws ERR_STATE_DICT unless loadStateDict(s) would succeed; changes nothing. */
+  checkStateDict(s: { best: number; numBadEpochs: number; cooldownCounter: number; lastEpoch: number; lastLr: number[] }): void {
+    if (
+      !s ||
+      typeof s.best !== "number" ||
+      !Number.isInteger(s.numBadEpochs) ||
+      !Number.isInteger(s.cooldownCounter) ||
+      !Number.isInteger(s.lastEpoch) ||
+      !Array.isArray(s.lastLr) ||
+      s.lastLr.length !== this.optimizer.paramGroups.length
+    ) {
+      fail("ERR_STATE_DICT", "loadStateDict: expected {best, numBadEpochs, cooldownCounter, lastEpoch, lastLr (one per group)}");
     }
+  }
+
+  loadStateDict(s: { best: number; numBadEpochs: number; cooldownCounter: number; lastEpoch: number; lastLr: number[] }): void {
+    this.checkStateDict(s);
     Object.assign(this, { best: s.best, numBadEpochs: s.numBadEpochs, cooldownCounter: s.cooldownCounter, lastEpoch: s.lastEpoch });
     this.lastLr = [...s.lastLr];
   }

@@ -1,0 +1,308 @@
+// src-ts/checkpoint/checkpoint.ts — save() and load(): params, optimizer (with its state: 8-bit
+// codes, factored moments, Lookahead's slow weights), scheduler, EMA and user metadata in one
+// safetensors file.
+//
+// Layout: params under their names (an array's under "0", "1", ...), optimizer tensors under
+// "optimizer.<path in its stateDict()>", EMA tensors under "ema.<path>"; the header's
+// __metadata__ holds JSON strings: cuoptim.format ("1"), cuoptim.params (param names, in order),
+// cuoptim.optimizer / cuoptim.scheduler / cuoptim.ema ({class, state} with {"$tensor": name}
+// where a tensor was) and cuoptim.meta (the caller's JSON).
+//
+// save() writes atomically (atomic_write.ts). load() validates the file's structure, matches
+// every target against it (names, shapes, dtypes, classes, state dicts) and reads the data it
+// needs before it changes anything; then the optimizer (whose loadStateDict is itself
+// all-or-nothing), scheduler, EMA and params are set.
+import { EMA } from "../ema.js";
+import { CuoptimError, fail } from "../errors.js";
+import { Lookahead } from "../optim/lookahead.js";
+import { Optimizer } from "../optim/optimizer.js";
+import { formatShape, Tensor } from "../tensor.js";
+import { writeFileAtomic } from "./atomic_write.js";
+import { closeSync, encodeHeader, openForReading, readHeader, readTensor, type SafetensorsHeader, type TensorEntry } from "./safetensors.js";
+import { checkPlainJson, decodeTree, encodeTree, referencedTensors, type TreeTensor } from "./state_tree.js";
+
+/** A scheduler a checkpoint can hold: any of cuoptim's (LRScheduler, ChainedScheduler, ReduceLROnPlateau). */
+export interface CheckpointableScheduler {
+  stateDict(): unknown;
+  loadStateDict(state: never): void;
+  checkStateDict(state: never): void;
+}
+
+export interface CheckpointTargets {
+  params?: Record<string, Tensor> | Tensor[];
+  optimizer?: Optimizer<object> | Lookahead<object>;
+  scheduler?: CheckpointableScheduler;
+  ema?: EMA;
+}
+
+export interface CheckpointContents extends CheckpointTargets {
+  /** Any JSON value (run name, epoch, data position, ...). */
+  meta?: unknown;
+}
+
+/** What a checkpoint holds, as load() and inspect() report it. */
+export interface CheckpointInfo {
+  path: string;
+  /** the param names, in the order they were saved */
+  params: string[];
+  optimizer: string | null;
+  scheduler: string | null;
+  ema: boolean;
+  meta: unknown;
+  /** every tensor in the file */
+  tensors: { name: string; dtype: "F32" | "U8"; shape: number[] }[];
+}
+
+const FORMAT = "1";
+const KEY = { format: "cuoptim.format", params: "cuoptim.params", optimizer: "cuoptim.optimizer", scheduler: "cuoptim.scheduler", ema: "cuoptim.ema", meta: "cuoptim.meta" };
+const RESERVED = ["optimizer.", "ema.", "__"];
+
+/** Writes a checkpoint atomically: the path holds the old file or the complete new one. */
+export function save(path: string, contents: CheckpointContents): void {
+  if (typeof path !== "string" || path === "") fail("ERR_INVALID_ARGUMENT", "path: expected a non-empty string");
+  if (typeof contents !== "object" || contents === null) fail("ERR_INVALID_ARGUMENT", "contents: expected {params, optimizer, scheduler, ema, meta}");
+  const known = ["params", "optimizer", "scheduler", "ema", "meta"];
+  for (const k of Object.keys(contents)) if (!known.includes(k)) fail("ERR_INVALID_ARGUMENT", `contents.${k}: unknown (known: ${known.join(", ")})`);
+  const tensors: TreeTensor[] = [];
+  const metadata: Record<string, string> = { [KEY.format]: FORMAT };
+
+  const params = namedParams(contents.params, "params");
+  for (const [name, p] of params) tensors.push({ name, data: p.device === "cpu" ? (p.data as Float32Array) : p.toArray(), shape: [...p.shape] });
+  metadata[KEY.params] = JSON.stringify(params.map(([n]) => n));
+
+  const { optimizer, scheduler, ema } = contents;
+  if (optimizer !== undefined) {
+    const inner = checkOptimizer(optimizer, "optimizer");
+    const shapeOf = stateShapes(optimizer);
+    const state = encodeTree(optimizer.stateDict(), "optimizer", tensors, shapeOf);
+    metadata[KEY.optimizer] = JSON.stringify({ class: optimizer.constructor.name, inner: inner === optimizer ? undefined : inner.constructor.name, state });
+  }
+  if (scheduler !== undefined) {
+    checkScheduler(scheduler, "scheduler");
+    metadata[KEY.scheduler] = JSON.stringify({ class: scheduler.constructor.name, state: encodeTree(scheduler.stateDict(), "scheduler", tensors) });
+  }
+  if (ema !== undefined) {
+    if (!(ema instanceof EMA)) fail("ERR_INVALID_ARGUMENT", "ema: expected an EMA");
+    ema.shadow.forEach((s, i) => s.assertLive(`ema.shadow[${i}]`));
+    const state = encodeTree(ema.stateDict(), "ema", tensors, (p) => (p[0] === "shadow" ? ema.shadow[Number(p[1])]?.shape : undefined));
+    metadata[KEY.ema] = JSON.stringify({ class: "EMA", state });
+  }
+  if (contents.meta !== undefined) {
+    checkPlainJson(contents.meta, "meta");
+    metadata[KEY.meta] = JSON.stringify(contents.meta);
+  }
+
+  const seen = new Set<string>();
+  let offset = 0;
+  const entries: TensorEntry[] = tensors.map((t) => {
+    if (seen.has(t.name)) fail("ERR_INVALID_ARGUMENT", `params: the name "${t.name}" is used twice`);
+    seen.add(t.name);
+    const dtype = t.data instanceof Float32Array ? "F32" : "U8";
+    const entry = { name: t.name, dtype, shape: t.shape, begin: offset, end: offset + t.data.byteLength } as const;
+    offset = entry.end;
+    return entry;
+  });
+  const header = encodeHeader(entries, metadata);
+  writeFileAtomic(path, function* () {
+    yield header;
+    for (const t of tensors) yield new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  });
+}
+
+/** What a checkpoint holds (validated), without loading anything. */
+export function inspect(path: string): CheckpointInfo {
+  return withFile(path, (fd, header) => describe(path, header));
+}
+
+/**
+ * Loads a checkpoint into the given targets (each optional). Everything is checked — the file,
+ * and each target against it — before anything changes; a failed load changes nothing.
+ */
+export function load(path: string, into: CheckpointTargets = {}): CheckpointInfo {
+  if (typeof path !== "string" || path === "") fail("ERR_INVALID_ARGUMENT", "path: expected a non-empty string");
+  if (typeof into !== "object" || into === null) fail("ERR_INVALID_ARGUMENT", "into: expected {params, optimizer, scheduler, ema}");
+  for (const k of Object.keys(into)) if (!["params", "optimizer", "scheduler", "ema"].includes(k)) fail("ERR_INVALID_ARGUMENT", `into.${k}: unknown (known: params, optimizer, scheduler, ema)`);
+  const targets = namedParams(into.params, "into.params");
+  if (into.optimizer !== undefined) checkOptimizer(into.optimizer, "into.optimizer");
+  if (into.scheduler !== undefined) checkScheduler(into.scheduler, "into.scheduler");
+  if (into.ema !== undefined && !(into.ema instanceof EMA)) fail("ERR_INVALID_ARGUMENT", "into.ema: expected an EMA");
+
+  return withFile(path, (fd, header) => {
+    const info = describe(path, header);
+    const bad = (what: string): never => fail("ERR_CHECKPOINT", `${path}: ${what}`);
+    const read = (name: string, dtype?: "F32" | "U8"): Float32Array | Uint8Array => {
+      const e = header.entries.get(name) ?? bad(`references tensor "${name}", which the file does not hold`);
+      if (dtype && e.dtype !== dtype) bad(`tensor "${name}" is ${e.dtype}, expected ${dtype}`);
+      return readTensor(fd, header, e, path);
+    };
+
+    // Params: the same names, shapes and dtype as the file's (a different model is refused).
+    let paramData: Float32Array[] = [];
+    if (into.params !== undefined) {
+      const names = new Set(targets.map(([n]) => n));
+      const missing = targets.filter(([n]) => !info.params.includes(n)).map(([n]) => n);
+      const extra = info.params.filter((n) => !names.has(n));
+      if (missing.length || extra.length) {
+        bad(`holds another model's params: ${missing.length ? `missing ${list(missing)}` : ""}${missing.length && extra.length ? "; " : ""}${extra.length ? `not in the target ${list(extra)}` : ""}`);
+      }
+      for (const [name, p] of targets) {
+        const e = header.entries.get(name)!;
+        if (e.dtype !== "F32") bad(`param "${name}" is ${e.dtype}, expected F32`);
+        if (e.shape.length !== p.shape.length || e.shape.some((d, i) => d !== p.shape[i])) {
+          bad(`param "${name}" has shape ${formatShape(e.shape)} in the file, the target has ${formatShape(p.shape)} (another model?)`);
+        }
+      }
+      paramData = targets.map(([name]) => read(name, "F32") as Float32Array);
+    }
+
+    const section = (key: string, what: string): { class: string; inner?: string; state: unknown } => {
+      const raw = header.metadata[key] ?? bad(`holds no ${what}`);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw);
+      } catch (e) {
+        bad(`the ${what} metadata is not JSON (${(e as Error).message})`);
+      }
+      const o = parsed as { class?: unknown; state?: unknown };
+      if (typeof o !== "object" || o === null || typeof o.class !== "string" || !("state" in o)) bad(`the ${what} metadata is not {class, state}`);
+      return parsed as { class: string; inner?: string; state: unknown };
+    };
+    const wrap = <T>(what: string, f: () => T): T => {
+      try {
+        return f();
+      } catch (e) {
+        if (e instanceof CuoptimError && e.code === "ERR_STATE_DICT") throw new CuoptimError(e.code, `${path}: ${what}: ${e.message}`);
+        throw e;
+      }
+    };
+
+    let optimizerDict: unknown;
+    if (into.optimizer !== undefined) {
+      const s = section(KEY.optimizer, "optimizer state");
+      const target = into.optimizer;
+      const inner = target instanceof Lookahead ? target.optimizer : target;
+      const expected = target === inner ? target.constructor.name : `${target.constructor.name}(${inner.constructor.name})`;
+      const found = s.inner ? `${s.class}(${s.inner})` : s.class;
+      if (found !== expected) bad(`holds ${article(found)} state; the optimizer given is ${article(expected)}`);
+      optimizerDict = decodeTree(s.state, (n) => read(n));
+    }
+    let schedulerState: unknown;
+    if (into.scheduler !== undefined) {
+      const s = section(KEY.scheduler, "scheduler state");
+      if (s.class !== into.scheduler.constructor.name) bad(`holds ${article(s.class)} scheduler state; the scheduler given is ${article(into.scheduler.constructor.name)}`);
+      schedulerState = decodeTree(s.state, (n) => read(n));
+      wrap("scheduler", () => into.scheduler!.checkStateDict(schedulerState as never));
+    }
+    let emaState: unknown;
+    if (into.ema !== undefined) {
+      const s = section(KEY.ema, "EMA state");
+      emaState = decodeTree(s.state, (n) => read(n));
+      wrap("ema", () => into.ema!.checkStateDict(emaState as never));
+    }
+    targets.forEach(([name, p]) => p.assertLive(`into.params["${name}"]`));
+
+    // Everything checked and read: apply. The optimizer's load is all-or-nothing and goes first.
+    if (into.optimizer !== undefined) wrap("optimizer", () => into.optimizer!.loadStateDict(optimizerDict as never));
+    if (into.scheduler !== undefined) into.scheduler.loadStateDict(schedulerState as never);
+    if (into.ema !== undefined) into.ema.loadStateDict(emaState as never);
+    targets.forEach(([, p], i) => p.set(paramData[i]!));
+    return info;
+  });
+}
+
+// --- helpers --------------------------------------------------------------------------------
+
+function withFile<T>(path: string, f: (fd: number, header: SafetensorsHeader) => T): T {
+  const fd = openForReading(path);
+  try {
+    return f(fd, readHeader(fd, path));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function describe(path: string, header: SafetensorsHeader): CheckpointInfo {
+  const bad = (what: string): never => fail("ERR_CHECKPOINT", `${path}: ${what}`);
+  const json = (key: string): unknown => {
+    const raw = header.metadata[key];
+    if (raw === undefined) return undefined;
+    try {
+      return JSON.parse(raw);
+    } catch (e) {
+      return bad(`metadata ${key} is not JSON (${(e as Error).message})`);
+    }
+  };
+  const format = header.metadata[KEY.format];
+  if (format !== undefined && format !== FORMAT) bad(`checkpoint format ${format} (this cuoptim reads format ${FORMAT})`);
+  let params: string[];
+  if (format === undefined) {
+    // A safetensors file from elsewhere: its F32 tensors are params.
+    params = [...header.entries.values()].filter((e) => e.dtype === "F32").map((e) => e.name);
+  } else {
+    const names = json(KEY.params);
+    if (!Array.isArray(names) || names.some((n) => typeof n !== "string")) bad(`metadata ${KEY.params} is not a list of names`);
+    params = names as string[];
+    for (const n of params) if (!header.entries.has(n)) bad(`lists param "${n}", which the file does not hold`);
+  }
+  const sectionClass = (key: string): string | null => {
+    const v = json(key) as { class?: unknown } | undefined;
+    if (v === undefined) return null;
+    if (typeof v !== "object" || v === null || typeof v.class !== "string") return bad(`metadata ${key} is not {class, state}`);
+    const inner = (v as { inner?: unknown }).inner;
+    return typeof inner === "string" ? `${v.class}(${inner})` : v.class;
+  };
+  const info: CheckpointInfo = {
+    path,
+    params,
+    optimizer: sectionClass(KEY.optimizer),
+    scheduler: sectionClass(KEY.scheduler),
+    ema: header.metadata[KEY.ema] !== undefined,
+    meta: json(KEY.meta) ?? null,
+    tensors: [...header.entries.values()].sort((a, b) => a.begin - b.begin).map((e) => ({ name: e.name, dtype: e.dtype, shape: [...e.shape] })),
+  };
+  // Every tensor a section references must exist with a sane size (checked again when read).
+  for (const key of [KEY.optimizer, KEY.scheduler, KEY.ema]) {
+    for (const n of referencedTensors(json(key))) if (!header.entries.has(n)) bad(`metadata ${key} references tensor "${n}", which the file does not hold`);
+  }
+  return info;
+}
+
+function namedParams(params: CheckpointTargets["params"], where: string): [string, Tensor][] {
+  if (params === undefined) return [];
+  let named: [string, Tensor][];
+  if (Array.isArray(params)) named = params.map((p, i) => [String(i), p]);
+  else if (typeof params === "object" && params !== null) named = Object.entries(params);
+  else return fail("ERR_INVALID_ARGUMENT", `${where}: expected an array of tensors or a record of named tensors`);
+  for (const [name, p] of named) {
+    const w = Array.isArray(params) ? `${where}[${name}]` : `${where}["${name}"]`;
+    if (!(p instanceof Tensor)) fail("ERR_INVALID_ARGUMENT", `${w}: expected a Tensor`);
+    p.assertLive(w);
+    if (p.dtype !== "float32") fail("ERR_DTYPE", `${w}: expected a float32 tensor`);
+    if (name === "" || RESERVED.some((r) => name.startsWith(r))) fail("ERR_INVALID_ARGUMENT", `${w}: a param name must be non-empty and not start with ${RESERVED.map((r) => `"${r}"`).join(", ")}`);
+  }
+  return named;
+}
+
+function checkOptimizer(optimizer: unknown, where: string): Optimizer<object> {
+  if (optimizer instanceof Lookahead) return optimizer.optimizer;
+  if (!(optimizer instanceof Optimizer)) return fail("ERR_INVALID_ARGUMENT", `${where}: expected a cuoptim optimizer`);
+  return optimizer;
+}
+
+function checkScheduler(scheduler: unknown, where: string): void {
+  const s = scheduler as Partial<CheckpointableScheduler> | null;
+  const ok = typeof s === "object" && s !== null && typeof s.stateDict === "function" && typeof s.loadStateDict === "function" && typeof s.checkStateDict === "function";
+  if (!ok) fail("ERR_INVALID_ARGUMENT", `${where}: expected a cuoptim scheduler`);
+}
+
+/** Shapes of an optimizer's state tensors, by their path in its stateDict(). */
+function stateShapes(optimizer: Optimizer<object> | Lookahead<object>): (path: string[]) => readonly number[] | undefined {
+  const inner = optimizer instanceof Lookahead ? optimizer.optimizer : optimizer;
+  const params = inner.params();
+  const innerShape = (p: string[]) => (p[0] === "state" ? inner.state.get(params[Number(p[1])]!)?.tensors[p[2]!]?.shape : undefined);
+  if (optimizer === inner) return innerShape;
+  return (p) => (p[0] === "inner" ? innerShape(p.slice(1)) : p[0] === "slow" ? params[Number(p[1])]?.shape : undefined);
+}
+
+const list = (names: string[]) => (names.length > 5 ? `${names.slice(0, 5).map((n) => `"${n}"`).join(", ")} and ${names.length - 5} more` : names.map((n) => `"${n}"`).join(", "));
+const article = (s: string) => (/^[AEIOU]/.test(s) ? `an ${s}` : `a ${s}`);
