@@ -2,6 +2,7 @@
 #include "ops_common.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "binding_util.h"
 #include "errors.h"
@@ -34,29 +35,31 @@ ReadLists read_lists(const std::vector<ListArg>& specs, int depth) {
   out.lists.numel.resize(n);
   out.lists.scalars.resize(n);
   std::vector<const void*> seen;
+  seen.reserve(static_cast<size_t>(n) * specs.size());
+  const TensorWrap::Batch batch;
   for (uint32_t i = 0; i < n; ++i) {
     Tensor* param = nullptr;
     for (size_t l = 0; l < specs.size(); ++l) {
-      const std::string name = std::string(specs[l].name) + "[" + std::to_string(i) + "]";
-      Tensor& t = TensorWrap::unwrap(arrays[l].Get(i), name);
+      const auto name = [&] { return std::string(specs[l].name) + "[" + std::to_string(i) + "]"; };
+      Tensor& t = batch.unwrap_at(arrays[l].Get(i), name);
       if (!out.backend) out.backend = &t.backend();
       if (&t.backend() != out.backend) {
-        throw Error(code::kDevice, name + ": expected a tensor on " + device_name(out.backend->kind()) + " (like " +
+        throw Error(code::kDevice, name() + ": expected a tensor on " + device_name(out.backend->kind()) + " (like " +
                                        specs[0].name + "[0]), got one on " + device_name(t.backend().kind()));
       }
       if (t.dtype() != specs[l].dtype) {
-        throw Error(code::kDtype, name + ": expected dtype " + dtype_name(specs[l].dtype) + ", got " + dtype_name(t.dtype()));
+        throw Error(code::kDtype, name() + ": expected dtype " + dtype_name(specs[l].dtype) + ", got " + dtype_name(t.dtype()));
       }
       if (l == 0) {
         param = &t;
         out.params.push_back(&t);
       } else if (specs[l].per_element == 0 && t.shape() != param->shape()) {
-        throw Error(code::kShape, name + ": expected shape " + shape_string(param->shape()) + " (the param's), got " +
+        throw Error(code::kShape, name() + ": expected shape " + shape_string(param->shape()) + " (the param's), got " +
                                       shape_string(t.shape()));
       } else if (specs[l].per_element > 0) {
         const int64_t want = (param->numel() + specs[l].per_element - 1) / specs[l].per_element;
         if (t.numel() != want) {
-          throw Error(code::kShape, name + ": expected " + std::to_string(want) + " elements (one per block of " +
+          throw Error(code::kShape, name() + ": expected " + std::to_string(want) + " elements (one per block of " +
                                         std::to_string(specs[l].per_element) + "), got " + std::to_string(t.numel()));
         }
       }
@@ -73,23 +76,58 @@ ReadLists read_lists(const std::vector<ListArg>& specs, int depth) {
 }
 
 std::vector<bool> read_flags(const Napi::Value& v, size_t count, const std::string& name) {
+  // A Uint8Array of 0/1 (what the TypeScript layer passes: one call, no per-element lookups).
+  if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
+    Napi::Uint8Array u = v.As<Napi::Uint8Array>();
+    if (u.ElementLength() != count) {
+      throw Error(code::kInvalidArgument, name + ": expected " + std::to_string(count) + " flags, got " + std::to_string(u.ElementLength()));
+    }
+    std::vector<bool> out(count);
+    for (size_t i = 0; i < count; ++i) {
+      if (u[i] > 1) throw Error(code::kInvalidArgument, name + "[" + std::to_string(i) + "]: expected 0 or 1, got " + std::to_string(u[i]));
+      out[i] = u[i] != 0;
+    }
+    return out;
+  }
   Napi::Array a = read_array(v, name);
   if (a.Length() != count) {
     throw Error(code::kInvalidArgument, name + ": expected " + std::to_string(count) + " booleans, got " + std::to_string(a.Length()));
   }
   std::vector<bool> out(count);
-  for (uint32_t i = 0; i < count; ++i) out[i] = read_bool(a.Get(i), name + "[" + std::to_string(i) + "]");
+  for (uint32_t i = 0; i < count; ++i) {
+    const Napi::Value v = a.Get(i);
+    out[i] = v.IsBoolean() ? v.As<Napi::Boolean>().Value() : read_bool(v, name + "[" + std::to_string(i) + "]");
+  }
   return out;
 }
 
 std::vector<double> read_steps(const Napi::Value& v, size_t count, const std::string& name) {
+  constexpr double kMaxStep = 9007199254740992.0;  // 2^53
+  const auto valid = [&](double d) { return d >= 1 && d <= kMaxStep && d == std::floor(d); };
+  // A Float64Array (what the TypeScript layer passes: one call, no per-element lookups).
+  if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_float64_array) {
+    Napi::Float64Array f = v.As<Napi::Float64Array>();
+    if (f.ElementLength() != count) {
+      throw Error(code::kInvalidArgument, name + ": expected " + std::to_string(count) + " step counts, got " + std::to_string(f.ElementLength()));
+    }
+    std::vector<double> steps(f.Data(), f.Data() + count);
+    for (size_t i = 0; i < count; ++i) {
+      if (!valid(steps[i])) throw Error(code::kRange, name + "[" + std::to_string(i) + "]: expected a whole number in [1, 2^53], got " + std::to_string(steps[i]));
+    }
+    return steps;
+  }
   Napi::Array a = read_array(v, name);
   if (a.Length() != count) {
     throw Error(code::kInvalidArgument, name + ": expected " + std::to_string(count) + " step counts, got " + std::to_string(a.Length()));
   }
   std::vector<double> steps(count);
   for (uint32_t i = 0; i < count; ++i) {
-    steps[i] = static_cast<double>(read_whole(a.Get(i), name + "[" + std::to_string(i) + "]", 1, int64_t{1} << 53));
+    const Napi::Value v = a.Get(i);
+    const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : 0.0;
+    // Fast path for a valid step; anything else goes through read_whole for its message.
+    steps[i] = valid(d)
+                   ? d
+                   : static_cast<double>(read_whole(v, name + "[" + std::to_string(i) + "]", 1, int64_t{1} << 53));
   }
   return steps;
 }

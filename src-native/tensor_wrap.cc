@@ -1,6 +1,9 @@
 // src-native/tensor_wrap.cc — Tensor construction, host transfers, zero-copy views and free().
 #include "tensor_wrap.h"
 
+#include <mutex>
+#include <unordered_set>
+
 #include "backend.h"
 #include "binding_util.h"
 
@@ -19,6 +22,27 @@ bool typed_array_matches(const Napi::TypedArray& a, DType dtype) {
 
 const char* typed_array_name(DType dtype) {
   return dtype == DType::F32 ? "a Float32Array" : "a Uint8Array";
+}
+
+// Every live TensorWrap, process-wide: napi_unwrap hands back whatever pointer an object was
+// wrapped with (by any addon), so a pointer is trusted only once found here. Cheaper than a type
+// tag check on the hot path (one hash lookup per tensor per step), and spoof-proof, unlike
+// instanceof (an object made from Tensor.prototype passes that without wrapping anything).
+// Never destroyed: finalizers may run during process teardown.
+struct Registry {
+  std::recursive_mutex mutex;  // recursive: a getter run by napi_get_element may create a Tensor
+  std::unordered_set<const void*> live;
+};
+Registry& registry() {
+  static Registry* r = new Registry();
+  return *r;
+}
+
+// The pointer an object was wrapped with (by any addon), or null; napi_unwrap refuses
+// non-objects itself.
+void* wrapped_pointer(const Napi::Value& v) {
+  void* w = nullptr;
+  return napi_unwrap(v.Env(), v, &w) == napi_ok ? w : nullptr;
 }
 
 }  // namespace
@@ -43,19 +67,28 @@ Napi::Function TensorWrap::define(Napi::Env env) {
                      });
 }
 
-bool TensorWrap::is_tensor(const Napi::Value& v) {
-  if (!v.IsObject()) return false;
-  Napi::Env env = v.Env();
-  return v.As<Napi::Object>().InstanceOf(addon_data(env).tensor_class.Value());
+bool TensorWrap::is_tensor(const Napi::Value& v) { return wrapper(v) != nullptr; }
+
+TensorWrap* TensorWrap::wrapper(const Napi::Value& v) {
+  Batch batch;
+  return batch.wrapper(v);
+}
+
+TensorWrap::Batch::Batch() : lock_(registry().mutex) {}
+
+TensorWrap* TensorWrap::Batch::wrapper(const Napi::Value& v) const {
+  void* w = wrapped_pointer(v);
+  return w && registry().live.count(w) ? static_cast<TensorWrap*>(w) : nullptr;
+}
+
+TensorWrap::~TensorWrap() {
+  Registry& r = registry();
+  std::lock_guard<std::recursive_mutex> lock(r.mutex);
+  r.live.erase(this);
 }
 
 Tensor& TensorWrap::unwrap(const Napi::Value& v, const std::string& name) {
-  if (!is_tensor(v)) throw_arg(code::kInvalidArgument, name, "a native Tensor");
-  TensorWrap* w = Unwrap(v.As<Napi::Object>());
-  if (!w || !w->tensor_ || w->tensor_->freed()) {
-    throw Error(code::kFreed, name + ": the tensor has been freed");
-  }
-  return *w->tensor_;
+  return unwrap_at(v, [&] { return name; });
 }
 
 // new Tensor(device, dtype, shape[, role]) — zero-filled.
@@ -74,6 +107,9 @@ TensorWrap::TensorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tensor
       if (!parse_role(r.c_str(), &role)) throw_arg(code::kInvalidArgument, "role", "other|params|grads|state");
     }
     tensor_ = std::make_unique<Tensor>(backend, dtype, std::move(shape), role);
+    Registry& r = registry();
+    std::lock_guard<std::recursive_mutex> lock(r.mutex);
+    r.live.insert(this);
     return info.Env().Undefined();
   });
 }

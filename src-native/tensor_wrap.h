@@ -4,7 +4,10 @@
 #include <napi.h>
 
 #include <memory>
+#include <mutex>
+#include <utility>
 
+#include "errors.h"
 #include "tensor.h"
 
 namespace cuoptim {
@@ -14,9 +17,33 @@ class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
   static Napi::Function define(Napi::Env env);
   // The live tensor behind a JS value, or a JS error naming `name` (not a tensor, or freed).
   static Tensor& unwrap(const Napi::Value& v, const std::string& name);
+  // Many lookups under one lock of the wrapper registry (hot paths: every tensor of a step).
+  // (The registry lock is recursive: JS that runs meanwhile, e.g. an array getter, may create or
+  // finalize Tensors on this thread.)
+  class Batch {
+   public:
+    Batch();
+    TensorWrap* wrapper(const Napi::Value& v) const;
+    // unwrap() with the name built only on error.
+    template <typename NameFn>
+    Tensor& unwrap_at(const Napi::Value& v, NameFn&& name) const {
+      TensorWrap* w = wrapper(v);
+      if (!w) throw Error(code::kInvalidArgument, name() + ": expected a native Tensor");
+      if (!w->tensor_ || w->tensor_->freed()) throw Error(code::kFreed, name() + ": the tensor has been freed");
+      return *w->tensor_;
+    }
+
+   private:
+    std::lock_guard<std::recursive_mutex> lock_;
+  };
+  template <typename NameFn>
+  static Tensor& unwrap_at(const Napi::Value& v, NameFn&& name) {
+    return Batch().unwrap_at(v, std::forward<NameFn>(name));
+  }
   static bool is_tensor(const Napi::Value& v);
 
   explicit TensorWrap(const Napi::CallbackInfo& info);
+  ~TensorWrap() override;
 
  private:
   Napi::Value device(const Napi::CallbackInfo& info);
@@ -34,6 +61,8 @@ class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
   Napi::Value view(const Napi::CallbackInfo& info);
   Napi::Value free(const Napi::CallbackInfo& info);
 
+  // The wrapper behind a JS value, or null when it is not one of ours.
+  static TensorWrap* wrapper(const Napi::Value& v);
   Tensor& live(const char* what);
   void detach_view();
 

@@ -77,8 +77,8 @@ export interface NativeBinding {
   optimizerStep(
     op: ElementwiseOp,
     lists: (NativeTensor[] | null)[],
-    steps: number[],
-    fresh: boolean[],
+    steps: number[] | Float64Array,
+    fresh: boolean[] | Uint8Array,
     options: Record<string, number | boolean>,
     hostState?: number[],
   ): number[] | undefined;

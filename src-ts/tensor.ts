@@ -37,29 +37,26 @@ export class Tensor<D extends DTypeName = "float32"> {
   readonly native: NativeTensor;
   readonly shape: readonly number[];
   readonly device: Device;
+  readonly dtype: D;
+  readonly numel: number;
+  readonly bytes: number;
   #grad: Tensor | null = null;
+  // Mirrors the native tensor's state, so hot paths (a step checks every param) need no call
+  // into the addon; the native layer checks again before it touches memory.
+  #freed = false;
 
   /** @internal Use tensor() or zeros(). */
   constructor(nativeTensor: NativeTensor) {
     this.native = nativeTensor;
     this.shape = Object.freeze(nativeTensor.shape);
     this.device = nativeTensor.device;
-  }
-
-  get dtype(): D {
-    return this.native.dtype as D;
-  }
-
-  get numel(): number {
-    return this.native.numel;
-  }
-
-  get bytes(): number {
-    return this.native.bytes;
+    this.dtype = nativeTensor.dtype as D;
+    this.numel = nativeTensor.numel;
+    this.bytes = nativeTensor.bytes;
   }
 
   get freed(): boolean {
-    return this.native.freed;
+    return this.#freed;
   }
 
   /** The gradient the optimizer reads, or null. Must match this tensor's shape and device. */
@@ -111,17 +108,18 @@ export class Tensor<D extends DTypeName = "float32"> {
 
   /** Releases the memory now. Any later use throws ERR_FREED. */
   free(): void {
+    this.#freed = true;
     this.native.free();
   }
 
   /** @internal */
   assertLive(what: string): void {
-    if (this.native.freed) fail("ERR_FREED", `${what}: the tensor has been freed`);
+    if (this.#freed) fail("ERR_FREED", `${what}: the tensor has been freed`);
   }
 
   /** @internal */
   setRole(role: Role): void {
-    if (!this.native.freed) this.native.setRole(role);
+    if (!this.#freed) this.native.setRole(role);
   }
 
   toString(): string {

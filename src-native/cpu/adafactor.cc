@@ -116,12 +116,13 @@ void rms_u(const AdafactorTensor& t, const AdafactorHyper& h, Scratch& s) {
   run_tiles(t, [&](int64_t tile) {
     const TileRef at = tile_of(t, tile);
     const int64_t r0 = at.seg * kSeg, r1 = r0 + kSeg < t.rows ? r0 + kSeg : t.rows;
+    // Row by row (contiguous), each lane's sum still in row order: the CUDA thread's order.
     double u2[kThreads];
-    for (int k = 0; k < kThreads; ++k) {
-      u2[k] = 0.0;
-      const int64_t c = at.strip * kThreads + k;
-      if (c >= t.cols) continue;
-      for (int64_t r = r0; r < r1; ++r) {
+    for (int k = 0; k < kThreads; ++k) u2[k] = 0.0;
+    for (int64_t r = r0; r < r1; ++r) {
+      for (int k = 0; k < kThreads; ++k) {
+        const int64_t c = at.strip * kThreads + k;
+        if (c >= t.cols) break;
         const float u = element_u(t, h, s, at.b, r, c, (at.b * t.rows + r) * t.cols + c);
         u2[k] += static_cast<double>(u) * u;
       }

@@ -163,7 +163,11 @@ export abstract class Optimizer<O extends object> {
       if (maxNorm !== undefined) gradScale = Math.fround(gradScale * clipCoefficient(maxNorm, gradNorm));
     }
     for (const plan of plans) {
-      const items = plan.items.map((it) => ({ ...it, ...this.stateFor(it.param, plan.options) }));
+      const items: UpdateItem[] = new Array(plan.items.length);
+      for (let i = 0; i < items.length; i++) {
+        const { param, grad } = plan.items[i]!;
+        items[i] = { param, grad, ...this.stateFor(param, plan.options, plan.key) };
+      }
       for (const item of items) item.state.step += 1;
       try {
         this.applyUpdate(plan.options, items, { gradScale });
@@ -300,8 +304,8 @@ export abstract class Optimizer<O extends object> {
         items.map((it) => it.grad.native),
         ...states.map((k) => (items[0]?.state.tensors[k] ? items.map((it) => it.state.tensors[k]!.native) : null)),
       ],
-      items.map((it) => it.state.step),
-      items.map((it) => it.fresh),
+      Float64Array.from(items, (it) => it.state.step),
+      Uint8Array.from(items, (it) => (it.fresh ? 1 : 0)),
       { ...options, gradScale: ctx.gradScale },
       hostScalar === undefined ? undefined : items.map((it) => it.state.scalars[hostScalar]!),
     );
@@ -360,7 +364,7 @@ export abstract class Optimizer<O extends object> {
   }
 
   /** Validates the whole step and batches groups with equal options (no state is created yet). */
-  private planStep(): { options: O; items: { param: Tensor; grad: Tensor }[] }[] {
+  private planStep(): { key: string; options: O; items: { param: Tensor; grad: Tensor }[] }[] {
     const plans: { key: string; options: O; items: { param: Tensor; grad: Tensor }[] }[] = [];
     this.paramGroups.forEach((group, gi) => {
       const { params, name: _name, ...options } = group;
@@ -380,12 +384,16 @@ export abstract class Optimizer<O extends object> {
     return plans.filter((pl) => pl.items.length > 0);
   }
 
+  /** The options (as planStep's key) each state was last completed for. */
+  readonly #completeFor = new WeakMap<ParamState, string>();
+
   /**
    * The param's state, creating it (zero-filled) or any field a changed option now needs; fresh
    * when anything was created.
    */
-  private stateFor(param: Tensor, options: O): { state: ParamState; fresh: boolean } {
+  private stateFor(param: Tensor, options: O, key: string): { state: ParamState; fresh: boolean } {
     let state = this.state.get(param);
+    if (state && this.#completeFor.get(state) === key) return { state, fresh: false };
     if (!state) {
       state = { step: 0, tensors: {}, scalars: { ...this.scalarSpec() } };
       this.state.set(param, state);
@@ -398,6 +406,7 @@ export abstract class Optimizer<O extends object> {
       state.tensors[name] = t;
       fresh = true;
     }
+    this.#completeFor.set(state, key);
     return { state, fresh };
   }
 }

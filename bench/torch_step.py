@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Times torch.optim.AdamW steps on the CPU, for bench/*.mjs to put beside cuoptim's numbers.
+"""Times torch.optim steps on the CPU, for bench/run.ts to put beside cuoptim's numbers.
 
-usage: python3 bench/torch_adamw.py --numel 16777216 --tensors 4 --threads 2 --steps 12 [--foreach 1]
-Prints one JSON line: {"torch": version, "threads": T, "foreach": bool, "times_ms": [...]}.
+usage: python3 bench/torch_step.py --optimizer AdamW --numel 16777216 --tensors 4 --threads 2 --steps 10 [--foreach 1]
+Prints one JSON line: {"torch": version, "threads": T, "foreach": bool, "optimizer": name, "times_ms": [...]}.
 """
 import argparse
 import json
@@ -16,7 +16,7 @@ def main():
     ap.add_argument("--numel", type=int, required=True)
     ap.add_argument("--tensors", type=int, default=4)
     ap.add_argument("--threads", type=int, required=True)
-    ap.add_argument("--steps", type=int, default=12)
+    ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--foreach", type=int, default=1)
     ap.add_argument("--optimizer", default="AdamW")

@@ -1,0 +1,120 @@
+// bench/lib/report.ts — the markdown report, the target checks and the README summary.
+import type { Machine } from "./machine.js";
+import type { Bandwidth } from "../sections/bandwidth.js";
+import { CLAIMS, type MemoryRow } from "../sections/memory.js";
+import type { ScalingRow, ThreadRow } from "../sections/scaling.js";
+import type { ThroughputRow } from "../sections/throughput.js";
+
+export interface Results {
+  date: string;
+  quick: boolean;
+  machine: Machine;
+  memory: MemoryRow[];
+  bandwidth: Bandwidth;
+  throughput: ThroughputRow[];
+  notes: string[];
+  scaling: ScalingRow[];
+  smallTensors: { many: ScalingRow; one: ScalingRow };
+  threads: ThreadRow[];
+  targets: Target[];
+}
+
+export interface Target {
+  name: string;
+  goal: string;
+  measured: string;
+  met: boolean | null;
+}
+
+const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : "—");
+const table = (head: string[], rows: (string | number)[][]) =>
+  [`| ${head.join(" | ")} |`, `|${head.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+
+export function checkTargets(r: Omit<Results, "targets">): Target[] {
+  const cpu = (impl: string) => r.throughput.find((t) => t.implementation === impl);
+  const ours = cpu("cuoptim AdamW (cpu)");
+  const ours8 = cpu("cuoptim AdamW8bit (cpu)");
+  const torchForeach = cpu("torch AdamW(foreach=True)");
+  const n = ours ? `${(ours.params / 2 ** 20).toFixed(0)}M params` : "";
+  const targets: Target[] = [];
+  if (ours && torchForeach) {
+    const x = torchForeach.ms / ours.ms;
+    targets.push({ name: "fused AdamW vs torch foreach AdamW (cpu, same threads)", goal: "≥ 3× faster", measured: `${f(x, 1)}× (${f(ours.ms)} vs ${f(torchForeach.ms)} ms at ${n})`, met: x >= 3 });
+  } else targets.push({ name: "fused AdamW vs torch foreach AdamW", goal: "≥ 3× faster", measured: "torch not installed", met: null });
+  if (ours) {
+    targets.push({ name: "fused AdamW vs measured bandwidth (cpu)", goal: "≥ 80%", measured: `${f(ours.pctRoofline, 0)}% (${f(ours.gbs, 1)} of ${f(r.bandwidth.rooflineGBs, 1)} GB/s)`, met: ours.pctRoofline >= 80 });
+  }
+  if (ours8 && torchForeach) {
+    const x = torchForeach.ms / ours8.ms;
+    targets.push({ name: "AdamW8bit (cpu) vs torch 32-bit AdamW foreach", goal: "at least as fast", measured: `${f(x, 1)}× (${f(ours8.ms)} vs ${f(torchForeach.ms)} ms)`, met: x >= 1 });
+  }
+  const { many, one } = r.smallTensors;
+  targets.push({
+    name: "a step over 200 tensors of 1K params (cpu)",
+    goal: "< 100 µs",
+    measured: `${f(many.usPerStep, 1)} µs (the same params as one tensor: ${f(one.usPerStep, 1)} µs; per-tensor overhead ${f((many.usPerStep - one.usPerStep) / 200, 2)} µs)`,
+    met: many.usPerStep < 100,
+  });
+  return targets;
+}
+
+export function markdown(r: Results, charts: Record<string, string>): string {
+  const m = r.machine;
+  const out: string[] = [];
+  out.push(`# cuoptim benchmark — ${m.host}, ${r.date}${r.quick ? " (quick)" : ""}`);
+  out.push("");
+  out.push(`${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB; cuoptim cpu backend with ${m.threads} threads (${m.isa}); Node ${m.node}; PyTorch ${m.torch ?? "not installed"}.`);
+  const gpu = m.backends.find((b) => b.name === "cuda");
+  out.push(`cuda: ${gpu?.available ? "available" : `not available here (${gpu?.reason ?? "not built"})`}.`);
+  out.push("");
+  out.push("## Targets");
+  out.push("");
+  out.push(table(["target", "goal", "measured", "met"], r.targets.map((t) => [t.name, t.goal, t.measured, t.met === null ? "n/a" : t.met ? "yes" : "**no**"])));
+  out.push("");
+  out.push("## Memory per parameter (measured with memoryStats after one step)");
+  out.push("");
+  out.push(table(
+    ["workload", "optimizer", "params", "params B/p", "grads B/p", "state B/p", "(θ + state) / θ", "published / seed"],
+    r.memory.map((x) => [x.workload, x.optimizer, x.params.toLocaleString("en-US"), f(x.paramBytes), f(x.gradBytes), f(x.stateBytes, 3), `${f(x.multiple, 2)}×`, CLAIMS[x.optimizer] ?? ""]),
+  ));
+  out.push("");
+  if (charts.memory) out.push(`![memory per parameter](${charts.memory})`, "");
+  out.push("## Throughput");
+  out.push("");
+  out.push(`Roofline: copy ${f(r.bandwidth.copyGBs, 1)} GB/s (one memmove), in-place scale ${f(r.bandwidth.scaleGBs, 1)} GB/s (thread pool), on ${(r.bandwidth.floats / 2 ** 20).toFixed(0)}M floats; the better one is the 100% mark.`);
+  out.push("");
+  const ref = r.throughput.find((t) => t.implementation === "cuoptim AdamW (cpu)");
+  out.push(table(
+    ["implementation", "params", "ms/step (median of 10)", "Mparam/s", "useful B/param", "GB/s", "% of roofline", "AdamW time vs cuoptim"],
+    r.throughput.map((t) => [t.implementation, t.params.toLocaleString("en-US"), f(t.ms), f(t.mparamPerS, 0), t.bytesPerParam, f(t.gbs, 1), f(t.pctRoofline, 0), t.optimizer === "AdamW" && ref ? `${f(t.ms / ref.ms, 2)}×` : ""]),
+  ));
+  for (const n of r.notes) out.push("", n);
+  out.push("");
+  if (charts.throughput) out.push(`![throughput](${charts.throughput})`, "");
+  out.push("## Scaling (AdamW, cpu)");
+  out.push("");
+  out.push(table(["params", "tensors", "µs/step", "ns/param"], [...r.scaling, r.smallTensors.many].map((s) => [s.params.toLocaleString("en-US"), s.tensors, f(s.usPerStep, 1), f(s.nsPerParam, 3)])));
+  out.push("");
+  if (charts.scaling) out.push(`![scaling](${charts.scaling})`, "");
+  out.push(table(["threads", "ms/step", "speed-up"], r.threads.map((t) => [t.threads, f(t.ms), `${f(t.speedup)}×`])));
+  out.push("");
+  if (charts.threads) out.push(`![threads](${charts.threads})`, "");
+  return out.join("\n");
+}
+
+/** The README block between the bench markers. */
+export function readmeSummary(r: Results, reportPath: string, charts: Record<string, string>): string {
+  const big = r.memory.filter((x) => x.workload === r.memory[0]!.workload);
+  const lines = [
+    `Measured by \`npm run bench\` on ${r.machine.cpu} (${r.machine.cores} cores, ${r.machine.threads} threads), ${r.date}; full report: [${reportPath}](${reportPath}).`,
+    "",
+    table(["optimizer", `state B/param (${big[0]?.workload})`, "(θ + state) / θ", "published / seed"], big.map((x) => [x.optimizer, f(x.stateBytes, 3), `${f(x.multiple, 2)}×`, CLAIMS[x.optimizer] ?? ""])),
+    "",
+    table(["implementation", "ms/step", "Mparam/s", "% of roofline"], r.throughput.filter((t) => t.optimizer === "AdamW" || t.implementation.includes("8bit")).map((t) => [t.implementation, f(t.ms), f(t.mparamPerS, 0), f(t.pctRoofline, 0)])),
+    "",
+    table(["target", "goal", "measured", "met"], r.targets.map((t) => [t.name, t.goal, t.measured, t.met === null ? "n/a" : t.met ? "yes" : "**no**"])),
+    "",
+    ...["memory", "throughput"].filter((k) => charts[k]).map((k) => `![${k}](${charts[k]})`),
+  ];
+  return lines.join("\n");
+}

@@ -1,0 +1,93 @@
+// bench/run.ts — `npm run bench`: memory per parameter, bandwidth, throughput against PyTorch,
+// TensorFlow.js and a plain loop, size and thread scaling. Writes bench/results/<host>-<date>.md
+// and .json with SVG charts, and refreshes the README's summary (between the bench markers).
+// `npm run bench -- --quick` (CI): smaller sizes, results under bench/results/quick/, README
+// untouched. Numbers are reported, never asserted.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { isAvailable } from "../src-ts/index.js";
+import { memoryChart, renderSvg, scalingChart, threadsChart, throughputChart } from "./lib/charts.js";
+import { describeMachine } from "./lib/machine.js";
+import { gpt2 } from "./lib/models.js";
+import { Progress } from "./lib/progress.js";
+import { checkTargets, markdown, readmeSummary, type Results } from "./lib/report.js";
+import { measureBandwidth } from "./sections/bandwidth.js";
+import { MEMORY_OPTIMIZERS, measureMemory } from "./sections/memory.js";
+import { sizeScaling, smallTensors, threadScaling } from "./sections/scaling.js";
+import { cuoptimThroughput, peerThroughput } from "./sections/throughput.js";
+
+const quick = process.argv.includes("--quick");
+const machine = describeMachine();
+const date = new Date().toISOString().slice(0, 10);
+const M = 1 << 20;
+
+const plan = quick
+  ? { model: ["GPT-2-like, 2 layers, d=256", gpt2(2, 256, 4096, 256)] as const, singles: [1, 4], throughputSide: 1024, bandwidth: 16 * M, maxLog4: 11, threadsNumel: 4 * M }
+  : { model: ["GPT-2 small (124M)", gpt2()] as const, singles: [1, 4, 16, 64], throughputSide: 2048, bandwidth: 64 * M, maxLog4: 13, threadsNumel: 16 * M };
+const workloads: [string, ReturnType<typeof gpt2>][] = [
+  [plan.model[0], [...plan.model[1]]],
+  ...plan.singles.map((m) => {
+    const side = Math.round(Math.sqrt(m * M));
+    return [`one ${m}M matrix`, [{ name: "w", shape: [side, side], noDecay: false }]] as [string, ReturnType<typeof gpt2>];
+  }),
+];
+const maxThreads = Math.max(2, machine.cores);
+const cuda = isAvailable("cuda");
+const total =
+  workloads.length * MEMORY_OPTIMIZERS.length * (cuda ? 2 : 1) + 2 + 6 * (cuda ? 2 : 1) + 4 + (plan.maxLog4 - 4) + 1 + maxThreads;
+const progress = new Progress(total);
+
+const memory = measureMemory("cpu", workloads, progress);
+if (cuda) memory.push(...measureMemory("cuda", workloads, progress).map((r) => ({ ...r, workload: `${r.workload} (cuda)` })));
+const bandwidth = measureBandwidth("cpu", plan.bandwidth, progress);
+const throughput = cuoptimThroughput("cpu", plan.throughputSide, bandwidth.rooflineGBs, progress);
+if (cuda) throughput.push(...cuoptimThroughput("cuda", plan.throughputSide, bandwidth.rooflineGBs, progress));
+const peers = await peerThroughput(4 * plan.throughputSide ** 2, machine.threads, bandwidth.rooflineGBs, progress);
+throughput.push(...peers.rows);
+const scaling = sizeScaling("cpu", plan.maxLog4, progress);
+const small = smallTensors("cpu", progress);
+const threads = threadScaling(plan.threadsNumel, maxThreads, progress);
+
+const partial = { date, quick, machine, memory, bandwidth, throughput, notes: [...new Set(peers.notes)], scaling, smallTensors: small, threads };
+const results: Results = { ...partial, targets: checkTargets(partial) };
+
+const dir = quick ? join("bench", "results", "quick") : join("bench", "results");
+mkdirSync(dir, { recursive: true });
+const stem = `${machine.host}-${date}`;
+const charts: Record<string, string> = {};
+const memRows = memory
+  .filter((x) => x.workload === workloads[0]![0])
+  .flatMap((x) => [
+    { optimizer: x.optimizer, role: "params", bytes: x.paramBytes, order: 0 },
+    { optimizer: x.optimizer, role: "grads", bytes: x.gradBytes, order: 1 },
+    { optimizer: x.optimizer, role: "state", bytes: x.stateBytes, order: 2 },
+  ]);
+const specs = {
+  memory: memoryChart(memRows, `Bytes per parameter, ${workloads[0]![0]} (cpu, measured)`),
+  throughput: throughputChart(throughput, `Optimizer step throughput, ${(4 * plan.throughputSide ** 2 / M).toFixed(0)}M params, ${machine.threads} threads`),
+  scaling: scalingChart(scaling, "AdamW (cpu): ns per param against step size"),
+  threads: threadsChart(threads, `AdamW (cpu), ${(plan.threadsNumel / M).toFixed(0)}M params: thread scaling`),
+};
+for (const [name, spec] of Object.entries(specs)) {
+  const file = `${stem}-${name}.svg`;
+  writeFileSync(join(dir, file), await renderSvg(spec));
+  charts[name] = file;
+}
+writeFileSync(join(dir, `${stem}.json`), JSON.stringify(results, null, 2) + "\n");
+const report = markdown(results, charts);
+writeFileSync(join(dir, `${stem}.md`), report + "\n");
+console.log(report);
+
+if (!quick) {
+  const readme = readFileSync("README.md", "utf8");
+  const start = "<!-- bench:start -->";
+  const end = "<!-- bench:end -->";
+  const i = readme.indexOf(start);
+  const j = readme.indexOf(end);
+  if (i >= 0 && j > i) {
+    const prefixed = Object.fromEntries(Object.entries(charts).map(([k, v]) => [k, `bench/results/${v}`]));
+    const summary = readmeSummary(results, `bench/results/${stem}.md`, prefixed);
+    writeFileSync("README.md", `${readme.slice(0, i + start.length)}\n${summary}\n${readme.slice(j)}`);
+    console.log("\nREADME.md: benchmark summary refreshed");
+  }
+}

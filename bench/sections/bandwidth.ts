@@ -1,0 +1,36 @@
+// bench/sections/bandwidth.ts — the roofline: the memory bandwidth this machine reaches, measured
+// two ways on 256 MiB buffers: a copy (one memmove: 4 bytes read + 4 written per float) and an
+// in-place scale over the cpu thread pool (4 + 4 bytes per float, every thread). The better of
+// the two is the bandwidth an element-wise optimizer step can hope for.
+import { synchronize, zeros, type Device } from "../../src-ts/index.js";
+import { native } from "../../src-ts/native.js";
+import { timeSteps } from "../lib/measure.js";
+import type { Progress } from "../lib/progress.js";
+
+export interface Bandwidth {
+  copyGBs: number;
+  scaleGBs: number;
+  rooflineGBs: number;
+  floats: number;
+}
+
+export function measureBandwidth(device: Device, floats: number, progress: Progress): Bandwidth {
+  const a = zeros([floats], { device });
+  const b = zeros([floats], { device });
+  const bytes = floats * 8;
+  const copy = timeSteps(() => {
+    b.native.copyFrom(a.native);
+    synchronize(device);
+  }).medianMs;
+  progress.tick("bandwidth: copy");
+  const scale = timeSteps(() => {
+    native.transformTensors([a.native], "scale", 1);
+    synchronize(device);
+  }).medianMs;
+  progress.tick("bandwidth: scale");
+  a.free();
+  b.free();
+  const copyGBs = bytes / (copy * 1e6);
+  const scaleGBs = bytes / (scale * 1e6);
+  return { copyGBs, scaleGBs, rooflineGBs: Math.max(copyGBs, scaleGBs), floats };
+}

@@ -1,0 +1,68 @@
+// bench/sections/memory.ts — bytes per parameter, measured: each optimizer is built over a
+// parameter list, stepped once (state is created lazily, as in torch), and memoryStats' current
+// bytes by role (params, grads, optimizer state) are read and divided by the parameter count.
+import { Adafactor, Adam, AdamW, AdamW8bit, Lion, memoryStats, RMSprop, SGD, zeros, type Device, type Optimizer, type Tensor } from "../../src-ts/index.js";
+import { numelOf, type ParamSpec } from "../lib/models.js";
+import type { Progress } from "../lib/progress.js";
+
+type Make = (groups: { params: Tensor[]; weightDecay?: number }[]) => Optimizer<object>;
+export const MEMORY_OPTIMIZERS: [string, Make][] = [
+  ["SGD", (g) => new SGD(g, { lr: 0.1 })],
+  ["SGD+momentum", (g) => new SGD(g, { lr: 0.1, momentum: 0.9 })],
+  ["RMSprop", (g) => new RMSprop(g)],
+  ["Adam", (g) => new Adam(g)],
+  ["AdamW", (g) => new AdamW(g)],
+  ["Lion", (g) => new Lion(g)],
+  ["AdamW8bit", (g) => new AdamW8bit(g)],
+  ["Adafactor", (g) => new Adafactor(g)],
+];
+
+/** Published or seed figures to put beside the measurements: optimizer state bytes per param. */
+export const CLAIMS: Record<string, string> = {
+  SGD: "1× θ (seed table): no state",
+  "SGD+momentum": "2× θ (seed table): 4 B",
+  RMSprop: "2× θ (seed table): 4 B",
+  Adam: "3× θ (seed table): 8 B",
+  AdamW: "3× θ (seed table): 8 B",
+  Lion: "2× θ (Chen et al. 2023: one moment): 4 B",
+  AdamW8bit: "2 B + block absmax (Dettmers et al. 2022: 75% less than 32-bit Adam)",
+  Adafactor: "O(rows + cols) per matrix (Shazeer & Stern 2018)",
+};
+
+export interface MemoryRow {
+  workload: string;
+  optimizer: string;
+  params: number;
+  /** bytes per parameter, by role */
+  paramBytes: number;
+  gradBytes: number;
+  stateBytes: number;
+  /** (params + state) / params: the seed table's multiple of θ */
+  multiple: number;
+}
+
+export function measureMemory(device: Device, workloads: [string, ParamSpec[]][], progress: Progress): MemoryRow[] {
+  const rows: MemoryRow[] = [];
+  for (const [workload, specs] of workloads) {
+    for (const [name, make] of MEMORY_OPTIMIZERS) {
+      const before = memoryStats(device).current;
+      const params = specs.map((s) => zeros(s.shape, { device }));
+      for (const p of params) p.grad = zeros(p.shape as number[], { device });
+      const decay = params.filter((_, i) => !specs[i]!.noDecay);
+      const noDecay = params.filter((_, i) => specs[i]!.noDecay);
+      const opt = make([{ params: decay }, ...(noDecay.length ? [{ params: noDecay, weightDecay: 0 }] : [])]);
+      opt.step();
+      const now = memoryStats(device).current;
+      const n = specs.reduce((a, s) => a + numelOf(s.shape), 0);
+      const per = (k: "params" | "grads" | "state") => (now[k] - before[k]) / n;
+      rows.push({ workload, optimizer: name, params: n, paramBytes: per("params"), gradBytes: per("grads"), stateBytes: per("state"), multiple: (per("params") + per("state")) / per("params") });
+      opt.free();
+      for (const p of params) {
+        p.grad!.free();
+        p.free();
+      }
+      progress.tick(`memory: ${name} on ${workload}`);
+    }
+  }
+  return rows;
+}

@@ -1,0 +1,96 @@
+// bench/sections/throughput.ts — optimizer steps per second on one parameter set (4 square
+// matrices), cuoptim's optimizers beside PyTorch 1.13 (live, through Debian's python3, same
+// thread count), TensorFlow.js's AdamOptimizer (pure-JS cpu backend) and a plain TypeScript loop.
+// Each figure is the median of 10 steps after 2 warm-up steps. "Useful traffic" counts the bytes
+// an optimizer must move per param per step (e.g. AdamW: read p, g, m, v and write p, m, v = 28).
+import { Adafactor, AdamW, AdamW8bit, Lion, RMSprop, SGD, synchronize, tensor, type Device, type Optimizer, type Tensor } from "../../src-ts/index.js";
+import { PlainAdamW } from "../baselines/plain_adamw.js";
+import { tfjsAdam } from "../baselines/tfjs_adam.js";
+import { torchStepTimes } from "../lib/machine.js";
+import { median, timeSteps } from "../lib/measure.js";
+import type { Progress } from "../lib/progress.js";
+
+export interface ThroughputRow {
+  implementation: string;
+  optimizer: string;
+  device: string;
+  params: number;
+  ms: number;
+  mparamPerS: number;
+  bytesPerParam: number;
+  gbs: number;
+  /** % of the measured roofline bandwidth */
+  pctRoofline: number;
+}
+
+/** Bytes each optimizer must move per param per step (f32 params and grads). */
+export const USEFUL_BYTES: Record<string, number> = {
+  AdamW: 28, // p r/w, g r, m r/w, v r/w
+  "SGD+momentum": 20, // p r/w, g r, buf r/w
+  RMSprop: 20, // p r/w, g r, v r/w
+  Lion: 20, // p r/w, g r, m r/w
+  AdamW8bit: 16, // p r/w, g r, two 8-bit codes r/w (+ one absmax per 256)
+  Adafactor: 12, // p r/w, g r (the row/column statistics are O(rows + cols))
+};
+
+const CUOPTIM: [string, (p: Tensor[]) => Optimizer<object>][] = [
+  ["AdamW", (p) => new AdamW(p)],
+  ["SGD+momentum", (p) => new SGD(p, { lr: 0.01, momentum: 0.9 })],
+  ["RMSprop", (p) => new RMSprop(p)],
+  ["Lion", (p) => new Lion(p)],
+  ["AdamW8bit", (p) => new AdamW8bit(p)],
+  ["Adafactor", (p) => new Adafactor(p)],
+];
+
+export const fill = (n: number, seed = 1): Float32Array => {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.sin(i * 0.618 + seed) * 0.5;
+  return out;
+};
+
+function row(implementation: string, optimizer: string, device: string, params: number, ms: number, roofline: number): ThroughputRow {
+  const bytesPerParam = USEFUL_BYTES[optimizer] ?? 28;
+  const gbs = (params * bytesPerParam) / (ms * 1e6);
+  return { implementation, optimizer, device, params, ms, mparamPerS: params / ms / 1e3, bytesPerParam, gbs, pctRoofline: (100 * gbs) / roofline };
+}
+
+export function cuoptimThroughput(device: Device, side: number, roofline: number, progress: Progress): ThroughputRow[] {
+  const rows: ThroughputRow[] = [];
+  const params = Array.from({ length: 4 }, (_, i) => tensor(fill(side * side, i), [side, side], { device }));
+  for (const p of params) p.grad = tensor(fill(side * side, 9).map((x) => x * 1e-2), [side, side], { device });
+  for (const [name, make] of CUOPTIM) {
+    const opt = make(params);
+    const ms = timeSteps(() => {
+      opt.step();
+      synchronize(device);
+    }).medianMs;
+    rows.push(row(`cuoptim ${name} (${device})`, name, device, 4 * side * side, ms, roofline));
+    opt.free();
+    progress.tick(`throughput: cuoptim ${name} on ${device}`);
+  }
+  for (const p of params) {
+    p.grad!.free();
+    p.free();
+  }
+  return rows;
+}
+
+export async function peerThroughput(numel: number, threads: number, roofline: number, progress: Progress): Promise<{ rows: ThroughputRow[]; notes: string[] }> {
+  const rows: ThroughputRow[] = [];
+  const notes: string[] = [];
+  for (const foreach of [true, false]) {
+    const times = torchStepTimes({ optimizer: "AdamW", numel, tensors: 4, threads, steps: 10, foreach });
+    if (times) rows.push(row(`torch AdamW(foreach=${foreach ? "True" : "False"})`, "AdamW", "cpu", numel, median(times), roofline));
+    else notes.push("PyTorch not found (apt-get install python3-torch): no torch rows.");
+    progress.tick(`throughput: torch foreach=${foreach}`);
+  }
+  const sizes = Array.from({ length: 4 }, () => numel / 4);
+  const tfjs = await tfjsAdam(sizes, fill);
+  rows.push(row(`tfjs ${tfjs.version} AdamOptimizer (cpu backend)`, "AdamW", "cpu", numel, timeSteps(tfjs.step, { steps: 10, warmup: 2 }).medianMs, roofline));
+  tfjs.dispose();
+  progress.tick("throughput: tfjs");
+  const plain = new PlainAdamW(sizes.map((n, i) => fill(n, i)), sizes.map((n) => fill(n, 9).map((x) => x * 1e-2)));
+  rows.push(row("plain TypeScript loop AdamW (1 thread)", "AdamW", "cpu", numel, timeSteps(() => plain.step()).medianMs, roofline));
+  progress.tick("throughput: plain TS");
+  return { rows, notes };
+}
