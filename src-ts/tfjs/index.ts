@@ -1,0 +1,10 @@
+// src-ts/tfjs/index.ts — `cuoptim/tfjs`: cuoptim as a TensorFlow.js optimizer (peer dependency
+// @tensorflow/tfjs). Registered for tfjs serialization on import.
+import { CuoptimOptimizer, type CuoptimTfjsConfig } from "./optimizer.js";
+
+export { CuoptimOptimizer, type CuoptimTfjsConfig };
+
+/** `model.compile({ optimizer: cuoptimOptimizer({ optimizer: "AdamW", options: { lr: 3e-4 } }) })` */
+export function cuoptimOptimizer(config: CuoptimTfjsConfig): CuoptimOptimizer {
+  return new CuoptimOptimizer(config);
+}
