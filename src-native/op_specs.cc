@@ -256,6 +256,23 @@ void OpSpec<math::LookaheadOp>::parse(const Napi::Object& o) {
   hyper.alpha = static_cast<float>(number_in(o, "alpha", 0, false, 1, false));
 }
 
+// Liuhong99/Sophia: rho*bs*hess is rho*bs (a Python float) times the tensor; 1e-15 is added.
+void OpSpec<math::SophiaOp>::parse(const Napi::Object& o) {
+  const double lr = non_negative(o, "lr");
+  const double beta1 = unit_interval(o, "beta1");
+  const double rho = number_in(o, "rho", 0, true, kInf, false);
+  const double batch = number_in(o, "batchSize", 0, true, kInf, false);
+  const double wd = non_negative(o, "weightDecay");
+  flags = (wd != 0 ? math::kSophiaWeightDecay : 0u) | (flag(o, "maximize") ? math::kSophiaMaximize : 0u);
+  hyper = {static_cast<float>(beta1), static_cast<float>(1.0 - beta1), static_cast<float>(rho * batch), 1e-15f,
+           static_cast<float>(-lr),  static_cast<float>(1.0 - lr * wd),  static_cast<float>(read_number_field(o, "gradScale", kOwner))};
+}
+
+void OpSpec<math::SophiaHessianOp>::parse(const Napi::Object& o) {
+  const double beta2 = unit_interval(o, "beta2");
+  hyper = {static_cast<float>(beta2), static_cast<float>(1.0 - beta2)};
+}
+
 int read_block_size(const Napi::Object& o) {
   const double b = read_number_field(o, "blockSize", kOwner);
   const bool power_of_two = b >= math::kMinQuantBlock && b <= math::kMaxQuantBlock && b == std::floor(b) &&

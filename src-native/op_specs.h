@@ -132,6 +132,24 @@ struct OpSpec<math::LookaheadOp> {
   void tensor_scalars(double, bool, float*) const {}
 };
 
+template <>
+struct OpSpec<math::SophiaOp> {
+  static constexpr const char* kStateNames[] = {"expAvg", "hessian"};
+  math::SophiaHyper hyper{};
+  unsigned flags = 0;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double, bool, float*) const {}
+};
+
+template <>
+struct OpSpec<math::SophiaHessianOp> {
+  static constexpr const char* kStateNames[] = {"hessian"};
+  math::SophiaHessianHyper hyper{};
+  unsigned flags = 0;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double, bool, float*) const {}
+};
+
 // Blockwise 8-bit optimizers: parse() also reads blockSize.
 template <typename Rule>
 struct BlockwiseSpec;

@@ -50,6 +50,8 @@ export type ElementwiseOp =
   | "adamax"
   | "adagrad"
   | "adabound"
+  | "sophia"
+  | "sophia_hessian"
   | "lookahead";
 /** The blockwise 8-bit optimizers (kernels/math/blockwise.cuh). */
 export type BlockwiseOp = "adam8bit" | "lion8bit";

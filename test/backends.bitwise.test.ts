@@ -17,6 +17,7 @@ import {
   Lookahead,
   NAdam,
   RAdam,
+  Sophia,
   RMSprop,
   SGD,
   tensor,
@@ -82,6 +83,7 @@ const variants: [string, (p: Tensor[]) => AnyOptimizer, number[]?, number?][] = 
   ["AdaBound", (p) => new AdaBound(p, { lr: 1e-2, gamma: 0.1, weightDecay: 0.01 })],
   ["AMSBound", (p) => new AdaBound(p, { lr: 1e-2, amsbound: true }), SMALLER],
   ["Lookahead(AdamW) k=2", (p) => new Lookahead(new AdamW(p, { lr: 1e-2 }), { k: 2, alpha: 0.3 })],
+  ["Sophia", (p) => new Sophia(p, { lr: 1e-3, rho: 0.05, batchSize: 10, maximize: true })],
 ];
 
 const kernelDevices = testDevices().filter((d) => d !== "cpu");

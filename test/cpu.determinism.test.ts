@@ -20,6 +20,7 @@ import {
   setCpuIsa,
   setNumThreads,
   SGD,
+  Sophia,
   tensor,
 } from "../src-ts/index.js";
 import { assertBitwiseEqual } from "./helpers/compare.js";
@@ -58,6 +59,7 @@ const variants: [string, (p: ReturnType<typeof tensor>[]) => AnyOptimizer][] = [
   ["Adagrad", (p) => new Adagrad(p, { lr: 1e-2, lrDecay: 0.1, initialAccumulatorValue: 0.1 })],
   ["AMSBound", (p) => new AdaBound(p, { lr: 1e-2, amsbound: true, weightDecay: 0.01 })],
   ["Lookahead(Adam) k=3", (p) => new Lookahead(new Adam(p, { lr: 1e-2 }), { k: 3 })],
+  ["Sophia", (p) => new Sophia(p, { lr: 1e-3, rho: 0.05, batchSize: 10 })],
 ];
 
 for (const [name, make] of variants) {

@@ -13,7 +13,8 @@
 // (lookahead_reference.py: the paper's synchronisation over torch 1.13 inner optimizers) compute
 // in float32 in the same order as cuoptim, so they get torch.parity's tolerance (1e-6 relative,
 // floor 1e-4; bit-identical on the machine that wrote them). Lookahead cases also compare the
-// final slow weights.
+// final slow weights. Sophia (sophia_reference.py: the authors' SophiaG in torch 1.13 ops, with
+// updateHessian every k steps) likewise.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { assertClose, rms } from "./helpers/compare.js";
@@ -25,6 +26,7 @@ const TOLERANCE: Record<string, { rtol: number; floor: number }> = {
   Lion: { rtol: 1e-6, floor: 1e-4 },
   AdaBound: { rtol: 1e-6, floor: 1e-4 },
   Lookahead: { rtol: 1e-6, floor: 1e-4 },
+  Sophia: { rtol: 1e-6, floor: 1e-4 },
 };
 const kindOf = (c: TorchCase) => (c.lookahead ? "Lookahead" : c.optimizer);
 const stateFloor = (expected: Float32Array, floor: number) => Math.max(floor, rms(expected));

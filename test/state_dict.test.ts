@@ -18,6 +18,7 @@ import {
   RAdam,
   RMSprop,
   SGD,
+  Sophia,
   tensor,
   type Device,
   type Optimizer,
@@ -43,6 +44,7 @@ const OPTIMIZERS: [string, Make][] = [
   ["Adamax", (g) => new Adamax(g, { lr: 1e-2 })],
   ["Adagrad", (g) => new Adagrad(g, { lr: 0.05, lrDecay: 0.01, initialAccumulatorValue: 0.1 })],
   ["AMSBound", (g) => new AdaBound(g, { lr: 1e-2, amsbound: true, gamma: 0.05 })],
+  ["Sophia", (g) => new Sophia(g, { lr: 1e-2, batchSize: 8 })],
 ];
 const SHAPES = [[4, 3], [5], [1]];
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);

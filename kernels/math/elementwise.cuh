@@ -26,6 +26,7 @@
 #include "radam.cuh"
 #include "rmsprop.cuh"
 #include "sgd.cuh"
+#include "sophia.cuh"
 
 // X(name, Op): `name` names the backend method, the CUDA launcher (fused_<name>) and the op
 // string the TypeScript layer passes.
@@ -41,4 +42,6 @@
   X(adamax, ::cuoptim::math::AdamaxOp)     \
   X(adagrad, ::cuoptim::math::AdagradOp)   \
   X(adabound, ::cuoptim::math::AdaboundOp) \
+  X(sophia, ::cuoptim::math::SophiaOp)     \
+  X(sophia_hessian, ::cuoptim::math::SophiaHessianOp) \
   X(lookahead, ::cuoptim::math::LookaheadOp)

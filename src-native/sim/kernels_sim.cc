@@ -10,6 +10,8 @@
 #include "../../kernels/cuda/fused_lookahead.cu"
 #include "../../kernels/cuda/fused_nadam.cu"
 #include "../../kernels/cuda/fused_radam.cu"
+#include "../../kernels/cuda/fused_sophia.cu"
+#include "../../kernels/cuda/fused_sophia_hessian.cu"
 #include "../../kernels/cuda/adam8bit.cu"
 #include "../../kernels/cuda/fused_adam_bnb32.cu"
 #include "../../kernels/cuda/fused_adamw.cu"

@@ -313,6 +313,18 @@ export abstract class Optimizer<O extends object> {
     if (hostScalar !== undefined) items.forEach((it, i) => (it.state.scalars[hostScalar] = after![i]!));
   }
 
+  /**
+   * Every param that has a gradient (all validated), with its state (created when missing),
+   * batched by options, for work beside the step (e.g. Sophia's Hessian update): no step count
+   * changes.
+   */
+  protected prepareItems(): { options: O; items: UpdateItem[] }[] {
+    return this.planStep().map((plan) => ({
+      options: plan.options,
+      items: plan.items.map(({ param, grad }) => ({ param, grad, ...this.stateFor(param, plan.options, plan.key) })),
+    }));
+  }
+
   // --- internals -----------------------------------------------------------------------------
 
   /** defaults + input, checked; from a state dict (fromDict) every option must be present. */

@@ -12,6 +12,7 @@ import type { Optimizer, ParamGroupInput } from "../optim/optimizer.js";
 import { RAdam } from "../optim/radam.js";
 import { RMSprop } from "../optim/rmsprop.js";
 import { SGD } from "../optim/sgd.js";
+import { Sophia } from "../optim/sophia.js";
 import * as llm from "../lr/llm.js";
 import type { SchedulableOptimizer } from "../lr/scheduler.js";
 import type { MultiplierSchedule } from "../lr/llm.js";
@@ -37,6 +38,7 @@ export const OPTIMIZERS: Record<string, Make> = {
   AdamW8bit: wrap(AdamW8bit),
   Lion8bit: wrap(Lion8bit),
   Adafactor: wrap(Adafactor),
+  Sophia: wrap(Sophia),
 };
 
 type Schedule = (optimizer: SchedulableOptimizer, options: never) => MultiplierSchedule;

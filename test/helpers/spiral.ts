@@ -8,6 +8,12 @@ export interface SpiralOptions {
   steps: number;
   seed: number;
   perClass?: number;
+  /**
+   * Sophia: every k steps (after the step where step % k == k - 1) the gradients of the loss on
+   * labels sampled from the model's own softmax (the Gauss-Newton-Bartlett estimate) are put in
+   * the grads and the optimizer's updateHessian() is called.
+   */
+  hessianEvery?: number;
 }
 
 export function trainSpiral(device: Device, make: (params: Tensor[]) => Optimizer<object>, o: SpiralOptions): { finalLoss: number; losses: number[] } {
@@ -31,7 +37,7 @@ export function trainSpiral(device: Device, make: (params: Tensor[]) => Optimize
   const opt = make(params);
   const losses: number[] = [];
   const h1 = new Float32Array(H), h2 = new Float32Array(H), d1 = new Float32Array(H), d2 = new Float32Array(H), z = new Float32Array(C);
-  const evaluate = (withGrads: boolean): number => {
+  const evaluate = (withGrads: boolean, sampled = false): number => {
     const [W1, b1, W2, b2, W3, b3] = params.map((p) => p.toArray());
     const g = params.map((p) => new Float32Array(p.numel));
     let loss = 0;
@@ -52,11 +58,16 @@ export function trainSpiral(device: Device, make: (params: Tensor[]) => Optimize
       }
       let sum = 0;
       for (let c = 0; c < C; c++) sum += Math.exp(z[c]! - max);
-      loss += Math.log(sum) - (z[Y[n]!]! - max);
+      let label = Y[n]!;
+      if (sampled) {
+        let r = rand() * sum;
+        for (label = 0; label < C - 1 && (r -= Math.exp(z[label]! - max)) > 0; label++);
+      }
+      loss += Math.log(sum) - (z[label]! - max);
       if (!withGrads) continue;
       d2.fill(0);
       for (let c = 0; c < C; c++) {
-        const dz = (Math.exp(z[c]! - max) / sum - (c === Y[n] ? 1 : 0)) / N;
+        const dz = (Math.exp(z[c]! - max) / sum - (c === label ? 1 : 0)) / N;
         g[5]![c]! += dz;
         for (let j = 0; j < H; j++) {
           g[4]![j * C + c]! += h2[j]! * dz;
@@ -85,6 +96,10 @@ export function trainSpiral(device: Device, make: (params: Tensor[]) => Optimize
   for (let step = 0; step < o.steps; step++) {
     losses.push(evaluate(true));
     opt.step();
+    if (o.hessianEvery && step % o.hessianEvery === o.hessianEvery - 1) {
+      evaluate(true, true);
+      (opt as unknown as { updateHessian(): void }).updateHessian();
+    }
   }
   const finalLoss = evaluate(false);
   opt.free();

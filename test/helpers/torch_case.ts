@@ -22,6 +22,8 @@ export interface TorchCase {
   groups: { params: number[]; options: Record<string, unknown> }[];
   /** before this step, every group's lr is multiplied by factor (as a scheduler would) */
   lrChange?: { step: number; factor: number };
+  /** Sophia: updateHessian() after the steps where step % every == every - 1, with synth grads (streams 500 + i) */
+  hessian?: { every: number; scale: number };
   /** the optimizer is wrapped in Lookahead with these options */
   lookahead?: { k: number; alpha: number };
   /** Lookahead cases: the final slow weights */
@@ -63,6 +65,13 @@ export function replay(c: TorchCase, device: Device, upTo = c.steps): Replay {
       }
     });
     (lookahead ?? optimizer).step();
+    if (c.hessian && step % c.hessian.every === c.hessian.every - 1) {
+      c.tensors.forEach((t, i) => {
+        grads[i]!.set(gradAt(c.seed, 500 + i, step, numel(t.shape), c.hessian!.scale));
+        params[i]!.grad = grads[i]!;
+      });
+      (optimizer as unknown as { updateHessian(): void }).updateHessian();
+    }
     if (c.snapshotAt.includes(step)) snapshots.set(step, params.map((p) => p.toArray()));
   }
   return { params, optimizer, lookahead, snapshots };
