@@ -1,10 +1,11 @@
-// src-native/adafactor_op.cc — the Adafactor entry point:
-//   adafactorStep(params, grads, rows, cols, variances, expAvgs, steps, options)
+// src-native/adafactor_op.cc — the Adafactor (and CAME) entry point:
+//   adafactorStep(params, grads, rows, cols, variances, expAvgs, steps, options[, resRows, resCols])
 // rows/cols/variances/expAvgs hold one tensor or null per param: a param with two or more dims
 // has row and column statistics (B*R and B*C elements, B the product of its leading dims), one
 // with fewer has a full `variance`; expAvgs (transformers' first moment) is null or a list.
 // Everything is validated before the backend runs; per-tensor scalars are computed here in
-// double from each step count.
+// double from each step count. CAME (options.variant "came") always has expAvgs, and factored
+// params also have the instability's statistics in resRows/resCols.
 #include "adafactor_op.h"
 
 #include <algorithm>
@@ -22,9 +23,46 @@ namespace {
 
 struct Options {
   math::AdafactorHyper hyper{};
-  double lr = 0, decay = 0;
+  double lr = 0, decay = 0, beta2 = 0;
   bool relative_step = false, warmup_init = false;
 };
+
+// CAME's options: lr, beta1..3, eps1 (added to g²), epsRes (added to the instability),
+// clipThreshold, weightDecay, gradScale.
+Options read_came_options(const Napi::Object& o) {
+  const std::string owner = "options";
+  auto num = [&](const char* k) { return read_number_field(o, k, owner); };
+  auto in = [&](const char* k, double lo, bool lo_open, double hi, bool hi_open) {
+    const double v = num(k);
+    if (!((lo_open ? v > lo : v >= lo) && (hi_open ? v < hi : v <= hi))) {
+      throw Error(code::kRange, owner + "." + k + ": expected a value in " + (lo_open ? "(" : "[") + std::to_string(lo) + ", " +
+                                    std::to_string(hi) + (hi_open ? ")" : "]") + ", got " + std::to_string(v));
+    }
+    return v;
+  };
+  constexpr double kInf = HUGE_VAL;
+  Options out;
+  math::AdafactorHyper& h = out.hyper;
+  h.variant = math::kAdafactorCame;
+  out.lr = in("lr", 0, false, kInf, false);
+  const double b1 = in("beta1", 0, false, 1, false), b2 = in("beta2", 0, false, 1, false), b3 = in("beta3", 0, false, 1, false);
+  out.beta2 = b2;
+  h.first_moment = 1;
+  h.beta1 = static_cast<float>(b1);
+  h.one_minus_beta1 = static_cast<float>(1.0 - b1);
+  h.res_beta = static_cast<float>(b3);
+  h.one_minus_res_beta = static_cast<float>(1.0 - b3);
+  h.eps1 = static_cast<float>(in("eps1", 0, false, kInf, false));
+  h.eps_res = static_cast<float>(in("epsRes", 0, false, kInf, false));
+  h.d = in("clipThreshold", 0, true, kInf, false);
+  const double wd = in("weightDecay", 0, false, kInf, false);
+  h.wd = wd;
+  h.weight_decay = wd != 0 ? 1 : 0;
+  h.lr = static_cast<float>(out.lr);
+  h.neg_wd_lr = static_cast<float>(-wd * out.lr);
+  h.grad_scale = static_cast<float>(num("gradScale"));
+  return out;
+}
 
 Options read_options(const Napi::Object& o) {
   const std::string owner = "options";
@@ -38,7 +76,8 @@ Options read_options(const Napi::Object& o) {
   Options out;
   math::AdafactorHyper& h = out.hyper;
   const std::string variant = read_string(o.Get("variant"), "options.variant");
-  if (variant != "torch" && variant != "transformers") throw_arg(code::kInvalidArgument, "options.variant", "\"torch\" or \"transformers\"");
+  if (variant == "came") return read_came_options(o);
+  if (variant != "torch" && variant != "transformers") throw_arg(code::kInvalidArgument, "options.variant", "\"torch\", \"transformers\" or \"came\"");
   h.variant = variant == "torch" ? math::kAdafactorTorch : math::kAdafactorTransformers;
   out.lr = at_least("lr", 0);
   out.decay = num("decay");
@@ -74,7 +113,10 @@ Options read_options(const Napi::Object& o) {
 math::AdafactorStepScalars step_scalars(const Options& o, double t) {
   math::AdafactorStepScalars s{};
   const double inv_sqrt = 1.0 / std::sqrt(t);
-  if (o.hyper.variant == math::kAdafactorTorch) {
+  if (o.hyper.variant == math::kAdafactorCame) {
+    s.beta2_t = static_cast<float>(o.beta2);
+    s.w = static_cast<float>(1.0 - o.beta2);
+  } else if (o.hyper.variant == math::kAdafactorTorch) {
     s.w = static_cast<float>(std::pow(t, o.decay));
     s.rho = std::min(o.lr, inv_sqrt);
   } else {
@@ -108,6 +150,13 @@ Napi::Value adafactor_step(const Napi::CallbackInfo& info) {
     }
     if (with_exp_avg && exp_avgs.Length() != n) throw Error(code::kInvalidArgument, "expAvgs: expected " + std::to_string(n) + " entries");
     const std::vector<double> steps = read_steps(info[6], n, "steps");
+    const bool came = o.hyper.variant == math::kAdafactorCame;
+    Napi::Array res_rows, res_cols;
+    if (came) {
+      res_rows = read_array(info[8], "resRows");
+      res_cols = read_array(info[9], "resCols");
+      if (res_rows.Length() != n || res_cols.Length() != n) throw Error(code::kInvalidArgument, "resRows, resCols: expected " + std::to_string(n) + " entries each");
+    }
 
     AdafactorArgs args;
     args.hyper = o.hyper;
@@ -151,6 +200,15 @@ Napi::Value adafactor_step(const Napi::CallbackInfo& info) {
       if (col) t.col = check(*col, "cols" + at, t.batch * t.cols);
       if (var) t.variance = check(*var, "variances" + at, p.numel());
       if (with_exp_avg) t.exp_avg = check(TensorWrap::unwrap(exp_avgs.Get(i), "expAvgs" + at), "expAvgs" + at, p.numel());
+      if (came) {
+        Tensor* rr = optional_tensor(res_rows, i, "resRows" + at);
+        Tensor* rc = optional_tensor(res_cols, i, "resCols" + at);
+        if (t.factored != (rr && rc) || (!t.factored && (rr || rc))) {
+          throw Error(code::kInvalidArgument, "params" + at + ": CAME keeps instability rows and cols exactly for params with two or more dims");
+        }
+        if (rr) t.res_row = check(*rr, "resRows" + at, t.batch * t.rows);
+        if (rc) t.res_col = check(*rc, "resCols" + at, t.batch * t.cols);
+      }
       t.step = step_scalars(o, steps[i]);
       if (t.numel() > 0) args.tensors.push_back(t);
     }

@@ -91,6 +91,8 @@ struct AdafactorTensor {
   float* col = nullptr;
   float* variance = nullptr;
   float* exp_avg = nullptr;
+  float* res_row = nullptr;  // CAME, factored: the instability's row and column statistics
+  float* res_col = nullptr;
   int64_t batch = 1, rows = 1, cols = 1;
   bool factored = false;
   math::AdafactorStepScalars step{};

@@ -88,7 +88,8 @@ export interface NativeBinding {
   optimizer8bitStep(op: BlockwiseOp, lists: NativeTensor[][], steps: number[], options: Record<string, number | boolean>): void;
   /**
    * One Adafactor step: per param, rows/cols (factored) or a variance, plus expAvgs when the
-   * transformers variant keeps a first moment (kernels/math/adafactor.cuh).
+   * transformers variant keeps a first moment (kernels/math/adafactor.cuh). CAME (variant
+   * "came") always has expAvgs, and resRows/resCols for factored params.
    */
   adafactorStep(
     params: NativeTensor[],
@@ -99,6 +100,8 @@ export interface NativeBinding {
     expAvgs: NativeTensor[] | null,
     steps: number[],
     options: Record<string, number | boolean | string | null>,
+    resRows?: (NativeTensor | null)[],
+    resCols?: (NativeTensor | null)[],
   ): void;
   /** The gradients' total norm (2 or Infinity), one reduction with a fixed tree. */
   gradNorm(grads: NativeTensor[], normType: number): number;

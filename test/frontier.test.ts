@@ -1,18 +1,56 @@
-// test/frontier.test.ts — the second-order and memory-frugal optimizers beyond their reference
-// parity (reference.parity.test.ts): each converges on a small real problem (the spiral MLP) on
-// every backend, and their extra entry points refuse bad input before anything changes.
+// test/frontier.test.ts — the second-order and memory-frugal optimizers: CAME against its
+// reference (test/fixtures/gen/came_reference.py; Sophia's parity is in reference.parity.test.ts),
+// cpu == cuda-sim bit for bit, each converging on a small real problem (the spiral MLP) on every
+// backend, and their extra entry points refusing bad input before anything changes.
+//
+// CAME tolerances, as Adafactor's (adafactor.test.ts): params 1e-6 relative (floor 1e-4) after 45
+// steps, state 1e-6 relative to max(|value|, the tensor's RMS): both sides sum in double and
+// compute element-wise in float32 in the same order; only the order of the double sums differs.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { AdamW, CuoptimError, Sophia, tensor, type Tensor } from "../src-ts/index.js";
-import { assertBitwiseEqual } from "./helpers/compare.js";
+import { AdamW, CAME, CuoptimError, memoryStats, Sophia, tensor, type Tensor } from "../src-ts/index.js";
+import { assertBitwiseEqual, assertClose, rms } from "./helpers/compare.js";
 import { testDevices } from "./helpers/devices.js";
+import { decodeF32, fixturePaths, readFixture } from "./helpers/fixtures.js";
 import { trainSpiral } from "./helpers/spiral.js";
+import { gradAt, initParam } from "./helpers/synth.js";
+import { expectedSnapshot, replay, type TorchCase } from "./helpers/torch_case.js";
 
 const devices = testDevices().filter((d) => d !== "cuda");
 const SPIRAL = { hidden: 32, steps: 200, seed: 3 };
 const adamwLoss = trainSpiral("cpu", (p) => new AdamW(p, { lr: 1e-2 }), SPIRAL).finalLoss;
 
+const cameCases = fixturePaths("reference")
+  .map((p) => readFixture<TorchCase>(p))
+  .filter((c) => c.optimizer === "CAME");
+test("CAME reference fixtures are present", () => assert.ok(cameCases.length >= 2));
+
 for (const device of devices) {
+  for (const c of cameCases) {
+    test(`${device}: ${c.name} matches the reference CAME`, () => {
+      const r = replay(c, device);
+      for (const step of c.snapshotAt) {
+        expectedSnapshot(c, step).forEach((e, i) => assertClose(r.snapshots.get(step)![i]!, e, 1e-6, 1e-4, `step ${step} param ${i}`));
+      }
+      c.finalState.forEach((s, i) => {
+        const state = r.optimizer.state.get(r.params[i]!);
+        assert.is(state?.step ?? 0, s.step, `param ${i} step count`);
+        for (const [k, v] of Object.entries(s)) {
+          if (k === "step") continue;
+          const expected = decodeF32(v as string);
+          assertClose(state!.tensors[k]!.toArray() as Float32Array, expected, 1e-6, Math.max(1e-30, rms(expected)), `param ${i} ${k}`);
+        }
+      });
+      r.optimizer.free();
+      for (const p of r.params) p.free();
+    });
+  }
+
+  test(`${device}: CAME trains the spiral MLP at least as well as AdamW`, () => {
+    const loss = trainSpiral(device, (p) => new CAME(p, { lr: 1e-2 }), SPIRAL).finalLoss;
+    assert.ok(loss < 1.5 * adamwLoss && loss < 0.1, `CAME ${loss} vs AdamW ${adamwLoss}`);
+  });
+
   // Gauss-Newton-Bartlett estimates every 5 steps; the loss ends within 1.5x of AdamW's (from
   // ~1.1 at the start: both fit the spiral).
   test(`${device}: Sophia with GNB Hessian estimates trains the spiral MLP as well as AdamW`, () => {
@@ -20,6 +58,33 @@ for (const device of devices) {
     assert.ok(loss < 1.5 * adamwLoss && loss < 0.1, `Sophia ${loss} vs AdamW ${adamwLoss}`);
   });
 }
+
+test("CAME: cuda-sim == cpu bit for bit (factored over several tiles, batched, vectors)", () => {
+  if (!devices.includes("cuda-sim")) return;
+  const shapes = [[70, 300], [2, 300, 40], [33], [1]];
+  const run = (device: "cpu" | "cuda-sim") => {
+    const params = shapes.map((s, i) => tensor(initParam(8, i, s.reduce((a, b) => a * b, 1)), s, { device }));
+    const opt = new CAME(params, { lr: 1e-3, weightDecay: 0.01 });
+    for (let t = 1; t <= 4; t++) {
+      params.forEach((p, i) => (p.grad = tensor(gradAt(8, i, t, p.numel, 0.1), p.shape, { device })));
+      opt.step();
+    }
+    return [...params.map((p) => p.toArray()), ...[...opt.state.values()].flatMap((s) => Object.values(s.tensors).map((x) => x.toArray() as Float32Array))];
+  };
+  const a = run("cpu");
+  const b = run("cuda-sim");
+  a.forEach((x, i) => assertBitwiseEqual(b[i]!, x, `tensor ${i}`));
+});
+
+test("CAME keeps O(rows + cols) second-moment and instability state per matrix (plus the first moment)", () => {
+  const p = tensor(new Float32Array(512 * 1024), [512, 1024], { device: "cpu" });
+  p.grad = tensor(new Float32Array(512 * 1024).fill(0.01), [512, 1024], { device: "cpu" });
+  const before = memoryStats("cpu").current.state;
+  const opt = new CAME([p]);
+  opt.step();
+  assert.is(memoryStats("cpu").current.state - before, 4 * 512 * 1024 + 2 * 4 * (512 + 1024));
+  opt.free();
+});
 
 function sophiaRig() {
   const p = tensor(new Float32Array([1, 2, 3, 4]), [2, 2], { device: "cpu" });

@@ -5,6 +5,7 @@ import * as assert from "uvu/assert";
 import {
   AdaBound,
   Adagrad,
+  CAME,
   Adam,
   Adamax,
   AdamW,
@@ -108,6 +109,7 @@ const FAMILY: [string, (p: Tensor[], o: object) => Optimizer<object>, [string, u
   ["NAdam", (p, o) => new NAdam(p, o), [["momentumDecay", -4e-3, "ERR_RANGE"], ["momentumDecay", NaN, "ERR_RANGE"], ["weightDecay", -1, "ERR_RANGE"], ["betas", [-0.1, 0.999], "ERR_RANGE"]]],
   ["Adamax", (p, o) => new Adamax(p, o), [["lr", -2e-3, "ERR_RANGE"], ["betas", [0.9, 1.5], "ERR_RANGE"], ["eps", Infinity, "ERR_RANGE"]]],
   ["Adagrad", (p, o) => new Adagrad(p, o), [["lrDecay", -0.1, "ERR_RANGE"], ["initialAccumulatorValue", -1, "ERR_RANGE"], ["eps", -1e-10, "ERR_RANGE"], ["weightDecay", -1, "ERR_RANGE"]]],
+  ["CAME", (p, o) => new CAME(p, o), [["betas", [0.9, 0.999], "ERR_INVALID_ARGUMENT"], ["betas", [0.9, 0.999, 1.5], "ERR_RANGE"], ["eps", [1e-30, -1], "ERR_RANGE"], ["clipThreshold", 0, "ERR_RANGE"]]],
   ["AdaBound", (p, o) => new AdaBound(p, o), [["finalLr", 0, "ERR_RANGE"], ["finalLr", -0.1, "ERR_RANGE"], ["gamma", 1, "ERR_RANGE"], ["gamma", 0, "ERR_RANGE"], ["betas", [1, 0.999], "ERR_RANGE"], ["amsbound", 0, "ERR_INVALID_ARGUMENT"]]],
 ];
 for (const [name, make, cases] of FAMILY) {

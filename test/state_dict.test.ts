@@ -6,6 +6,7 @@ import * as assert from "uvu/assert";
 import {
   AdaBound,
   Adafactor,
+  CAME,
   Adagrad,
   Adam,
   Adamax,
@@ -45,6 +46,7 @@ const OPTIMIZERS: [string, Make][] = [
   ["Adagrad", (g) => new Adagrad(g, { lr: 0.05, lrDecay: 0.01, initialAccumulatorValue: 0.1 })],
   ["AMSBound", (g) => new AdaBound(g, { lr: 1e-2, amsbound: true, gamma: 0.05 })],
   ["Sophia", (g) => new Sophia(g, { lr: 1e-2, batchSize: 8 })],
+  ["CAME", (g) => new CAME(g, { lr: 1e-2, weightDecay: 0.01 })],
 ];
 const SHAPES = [[4, 3], [5], [1]];
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);

@@ -11,6 +11,12 @@
 //   3. rms_u     (reads g)        tile partials of sum U²
 //   4. scalars                    sum U², then the step size / clip from the two sums
 //   5. update    (reads g and p)  p (and the first moment) from U
+// CAME replaces step 5 with three more launches (the instability needs the first moment, which
+// needs U's RMS):
+//   5. came_res  (reads g)        the first moment (written) and tile partials of the row and
+//                                 column sums of the instability (U - m)² + eps
+//   6. came_finalize_res          the instability's moving averages and mean_r per slice
+//   7. came_update (reads m, p)   p from the first moment and the instability statistics
 // Every sum follows the tree in adafactor.cuh, in double; the cpu backend follows it too.
 #include "../../src-native/op_args.h"
 #include "../math/adafactor.cuh"
@@ -161,6 +167,72 @@ __global__ void __launch_bounds__(kThreads) update_kernel(AdafactorTensor t, Ada
   }
 }
 
+// CAME pass 5: m <- b1*m + (1-b1)*U/clip, and the instability's row/column tile partials, with the
+// stats pass's tree (the scratch's row/column partials are free again after finalize).
+__global__ void __launch_bounds__(kThreads) came_res_kernel(AdafactorTensor t, AdafactorHyper h, Scratch s) {
+  __shared__ double row_parts[math::kAdafactorSegRows][kWarps];
+  const Tile tile(t);
+  const AdafactorTensorScalars sc = *s.scalars;
+  double col_acc = 0.0;
+  for (int64_t r = tile.r0; r < tile.r1; ++r) {
+    const int64_t i = (tile.b * t.rows + r) * t.cols + tile.c;
+    float res = 0.f;
+    if (tile.valid_col) {
+      float m = t.exp_avg[i];
+      res = math::came_moment_and_res(element_u(t, h, s, tile.b, r, tile.c, i), m, h, sc);
+      t.exp_avg[i] = m;
+    }
+    if (t.factored) {
+      col_acc += res;
+      const double w = warp_butterfly(res);
+      if (threadIdx.x % 32 == 0) row_parts[r - tile.r0][threadIdx.x / 32] = w;
+    }
+  }
+  if (t.factored) {
+    __syncthreads();
+    for (int64_t r = tile.r0 + threadIdx.x; r < tile.r1; r += kThreads) {
+      double sum = 0.0;
+      for (int w = 0; w < kWarps; ++w) sum += row_parts[r - tile.r0][w];
+      s.row_partials[(tile.b * t.rows + r) * t.strips() + tile.strip] = sum;
+    }
+    if (tile.valid_col) s.col_partials[(tile.b * t.segments() + tile.seg) * t.cols + tile.c] = col_acc;
+  }
+}
+
+// CAME pass 6, one block per slice: S and T from the partials, then mean_r(S) into r_mean.
+__global__ void __launch_bounds__(kThreads) came_finalize_res_kernel(AdafactorTensor t, AdafactorHyper h, Scratch s) {
+  const int64_t b = blockIdx.x;
+  for (int64_t r = threadIdx.x; r < t.rows; r += kThreads) {
+    double sum = 0.0;
+    for (int64_t k = 0; k < t.strips(); ++k) sum += s.row_partials[(b * t.rows + r) * t.strips() + k];
+    t.res_row[b * t.rows + r] = math::came_res_ema(t.res_row[b * t.rows + r], static_cast<float>(sum / static_cast<double>(t.cols)), h);
+  }
+  for (int64_t c = threadIdx.x; c < t.cols; c += kThreads) {
+    double sum = 0.0;
+    for (int64_t k = 0; k < t.segments(); ++k) sum += s.col_partials[(b * t.segments() + k) * t.cols + c];
+    t.res_col[b * t.cols + c] = math::came_res_ema(t.res_col[b * t.cols + c], static_cast<float>(sum / static_cast<double>(t.rows)), h);
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    double sum = 0.0;
+    for (int64_t r = 0; r < t.rows; ++r) sum += t.res_row[b * t.rows + r];
+    s.r_mean[b] = static_cast<float>(sum / static_cast<double>(t.rows));
+  }
+}
+
+// CAME pass 7: the param update.
+__global__ void __launch_bounds__(kThreads) came_update_kernel(AdafactorTensor t, AdafactorHyper h, Scratch s) {
+  const int64_t n = t.numel();
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * kThreads + threadIdx.x; i < n; i += static_cast<int64_t>(gridDim.x) * kThreads) {
+    const int64_t c = i % t.cols, r = i / t.cols % t.rows, b = i / (t.cols * t.rows);
+    if (t.factored) {
+      math::came_apply(t.param[i], t.exp_avg[i], t.res_row[b * t.rows + r], t.res_col[b * t.cols + c], s.r_mean[b], true, h);
+    } else {
+      math::came_apply(t.param[i], t.exp_avg[i], 0.f, 0.f, 0.f, false, h);
+    }
+  }
+}
+
 }  // namespace adafactor_detail
 
 // One Adafactor step of one tensor; `workspace` holds AdafactorWorkspace::layout(t).bytes.
@@ -178,7 +250,13 @@ void adafactor_tensor(const AdafactorTensor& t, const math::AdafactorHyper& h, v
   launch(finalize_kernel, "adafactor_finalize", dim3(static_cast<unsigned>(t.batch)), dim3(kThreads), 0, stream, t, h, s);
   launch(rms_u_kernel, "adafactor_rms_u", tiles, dim3(kThreads), 0, stream, t, h, s);
   launch(scalars_kernel, "adafactor_scalars", dim3(1), dim3(1), 0, stream, t, h, s);
-  launch(update_kernel, "adafactor_update", updates, dim3(kThreads), 0, stream, t, h, s);
+  if (h.variant != math::kAdafactorCame) {
+    launch(update_kernel, "adafactor_update", updates, dim3(kThreads), 0, stream, t, h, s);
+    return;
+  }
+  launch(came_res_kernel, "came_res", tiles, dim3(kThreads), 0, stream, t, h, s);
+  if (t.factored) launch(came_finalize_res_kernel, "came_finalize_res", dim3(static_cast<unsigned>(t.batch)), dim3(kThreads), 0, stream, t, h, s);
+  launch(came_update_kernel, "came_update", updates, dim3(kThreads), 0, stream, t, h, s);
 }
 
 }  // namespace CUOPTIM_KERNEL_NS

@@ -15,6 +15,13 @@
 //                     vector: v <- b2t*v + (1-b2t)*q;  U = (1/sqrt(v)) * g
 //     U <- U / max(1, RMS(U)/clip);  U <- U * lr_t  (lr_t = max(eps2, RMS(p)) * rel_step, or
 //     the given lr);  beta1: m <- beta1*m + (1-beta1)*U, U = m;  p <- p - wd*lr_t*p;  p <- p - U
+//   CAME (Luo et al. 2023, "CAME: Confidence-guided Adaptive Memory Efficient Optimization";
+//   yangluo7/CAME, CAME.py) — transformers' second moment with a constant beta2, then:
+//     U <- U / max(1, RMS(U)/clip);  m <- b1*m + (1-b1)*U
+//     res = (U - m)² + eps_res;  factored: S <- b3*S + (1-b3)*mean_c(res), likewise T;
+//                                          U = (1/sqrt(S_r / mean_r(S))) * (1/sqrt(T_c)) * m
+//                                vector:   U = m
+//     p <- p - wd*lr*p;  p <- p - U*lr
 // A tensor with two or more dims is factored over its last two: B slices (the leading dims) of
 // an R x C matrix. Per-element operations are float; every sum is in double (each g² is exact
 // there) along the fixed tree below, so cpu and cuda-sim agree bit for bit.
@@ -39,7 +46,7 @@ inline constexpr int kAdafactorStrip = 256;   // columns per tile (threads per b
 inline constexpr int kAdafactorSegRows = 256; // rows per tile
 inline constexpr int kAdafactorWarps = kAdafactorStrip / 32;
 
-enum AdafactorVariant : int { kAdafactorTorch = 0, kAdafactorTransformers = 1 };
+enum AdafactorVariant : int { kAdafactorTorch = 0, kAdafactorTransformers = 1, kAdafactorCame = 2 };
 
 // Uniform over a launch (one param group).
 struct AdafactorHyper {
@@ -57,6 +64,11 @@ struct AdafactorHyper {
   double d;             // torch d / transformers clip_threshold
   double wd;            // transformers: p <- p - wd*lr_t*p
   int scale_parameter;  // transformers
+  float res_beta;       // CAME: b3, the instability's moving average
+  float one_minus_res_beta;
+  float eps_res;        // CAME: added to (U - m)²
+  float lr;             // CAME
+  float neg_wd_lr;      // CAME: -wd*lr
 };
 
 // Per tensor, from its step count (host, double).
@@ -79,7 +91,7 @@ struct AdafactorTensorScalars {
 // What the row/column sums and vector states are fed: g² (torch) or g² + eps1 (transformers).
 CUOPTIM_MATH_FN float adafactor_q(float g, const AdafactorHyper& h) {
   const float g2 = g * g;
-  return h.variant == kAdafactorTransformers ? g2 + h.eps1 : g2;
+  return h.variant != kAdafactorTorch ? g2 + h.eps1 : g2;
 }
 
 // The gradient as the optimizer reads it.
@@ -103,6 +115,26 @@ CUOPTIM_MATH_FN float adafactor_u(float g, float row, float col, float r_mean, b
   }
   if (factored) return (1.0f / sqrtf(row / r_mean)) * (1.0f / sqrtf(col)) * g;
   return (1.0f / sqrtf(row)) * g;
+}
+
+// CAME: the first moment from the clipped U (written back), and the instability (U - m)² + eps.
+CUOPTIM_MATH_FN float came_moment_and_res(float u, float& m, const AdafactorHyper& h, const AdafactorTensorScalars& t) {
+  u = u / t.clip_denom;
+  m = fmaf(u, h.one_minus_beta1, m * h.beta1);
+  const float d = u - m;
+  return d * d + h.eps_res;
+}
+
+// CAME: moving averages of the instability's row and column means.
+CUOPTIM_MATH_FN float came_res_ema(float state, float mean, const AdafactorHyper& h) {
+  return fmaf(mean, h.one_minus_res_beta, state * h.res_beta);
+}
+
+// CAME's param update: factored, res_row/res_col/res_mean are S_r, T_c, mean_r(S); vector: m.
+CUOPTIM_MATH_FN void came_apply(float& p, float m, float res_row, float res_col, float res_mean, bool factored, const AdafactorHyper& h) {
+  float u = factored ? (1.0f / sqrtf(res_row / res_mean)) * (1.0f / sqrtf(res_col)) * m : m;
+  if (h.weight_decay) p = fmaf(p, h.neg_wd_lr, p);
+  p = p - u * h.lr;
 }
 
 // The param (and first moment) update from U.
@@ -132,6 +164,8 @@ CUOPTIM_MATH_FN void adafactor_finish_scalars(AdafactorTensorScalars& t, double 
   if (h.variant == kAdafactorTorch) {
     const double alpha = scale * s.rho;
     t.neg_step = static_cast<float>(-alpha / clip);
+  } else if (h.variant == kAdafactorCame) {
+    t.clip_denom = static_cast<float>(clip);
   } else {
     const double lr_t = h.scale_parameter ? scale * s.rho : s.rho;
     t.lr_t = static_cast<float>(lr_t);

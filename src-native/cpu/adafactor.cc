@@ -154,6 +154,79 @@ void update(const AdafactorTensor& t, const AdafactorHyper& h, const Scratch& s)
   });
 }
 
+// CAME pass 5: the first moment, and tile partials of the instability's row/column sums (the
+// stats pass's tree; its partials buffers are free again).
+void came_res(const AdafactorTensor& t, const AdafactorHyper& h, Scratch& s) {
+  run_tiles(t, [&](int64_t tile) {
+    const TileRef at = tile_of(t, tile);
+    const int64_t r0 = at.seg * kSeg, r1 = r0 + kSeg < t.rows ? r0 + kSeg : t.rows;
+    double col[kThreads];
+    for (int k = 0; k < kThreads; ++k) col[k] = 0.0;
+    for (int64_t r = r0; r < r1; ++r) {
+      double res[kThreads];
+      for (int k = 0; k < kThreads; ++k) {
+        const int64_t c = at.strip * kThreads + k;
+        res[k] = 0.0;
+        if (c >= t.cols) continue;
+        const int64_t i = (at.b * t.rows + r) * t.cols + c;
+        float m = t.exp_avg[i];
+        const float v = math::came_moment_and_res(element_u(t, h, s, at.b, r, c, i), m, h, s.scalars);
+        t.exp_avg[i] = m;
+        res[k] = v;
+        col[k] += v;
+      }
+      if (t.factored) s.row_partials[(at.b * t.rows + r) * t.strips() + at.strip] = block_sum(res);
+    }
+    if (t.factored) {
+      for (int k = 0; k < kThreads; ++k) {
+        const int64_t c = at.strip * kThreads + k;
+        if (c < t.cols) s.col_partials[(at.b * t.segments() + at.seg) * t.cols + c] = col[k];
+      }
+    }
+  });
+}
+
+// CAME pass 6: the instability's moving averages, then mean_r of its rows into r_mean.
+void came_finalize_res(const AdafactorTensor& t, const AdafactorHyper& h, Scratch& s) {
+  for (int64_t b = 0; b < t.batch; ++b) {
+    for (int64_t r = 0; r < t.rows; ++r) {
+      double sum = 0.0;
+      for (int64_t k = 0; k < t.strips(); ++k) sum += s.row_partials[(b * t.rows + r) * t.strips() + k];
+      float& row = t.res_row[b * t.rows + r];
+      row = math::came_res_ema(row, static_cast<float>(sum / static_cast<double>(t.cols)), h);
+    }
+    for (int64_t c = 0; c < t.cols; ++c) {
+      double sum = 0.0;
+      for (int64_t k = 0; k < t.segments(); ++k) sum += s.col_partials[(b * t.segments() + k) * t.cols + c];
+      float& col = t.res_col[b * t.cols + c];
+      col = math::came_res_ema(col, static_cast<float>(sum / static_cast<double>(t.rows)), h);
+    }
+    double sum = 0.0;
+    for (int64_t r = 0; r < t.rows; ++r) sum += t.res_row[b * t.rows + r];
+    s.r_mean[static_cast<size_t>(b)] = static_cast<float>(sum / static_cast<double>(t.rows));
+  }
+}
+
+// CAME pass 7: the param update.
+void came_update(const AdafactorTensor& t, const AdafactorHyper& h, const Scratch& s) {
+  run_tiles(t, [&](int64_t tile) {
+    const TileRef at = tile_of(t, tile);
+    const int64_t r0 = at.seg * kSeg, r1 = r0 + kSeg < t.rows ? r0 + kSeg : t.rows;
+    for (int64_t r = r0; r < r1; ++r) {
+      for (int k = 0; k < kThreads; ++k) {
+        const int64_t c = at.strip * kThreads + k;
+        if (c >= t.cols) break;
+        const int64_t i = (at.b * t.rows + r) * t.cols + c;
+        if (t.factored) {
+          math::came_apply(t.param[i], t.exp_avg[i], t.res_row[at.b * t.rows + r], t.res_col[at.b * t.cols + c], s.r_mean[static_cast<size_t>(at.b)], true, h);
+        } else {
+          math::came_apply(t.param[i], t.exp_avg[i], 0.f, 0.f, 0.f, false, h);
+        }
+      }
+    }
+  });
+}
+
 }  // namespace
 
 void CpuBackend::adafactor(const AdafactorArgs& args) {
@@ -167,7 +240,13 @@ void CpuBackend::adafactor(const AdafactorArgs& args) {
     stats(t, args.hyper, s);
     finalize(t, args.hyper, s);
     rms_u(t, args.hyper, s);
-    update(t, args.hyper, s);
+    if (args.hyper.variant != math::kAdafactorCame) {
+      update(t, args.hyper, s);
+      continue;
+    }
+    came_res(t, args.hyper, s);
+    if (t.factored) came_finalize_res(t, args.hyper, s);
+    came_update(t, args.hyper, s);
   }
 }
 

@@ -13,6 +13,7 @@ import { RAdam } from "../optim/radam.js";
 import { RMSprop } from "../optim/rmsprop.js";
 import { SGD } from "../optim/sgd.js";
 import { Sophia } from "../optim/sophia.js";
+import { CAME } from "../optim/came.js";
 import * as llm from "../lr/llm.js";
 import type { SchedulableOptimizer } from "../lr/scheduler.js";
 import type { MultiplierSchedule } from "../lr/llm.js";
@@ -39,6 +40,7 @@ export const OPTIMIZERS: Record<string, Make> = {
   Lion8bit: wrap(Lion8bit),
   Adafactor: wrap(Adafactor),
   Sophia: wrap(Sophia),
+  CAME: wrap(CAME),
 };
 
 type Schedule = (optimizer: SchedulableOptimizer, options: never) => MultiplierSchedule;
