@@ -12,6 +12,7 @@
 #include "quant_ops.h"
 #include "selftest_op.h"
 #include "tensor_wrap.h"
+#include "tensor_wrap.h"
 
 namespace cuoptim {
 
@@ -53,6 +54,8 @@ Napi::Value memory_stats(const Napi::CallbackInfo& info) {
     }
     current.Set("total", static_cast<double>(m.current_total()));
     peak.Set("total", static_cast<double>(m.peak_total()));
+    current.Set("paged", static_cast<double>(m.current_paged()));
+    peak.Set("paged", static_cast<double>(m.peak_paged()));
     Napi::Object out = Napi::Object::New(env);
     out.Set("current", current);
     out.Set("peak", peak);
@@ -70,6 +73,23 @@ Napi::Value reset_peak_memory_stats(const Napi::CallbackInfo& info) {
 Napi::Value synchronize(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     backend_arg(info[0]).synchronize();
+    return info.Env().Undefined();
+  });
+}
+
+// prefetch(tensors): moves the paged ones to their device ahead of a step (cuda; else a no-op).
+Napi::Value prefetch(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Array list = read_array(info[0], "tensors");
+    std::vector<std::pair<void*, size_t>> buffers;
+    Backend* backend = nullptr;
+    for (uint32_t i = 0; i < list.Length(); ++i) {
+      Tensor& t = TensorWrap::unwrap(list.Get(i), "tensors[" + std::to_string(i) + "]");
+      if (backend && &t.backend() != backend) throw Error(code::kDevice, "tensors[" + std::to_string(i) + "]: expected every tensor on one device");
+      backend = &t.backend();
+      if (t.storage()->paged()) buffers.emplace_back(t.data(), t.bytes());
+    }
+    if (backend && !buffers.empty()) backend->prefetch(buffers);
     return info.Env().Undefined();
   });
 }
@@ -112,6 +132,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("memoryStats", Napi::Function::New(env, memory_stats, "memoryStats"));
   exports.Set("resetPeakMemoryStats", Napi::Function::New(env, reset_peak_memory_stats, "resetPeakMemoryStats"));
   exports.Set("synchronize", Napi::Function::New(env, synchronize, "synchronize"));
+  exports.Set("prefetch", Napi::Function::New(env, prefetch, "prefetch"));
   exports.Set("numThreads", Napi::Function::New(env, num_threads, "numThreads"));
   exports.Set("setNumThreads", Napi::Function::New(env, set_num_threads, "setNumThreads"));
   exports.Set("cpuIsa", Napi::Function::New(env, cpu_isa, "cpuIsa"));

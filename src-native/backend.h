@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "memory_stats.h"
@@ -33,6 +34,16 @@ class Backend {
 
   virtual void* allocate(size_t bytes) = 0;
   virtual void deallocate(void* ptr, size_t bytes) = 0;
+  // Paged memory (bitsandbytes' paged optimizers): on cuda, managed memory the driver migrates
+  // between host and device and evicts under pressure; elsewhere an ordinary allocation, and
+  // *paged says which it was.
+  virtual void* allocate_paged(size_t bytes, bool* paged) {
+    *paged = false;
+    return allocate(bytes);
+  }
+  virtual void deallocate_paged(void* ptr, size_t bytes) { deallocate(ptr, bytes); }
+  // Moves paged buffers to the device ahead of a step (a no-op where nothing is paged).
+  virtual void prefetch(const std::vector<std::pair<void*, size_t>>&) {}
   virtual void fill_zero(void* dst, size_t bytes) = 0;
   virtual void upload(void* dst, const void* host_src, size_t bytes) = 0;
   virtual void download(void* host_dst, const void* src, size_t bytes) = 0;

@@ -44,9 +44,15 @@ void MemoryCounters::move(Role from, Role to, int64_t bytes) {
   raise_peaks(to);
 }
 
+void MemoryCounters::add_paged(int64_t bytes) {
+  current_paged_ += bytes;
+  if (current_paged_ > peak_paged_) peak_paged_ = current_paged_;
+}
+
 void MemoryCounters::reset_peak() {
   for (int i = 0; i < kRoleCount; ++i) peak_[i] = current_[i];
   peak_total_ = current_total_;
+  peak_paged_ = current_paged_;
 }
 
 }  // namespace cuoptim

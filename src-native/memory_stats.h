@@ -21,8 +21,13 @@ class MemoryCounters {
   void remove(Role role, int64_t bytes);
   void move(Role from, Role to, int64_t bytes);
   void reset_peak();
+  // Bytes in paged (CUDA managed) memory, counted in their role too.
+  void add_paged(int64_t bytes);
+  void remove_paged(int64_t bytes) { current_paged_ -= bytes; }
 
   int64_t current(Role role) const { return current_[static_cast<int>(role)]; }
+  int64_t current_paged() const { return current_paged_; }
+  int64_t peak_paged() const { return peak_paged_; }
   int64_t peak(Role role) const { return peak_[static_cast<int>(role)]; }
   int64_t current_total() const { return current_total_; }
   int64_t peak_total() const { return peak_total_; }
@@ -34,6 +39,8 @@ class MemoryCounters {
   int64_t peak_[kRoleCount] = {};
   int64_t current_total_ = 0;
   int64_t peak_total_ = 0;
+  int64_t current_paged_ = 0;
+  int64_t peak_paged_ = 0;
 };
 
 }  // namespace cuoptim

@@ -52,18 +52,22 @@ int64_t checked_numel(const std::vector<int64_t>& shape, DType dtype) {
   return numel;
 }
 
-Storage::Storage(Backend& backend, size_t bytes) : backend_(backend), data_(nullptr), bytes_(bytes) {
-  data_ = backend_.allocate(bytes_);
+Storage::Storage(Backend& backend, size_t bytes, bool want_paged) : backend_(backend), data_(nullptr), bytes_(bytes) {
+  data_ = want_paged ? backend_.allocate_paged(bytes_, &paged_) : backend_.allocate(bytes_);
 }
 
-Storage::~Storage() { backend_.deallocate(data_, bytes_); }
+Storage::~Storage() {
+  if (paged_) backend_.deallocate_paged(data_, bytes_);
+  else backend_.deallocate(data_, bytes_);
+}
 
-Tensor::Tensor(Backend& backend, DType dtype, std::vector<int64_t> shape, Role role)
+Tensor::Tensor(Backend& backend, DType dtype, std::vector<int64_t> shape, Role role, bool want_paged)
     : backend_(backend), dtype_(dtype), shape_(std::move(shape)), numel_(0), role_(role) {
   numel_ = checked_numel(shape_, dtype_);
-  storage_ = std::make_shared<Storage>(backend_, bytes());
+  storage_ = std::make_shared<Storage>(backend_, bytes(), want_paged);
   backend_.fill_zero(storage_->data(), bytes());
   backend_.memory().add(role_, static_cast<int64_t>(bytes()));
+  if (storage_->paged()) backend_.memory().add_paged(static_cast<int64_t>(bytes()));
 }
 
 Tensor::~Tensor() { release(); }
@@ -71,6 +75,7 @@ Tensor::~Tensor() { release(); }
 void Tensor::release() {
   if (!storage_) return;
   backend_.memory().remove(role_, static_cast<int64_t>(bytes()));
+  if (storage_->paged()) backend_.memory().remove_paged(static_cast<int64_t>(bytes()));
   storage_.reset();
 }
 

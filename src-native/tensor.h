@@ -27,25 +27,27 @@ inline constexpr int kMaxRank = 8;
 // Raw bytes on one backend; released through that backend when the last owner goes.
 class Storage {
  public:
-  Storage(Backend& backend, size_t bytes);
+  Storage(Backend& backend, size_t bytes, bool want_paged = false);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
 
   void* data() const { return data_; }
   size_t bytes() const { return bytes_; }
+  bool paged() const { return paged_; }
   Backend& backend() const { return backend_; }
 
  private:
   Backend& backend_;
   void* data_;
   size_t bytes_;
+  bool paged_ = false;
 };
 
 class Tensor {
  public:
   // Allocates zero-filled storage. Throws cuoptim::Error on a bad shape or failed allocation.
-  Tensor(Backend& backend, DType dtype, std::vector<int64_t> shape, Role role);
+  Tensor(Backend& backend, DType dtype, std::vector<int64_t> shape, Role role, bool want_paged = false);
   ~Tensor();
   Tensor(const Tensor&) = delete;
   Tensor& operator=(const Tensor&) = delete;

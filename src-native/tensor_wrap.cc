@@ -57,6 +57,7 @@ Napi::Function TensorWrap::define(Napi::Env env) {
                          InstanceAccessor<&TensorWrap::bytes>("bytes"),
                          InstanceAccessor<&TensorWrap::freed>("freed"),
                          InstanceAccessor<&TensorWrap::role>("role"),
+                         InstanceAccessor<&TensorWrap::paged>("paged"),
                          InstanceMethod<&TensorWrap::set_role>("setRole"),
                          InstanceMethod<&TensorWrap::upload>("upload"),
                          InstanceMethod<&TensorWrap::download>("download"),
@@ -91,7 +92,8 @@ Tensor& TensorWrap::unwrap(const Napi::Value& v, const std::string& name) {
   return unwrap_at(v, [&] { return name; });
 }
 
-// new Tensor(device, dtype, shape[, role]) — zero-filled.
+// new Tensor(device, dtype, shape[, role[, paged]]) — zero-filled; paged asks for paged memory
+// (Backend::allocate_paged: managed memory on cuda, ordinary memory elsewhere).
 TensorWrap::TensorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorWrap>(info) {
   guarded(info, [&]() -> Napi::Value {
     Backend& backend = usable_backend(read_string(info[0], "device"));
@@ -106,7 +108,8 @@ TensorWrap::TensorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tensor
       const std::string r = read_string(info[3], "role");
       if (!parse_role(r.c_str(), &role)) throw_arg(code::kInvalidArgument, "role", "other|params|grads|state");
     }
-    tensor_ = std::make_unique<Tensor>(backend, dtype, std::move(shape), role);
+    const bool paged = info.Length() > 4 && !info[4].IsUndefined() && read_bool(info[4], "paged");
+    tensor_ = std::make_unique<Tensor>(backend, dtype, std::move(shape), role, paged);
     Registry& r = registry();
     std::lock_guard<std::recursive_mutex> lock(r.mutex);
     r.live.insert(this);
@@ -147,6 +150,10 @@ Napi::Value TensorWrap::bytes(const Napi::CallbackInfo& info) {
 
 Napi::Value TensorWrap::freed(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), !tensor_ || tensor_->freed());
+}
+
+Napi::Value TensorWrap::paged(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), tensor_ && tensor_->storage() && tensor_->storage()->paged());
 }
 
 Napi::Value TensorWrap::role(const Napi::CallbackInfo& info) {

@@ -53,6 +53,7 @@ class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
   Napi::Value bytes(const Napi::CallbackInfo& info);
   Napi::Value freed(const Napi::CallbackInfo& info);
   Napi::Value role(const Napi::CallbackInfo& info);
+  Napi::Value paged(const Napi::CallbackInfo& info);
   Napi::Value set_role(const Napi::CallbackInfo& info);
   Napi::Value upload(const Napi::CallbackInfo& info);
   Napi::Value download(const Napi::CallbackInfo& info);

@@ -19,6 +19,7 @@ export {
 export { Tensor, tensor, zeros, zerosLike, type ArrayFor, type TensorOptions } from "./tensor.js";
 export {
   Optimizer,
+  type CommonOptions,
   type ParamGroup,
   type ParamGroupInput,
   type ParamsInput,

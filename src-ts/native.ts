@@ -20,6 +20,8 @@ export interface NativeTensor {
   readonly bytes: number;
   readonly freed: boolean;
   readonly role: Role;
+  /** whether the bytes are in paged (CUDA managed) memory */
+  readonly paged: boolean;
   setRole(role: Role): void;
   upload(data: Float32Array | Uint8Array): void;
   download(out: Float32Array | Uint8Array): void;
@@ -35,6 +37,8 @@ export interface RoleBytes {
   grads: number;
   state: number;
   total: number;
+  /** bytes in paged (CUDA managed) memory, also counted in their role */
+  paged: number;
 }
 
 /** The element-wise optimizers the addon runs (kernels/math/elementwise.cuh). */
@@ -57,12 +61,14 @@ export type ElementwiseOp =
 export type BlockwiseOp = "adam8bit" | "lion8bit";
 
 export interface NativeBinding {
-  Tensor: new (device: DeviceName, dtype: DTypeName, shape: number[], role?: Role) => NativeTensor;
+  Tensor: new (device: DeviceName, dtype: DTypeName, shape: number[], role?: Role, paged?: boolean) => NativeTensor;
   setErrorFactory(factory: (code: string, message: string) => Error): void;
   backends(): { name: DeviceName; available: boolean; reason?: string }[];
   memoryStats(device: DeviceName): { current: RoleBytes; peak: RoleBytes };
   resetPeakMemoryStats(device: DeviceName): void;
   synchronize(device: DeviceName): void;
+  /** Moves the paged tensors among these to their device ahead of a step (cuda; else a no-op). */
+  prefetch(tensors: NativeTensor[]): void;
   numThreads(): number;
   setNumThreads(threads: number): void;
   cpuIsa(): string;

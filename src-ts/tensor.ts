@@ -166,9 +166,12 @@ export function zerosLike(like: Tensor): Tensor {
   return new Tensor(new native.Tensor(like.device, "float32", [...like.shape]));
 }
 
-/** @internal A zero-filled optimizer-state buffer (accounted as "state" in memoryStats). */
-export function stateTensor<D extends DTypeName = "float32">(device: Device, shape: readonly number[], dtype?: D): Tensor<D> {
-  return new Tensor<D>(new native.Tensor(device, dtype ?? "float32", [...shape], "state"));
+/**
+ * @internal A zero-filled optimizer-state buffer (accounted as "state" in memoryStats), in paged
+ * memory when asked and the device has it (cuda).
+ */
+export function stateTensor<D extends DTypeName = "float32">(device: Device, shape: readonly number[], dtype?: D, paged = false): Tensor<D> {
+  return new Tensor<D>(new native.Tensor(device, dtype ?? "float32", [...shape], "state", paged));
 }
 
 export { formatShape };

@@ -83,6 +83,45 @@ void* CudaBackend::allocate(size_t bytes) {
 
 void CudaBackend::deallocate(void* ptr, size_t bytes) { allocator_.deallocate(ptr, bytes); }
 
+// Paged state (bitsandbytes' paged optimizers): CUDA managed memory, outside the caching
+// allocator. The driver migrates pages on demand and evicts them to the host when the device is
+// oversubscribed; prefetch() brings a step's state over before its kernels run.
+void* CudaBackend::allocate_paged(size_t bytes, bool* paged) {
+  stream();
+  void* p = nullptr;
+  check(cudaMallocManaged(&p, bytes ? bytes : 1, cudaMemAttachGlobal), "managed allocation");
+  *paged = true;
+  return p;
+}
+
+void CudaBackend::deallocate_paged(void* ptr, size_t) {
+  // Queued kernels may still use the pages; errors here have nowhere to go (a destructor).
+  cudaStreamSynchronize(static_cast<cudaStream_t>(stream_));
+  cudaFree(ptr);
+  cudaGetLastError();
+}
+
+void CudaBackend::prefetch(const std::vector<std::pair<void*, size_t>>& buffers) {
+  int concurrent = 0;
+  // Without concurrent managed access (e.g. Windows) pages migrate on demand: nothing to do.
+  if (cudaDeviceGetAttribute(&concurrent, cudaDevAttrConcurrentManagedAccess, 0) != cudaSuccess || !concurrent) {
+    cudaGetLastError();
+    return;
+  }
+  cudaStream_t s = static_cast<cudaStream_t>(stream());
+  for (const auto& [ptr, bytes] : buffers) {
+    if (!bytes) continue;
+#if CUDART_VERSION >= 13000
+    cudaMemLocation device{};
+    device.type = cudaMemLocationTypeDevice;
+    device.id = 0;
+    check(cudaMemPrefetchAsync(ptr, bytes, device, 0, s), "prefetch");
+#else
+    check(cudaMemPrefetchAsync(ptr, bytes, 0, s), "prefetch");
+#endif
+  }
+}
+
 void CudaBackend::fill_zero(void* dst, size_t bytes) {
   if (bytes) check(cudaMemsetAsync(dst, 0, bytes, static_cast<cudaStream_t>(stream())), "memset");
 }

@@ -23,6 +23,9 @@ class CudaBackend final : public Backend {
 
   void* allocate(size_t bytes) override;
   void deallocate(void* ptr, size_t bytes) override;
+  void* allocate_paged(size_t bytes, bool* paged) override;
+  void deallocate_paged(void* ptr, size_t bytes) override;
+  void prefetch(const std::vector<std::pair<void*, size_t>>& buffers) override;
   void fill_zero(void* dst, size_t bytes) override;
   void upload(void* dst, const void* host_src, size_t bytes) override;
   void download(void* host_dst, const void* src, size_t bytes) override;

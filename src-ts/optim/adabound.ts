@@ -13,7 +13,7 @@
 import { fail } from "../errors.js";
 import { Tensor } from "../tensor.js";
 import { checkBetas, checkBool, checkNumber } from "../validate.js";
-import { Optimizer, type ParamGroupInput, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+import { Optimizer, type CommonOptions, type ParamGroupInput, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
 
 export interface AdaBoundOptions {
   lr: number;
@@ -39,7 +39,7 @@ export class AdaBound extends Optimizer<AdaBoundOptions> {
   /** Each param's base lr: its group's lr when the group was added. */
   readonly #baseLr = new WeakMap<Tensor, number>();
 
-  constructor(params: ParamsInput<AdaBoundOptions>, options: Partial<AdaBoundOptions> = {}) {
+  constructor(params: ParamsInput<AdaBoundOptions>, options: Partial<AdaBoundOptions> & CommonOptions = {}) {
     const fallback = options?.lr ?? ADABOUND_DEFAULTS.lr;
     const groups = Array.isArray(params) && !params.every((p) => p instanceof Tensor) ? params : [{}];
     groups.forEach((g, i) => checkInitialLr(g, fallback, `paramGroups[${i}]`));

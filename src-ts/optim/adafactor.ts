@@ -17,7 +17,7 @@ import { fail } from "../errors.js";
 import { native } from "../native.js";
 import type { Tensor } from "../tensor.js";
 import { checkBool, checkNumber, checkOneOf } from "../validate.js";
-import { Optimizer, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+import { Optimizer, type CommonOptions, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
 
 export interface AdafactorTorchOptions {
   variant: "torch";
@@ -59,7 +59,7 @@ const TRANSFORMERS_DEFAULTS: AdafactorTransformersOptions = {
 };
 const FLOAT32_EPS = 2 ** -23;
 
-type AdafactorInput = Partial<AdafactorTorchOptions> | Partial<AdafactorTransformersOptions>;
+type AdafactorInput = (Partial<AdafactorTorchOptions> | Partial<AdafactorTransformersOptions>) & CommonOptions;
 
 export class Adafactor extends Optimizer<AdafactorOptions> {
   /** The variant comes from options.variant, else from the first param group's, else "torch". */

@@ -9,7 +9,7 @@
 // param first steps (the same numbers).
 import type { Tensor } from "../tensor.js";
 import { checkBool, checkNumber } from "../validate.js";
-import { Optimizer, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+import { Optimizer, type CommonOptions, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
 
 export interface AdagradOptions {
   lr: number;
@@ -23,7 +23,7 @@ export interface AdagradOptions {
 const ADAGRAD_DEFAULTS: AdagradOptions = { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false };
 
 export class Adagrad extends Optimizer<AdagradOptions> {
-  constructor(params: ParamsInput<AdagradOptions>, options: Partial<AdagradOptions> = {}) {
+  constructor(params: ParamsInput<AdagradOptions>, options: Partial<AdagradOptions> & CommonOptions = {}) {
     super(params, ADAGRAD_DEFAULTS, options);
   }
 

@@ -9,7 +9,7 @@
 // Defaults are torch's: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weightDecay 0 (Adam) / 1e-2 (AdamW).
 import type { Tensor } from "../tensor.js";
 import { checkBetas, checkBool, checkNumber } from "../validate.js";
-import { Optimizer, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+import { Optimizer, type CommonOptions, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
 
 export interface AdamOptions {
   lr: number;
@@ -65,7 +65,7 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
 /** Adam with L2 weight decay (torch.optim.Adam). */
 export class Adam extends AdamBase {
   protected readonly decoupled = false;
-  constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
+  constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> & CommonOptions = {}) {
     super(params, ADAM_DEFAULTS, options);
   }
 }
@@ -73,7 +73,7 @@ export class Adam extends AdamBase {
 /** Adam with decoupled weight decay (torch.optim.AdamW). */
 export class AdamW extends AdamBase {
   protected readonly decoupled = true;
-  constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
+  constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> & CommonOptions = {}) {
     super(params, ADAMW_DEFAULTS, options);
   }
 }

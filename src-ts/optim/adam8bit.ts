@@ -18,7 +18,7 @@ import { native, type BlockwiseOp } from "../native.js";
 import { dynamicMap } from "../quant.js";
 import type { Tensor } from "../tensor.js";
 import { checkBetas, checkNumber } from "../validate.js";
-import { Optimizer, type ParamsInput, type StateDict, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+import { Optimizer, type CommonOptions, type ParamsInput, type StateDict, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
 
 interface Blockwise8bitOptions {
   lr: number;
@@ -147,14 +147,14 @@ abstract class Adam8bitBase extends Blockwise8bit<Adam8bitOptions> {
 
 /** bitsandbytes' Adam8bit: weight decay 0 by default (decoupled when set). */
 export class Adam8bit extends Adam8bitBase {
-  constructor(params: ParamsInput<Adam8bitOptions>, options: Partial<Adam8bitOptions> = {}) {
+  constructor(params: ParamsInput<Adam8bitOptions>, options: Partial<Adam8bitOptions> & CommonOptions = {}) {
     super(params, ADAM8BIT_DEFAULTS, options);
   }
 }
 
 /** bitsandbytes' AdamW8bit: weight decay 1e-2, decoupled. */
 export class AdamW8bit extends Adam8bitBase {
-  constructor(params: ParamsInput<Adam8bitOptions>, options: Partial<Adam8bitOptions> = {}) {
+  constructor(params: ParamsInput<Adam8bitOptions>, options: Partial<Adam8bitOptions> & CommonOptions = {}) {
     super(params, { ...ADAM8BIT_DEFAULTS, weightDecay: 1e-2 }, options);
   }
 }
@@ -166,7 +166,7 @@ export class Lion8bit extends Blockwise8bit<LionOptions8bit> {
   protected readonly op = "lion8bit" as const;
   protected readonly stateCount = 1 as const;
 
-  constructor(params: ParamsInput<LionOptions8bit>, options: Partial<LionOptions8bit> = {}) {
+  constructor(params: ParamsInput<LionOptions8bit>, options: Partial<LionOptions8bit> & CommonOptions = {}) {
     super(params, LION8BIT_DEFAULTS, options);
   }
 

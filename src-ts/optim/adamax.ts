@@ -8,7 +8,7 @@
 // torch's exp_inf as `expInf`.
 import type { Tensor } from "../tensor.js";
 import { checkBetas, checkBool, checkNumber } from "../validate.js";
-import { Optimizer, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+import { Optimizer, type CommonOptions, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
 
 export interface AdamaxOptions {
   lr: number;
@@ -21,7 +21,7 @@ export interface AdamaxOptions {
 const ADAMAX_DEFAULTS: AdamaxOptions = { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false };
 
 export class Adamax extends Optimizer<AdamaxOptions> {
-  constructor(params: ParamsInput<AdamaxOptions>, options: Partial<AdamaxOptions> = {}) {
+  constructor(params: ParamsInput<AdamaxOptions>, options: Partial<AdamaxOptions> & CommonOptions = {}) {
     super(params, ADAMAX_DEFAULTS, options);
   }
 

@@ -13,7 +13,7 @@
 import { native } from "../native.js";
 import type { Tensor } from "../tensor.js";
 import { checkBetas, checkNumber } from "../validate.js";
-import { Optimizer, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+import { Optimizer, type CommonOptions, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
 
 export interface CAMEOptions {
   lr: number;
@@ -26,7 +26,7 @@ export interface CAMEOptions {
 const CAME_DEFAULTS: CAMEOptions = { lr: 2e-4, betas: [0.9, 0.999, 0.9999], eps: [1e-30, 1e-16], clipThreshold: 1, weightDecay: 0 };
 
 export class CAME extends Optimizer<CAMEOptions> {
-  constructor(params: ParamsInput<CAMEOptions>, options: Partial<CAMEOptions> = {}) {
+  constructor(params: ParamsInput<CAMEOptions>, options: Partial<CAMEOptions> & CommonOptions = {}) {
     super(params, CAME_DEFAULTS, options);
   }
 

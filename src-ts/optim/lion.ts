@@ -9,7 +9,7 @@
 // 3-10x smaller than AdamW's and a weight decay 3-10x larger.
 import type { Tensor } from "../tensor.js";
 import { checkBetas, checkBool, checkNumber } from "../validate.js";
-import { Optimizer, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+import { Optimizer, type CommonOptions, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
 
 export interface LionOptions {
   lr: number;
@@ -21,7 +21,7 @@ export interface LionOptions {
 const LION_DEFAULTS: LionOptions = { lr: 1e-4, betas: [0.9, 0.99], weightDecay: 0, maximize: false };
 
 export class Lion extends Optimizer<LionOptions> {
-  constructor(params: ParamsInput<LionOptions>, options: Partial<LionOptions> = {}) {
+  constructor(params: ParamsInput<LionOptions>, options: Partial<LionOptions> & CommonOptions = {}) {
     super(params, LION_DEFAULTS, options);
   }
 

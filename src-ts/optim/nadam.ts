@@ -11,7 +11,7 @@
 // torch's mu_product as the number `muProduct`.
 import type { Tensor } from "../tensor.js";
 import { checkBetas, checkBool, checkNumber } from "../validate.js";
-import { Optimizer, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+import { Optimizer, type CommonOptions, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
 
 export interface NAdamOptions {
   lr: number;
@@ -34,7 +34,7 @@ const NADAM_DEFAULTS: NAdamOptions = {
 };
 
 export class NAdam extends Optimizer<NAdamOptions> {
-  constructor(params: ParamsInput<NAdamOptions>, options: Partial<NAdamOptions> = {}) {
+  constructor(params: ParamsInput<NAdamOptions>, options: Partial<NAdamOptions> & CommonOptions = {}) {
     super(params, NADAM_DEFAULTS, options);
   }
 

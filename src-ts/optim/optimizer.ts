@@ -11,6 +11,17 @@ import { checkGradFor, formatShape, stateTensor, Tensor } from "../tensor.js";
 import { checkBool, checkNumber } from "../validate.js";
 
 export type ParamGroupInput<O> = { params: Tensor[]; name?: string } & Partial<O>;
+
+/** Options every optimizer takes at construction (not per group). */
+export interface CommonOptions {
+  /**
+   * Keep the optimizer state in paged memory (bitsandbytes' paged optimizers): on cuda, CUDA
+   * managed memory that is prefetched to the device before each step and that the driver evicts
+   * to the host under memory pressure (memoryStats reports it as `paged`); on cpu and cuda-sim
+   * accepted and a no-op.
+   */
+  paged?: boolean;
+}
 export type ParamGroup<O> = O & { params: Tensor[]; name?: string };
 export type ParamsInput<O> = Tensor[] | ParamGroupInput<O>[];
 
@@ -92,15 +103,19 @@ export abstract class Optimizer<O extends object> {
   readonly defaults: Readonly<O>;
   readonly paramGroups: ParamGroup<O>[] = [];
   readonly state = new Map<Tensor, ParamState>();
+  /** Whether state tensors are allocated in paged memory (CommonOptions.paged). */
+  readonly paged: boolean;
   #device: Device | null = null;
 
   /** `defaults` are the optimizer's own; `overrides` the caller's (checked for unknown keys). */
-  protected constructor(params: ParamsInput<O>, defaults: O, overrides: Partial<O>) {
-    if (typeof overrides !== "object" || overrides === null) fail("ERR_INVALID_ARGUMENT", "options: expected an object");
+  protected constructor(params: ParamsInput<O>, defaults: O, options: Partial<O> & CommonOptions) {
+    if (typeof options !== "object" || options === null) fail("ERR_INVALID_ARGUMENT", "options: expected an object");
+    const { paged = false, ...overrides } = options as Partial<O> & CommonOptions;
+    this.paged = checkBool(paged, "options.paged");
     for (const k of Object.keys(overrides)) {
       if (!(k in defaults)) fail("ERR_INVALID_ARGUMENT", `options.${k}: unknown option (known: ${Object.keys(defaults).join(", ")})`);
     }
-    const merged = { ...defaults, ...overrides } as O;
+    const merged = { ...defaults, ...(overrides as Partial<O>) } as O;
     this.checkOptions(merged, "options");
     this.defaults = Object.freeze(merged);
     if (!Array.isArray(params) || params.length === 0) {
@@ -168,6 +183,7 @@ export abstract class Optimizer<O extends object> {
         const { param, grad } = plan.items[i]!;
         items[i] = { param, grad, ...this.stateFor(param, plan.options, plan.key) };
       }
+      if (this.paged) native.prefetch(items.flatMap((it) => Object.values(it.state.tensors).map((t) => t.native)));
       for (const item of items) item.state.step += 1;
       try {
         this.applyUpdate(plan.options, items, { gradScale });
@@ -275,7 +291,7 @@ export abstract class Optimizer<O extends object> {
       const spec = this.stateSpec(param, groupOf[params.indexOf(param)]!);
       const tensors: Record<string, Tensor<DTypeName>> = {};
       for (const [name, field] of Object.entries(spec)) {
-        tensors[name] = stateTensor(param.device, field.shape, field.dtype).set(s.values[name]! as never);
+        tensors[name] = stateTensor(param.device, field.shape, field.dtype, this.paged).set(s.values[name]! as never);
       }
       fresh.set(param, { step: s.step, tensors, scalars: s.scalars });
     }
@@ -413,7 +429,7 @@ export abstract class Optimizer<O extends object> {
     let fresh = false;
     for (const [name, field] of Object.entries(this.stateSpec(param, options))) {
       if (state.tensors[name]) continue;
-      const t = stateTensor(param.device, field.shape, field.dtype);
+      const t = stateTensor(param.device, field.shape, field.dtype, this.paged);
       if (field.init) (t as Tensor).set(new Float32Array(t.numel).fill(field.init));
       state.tensors[name] = t;
       fresh = true;

@@ -11,7 +11,7 @@
 // and maximize follow torch >= 2.1 (torch 1.13 has neither).
 import type { Tensor } from "../tensor.js";
 import { checkBetas, checkBool, checkNumber } from "../validate.js";
-import { Optimizer, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+import { Optimizer, type CommonOptions, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
 
 export interface RAdamOptions {
   lr: number;
@@ -25,7 +25,7 @@ export interface RAdamOptions {
 const RADAM_DEFAULTS: RAdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, decoupledWeightDecay: false, maximize: false };
 
 export class RAdam extends Optimizer<RAdamOptions> {
-  constructor(params: ParamsInput<RAdamOptions>, options: Partial<RAdamOptions> = {}) {
+  constructor(params: ParamsInput<RAdamOptions>, options: Partial<RAdamOptions> & CommonOptions = {}) {
     super(params, RADAM_DEFAULTS, options);
   }
 

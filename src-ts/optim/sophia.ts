@@ -17,7 +17,7 @@ import { fail } from "../errors.js";
 import { native } from "../native.js";
 import { checkGradFor, type Tensor } from "../tensor.js";
 import { checkBetas, checkBool, checkNumber } from "../validate.js";
-import { Optimizer, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+import { Optimizer, type CommonOptions, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
 
 export interface SophiaOptions {
   lr: number;
@@ -31,7 +31,7 @@ export interface SophiaOptions {
 const SOPHIA_DEFAULTS: SophiaOptions = { lr: 1e-4, betas: [0.965, 0.99], rho: 0.04, weightDecay: 0.1, batchSize: 5120, maximize: false };
 
 export class Sophia extends Optimizer<SophiaOptions> {
-  constructor(params: ParamsInput<SophiaOptions>, options: Partial<SophiaOptions> = {}) {
+  constructor(params: ParamsInput<SophiaOptions>, options: Partial<SophiaOptions> & CommonOptions = {}) {
     super(params, SOPHIA_DEFAULTS, options);
   }
 
