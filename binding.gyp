@@ -37,6 +37,7 @@
       "dependencies": ["cuoptim_cpu_avx512", "cuoptim_cpu_avx2", "cuoptim_cpu_baseline"],
       "sources": [
         "src-native/adafactor_op.cc",
+        "src-native/linalg_ops.cc",
         "src-native/addon.cc",
         "src-native/backends.cc",
         "src-native/binding_util.cc",
@@ -50,6 +51,7 @@
         "src-native/tensor.cc",
         "src-native/tensor_wrap.cc",
         "src-native/cpu/adafactor.cc",
+        "src-native/cpu/gemm.cc",
         "src-native/cpu/cpu_backend.cc",
         "src-native/cpu/isa.cc",
         "src-native/cpu/norm.cc",

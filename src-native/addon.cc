@@ -7,6 +7,7 @@
 #include "cpu/kernel_table.h"
 #include "cpu/thread_pool.h"
 #include "adafactor_op.h"
+#include "linalg_ops.h"
 #include "norm_ops.h"
 #include "ops.h"
 #include "quant_ops.h"
@@ -140,6 +141,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   register_ops(env, exports);
   register_quant_ops(env, exports);
   register_adafactor_op(env, exports);
+  register_linalg_ops(env, exports);
   register_norm_ops(env, exports);
   register_selftest_op(env, exports);
   return exports;

@@ -62,6 +62,9 @@ class Backend {
   virtual void quantize_blockwise(const QuantizeArgs& args) = 0;
   virtual void dequantize_blockwise(const QuantizeArgs& args) = 0;
   virtual void adafactor(const AdafactorArgs& args) = 0;
+  // C <- alpha op(A) op(B) + beta C (kernels/math/gemm.cuh), and base[i*ld + i] += value.
+  virtual void gemm(const math::GemmArgs& g) = 0;
+  virtual void add_diagonal(float* base, int64_t n, int64_t ld, float value) = 0;
 
   // One partial per kNormChunk elements of each grad (see kernels/cuda/grad_norm.cu), written to
   // the host vector in (tensor, chunk) order; `args.lists` holds the grads only.

@@ -13,6 +13,7 @@
 #include "../kernels/math/adafactor.cuh"
 #include "../kernels/math/blockwise.cuh"
 #include "../kernels/math/elementwise.cuh"
+#include "../kernels/math/gemm.cuh"
 
 namespace cuoptim {
 

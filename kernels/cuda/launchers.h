@@ -20,7 +20,9 @@ using StreamHandle = void*;
   void adafactor_tensor(const AdafactorTensor& t, const math::AdafactorHyper& h, void* workspace,   \
                         StreamHandle stream);                                                      \
   void kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, \
-                       int flag, StreamHandle stream);
+                       int flag, StreamHandle stream);                                              \
+  void gemm(const math::GemmArgs& g, StreamHandle stream);                                           \
+  void add_diagonal(float* base, int64_t n, int64_t ld, float value, StreamHandle stream);
 
 namespace cuda {
 CUOPTIM_DECLARE_LAUNCHERS

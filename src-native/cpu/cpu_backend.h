@@ -43,6 +43,8 @@ class CpuBackend final : public Backend {
   void quantize_blockwise(const QuantizeArgs& args) override;
   void dequantize_blockwise(const QuantizeArgs& args) override;
   void adafactor(const AdafactorArgs& args) override;  // adafactor.cc
+  void gemm(const math::GemmArgs& g) override;          // gemm.cc
+  void add_diagonal(float* base, int64_t n, int64_t ld, float value) override;  // gemm.cc
   void grad_norm_partials(const NormArgs& args, std::vector<double>* partials) override;  // norm.cc
   void transform(const TransformArgs& args) override;  // norm.cc
 

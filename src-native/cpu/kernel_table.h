@@ -6,6 +6,7 @@
 
 #include "../../kernels/math/blockwise.cuh"
 #include "../../kernels/math/elementwise.cuh"
+#include "../../kernels/math/gemm.cuh"
 #include "code_lut.h"
 
 namespace cuoptim {
@@ -52,6 +53,10 @@ struct QuantizeChunk {
 };
 using QuantizeFn = void (*)(const QuantizeChunk& chunk);
 
+// Rows [i0, i1) of a matrix product whose B is row-major k x n (not transposed: the caller
+// transposes it first), each element's sum over k in order (kernels/math/gemm.cuh).
+using GemmRowsFn = void (*)(const math::GemmArgs& g, int64_t i0, int64_t i1);
+
 struct KernelTable {
   const char* isa;
 #define CUOPTIM_TABLE_ENTRY(name, Op) ElementwiseFn name;
@@ -62,6 +67,7 @@ struct KernelTable {
 #undef CUOPTIM_TABLE_ENTRY
   QuantizeFn quantize_blockwise;
   QuantizeFn dequantize_blockwise;
+  GemmRowsFn gemm_rows;
 };
 
 namespace avx512 { extern const KernelTable kTable; }

@@ -9,6 +9,7 @@
 // one ISA can stand in for another's at link time.
 
 #include <utility>
+#include <vector>
 
 #include "kernel_table.h"
 
@@ -146,6 +147,22 @@ void dequantize_loop(const QuantizeChunk& c) {
   }
 }
 
+// Each row: acc[j] accumulates A[i][kk]*B[kk][j] over kk in order, vectorised over j.
+void gemm_rows(const math::GemmArgs& g, int64_t i0, int64_t i1) {
+  std::vector<float> acc(static_cast<size_t>(g.n));
+  for (int64_t i = i0; i < i1; ++i) {
+    float* __restrict a = acc.data();
+    for (int64_t j = 0; j < g.n; ++j) a[j] = 0.f;
+    for (int64_t kk = 0; kk < g.k; ++kk) {
+      const float x = math::gemm_a(g, i, kk);
+      const float* __restrict b = g.b + kk * g.ldb;
+      for (int64_t j = 0; j < g.n; ++j) a[j] = fmaf(x, b[j], a[j]);
+    }
+    float* c = g.c + i * g.ldc;
+    for (int64_t j = 0; j < g.n; ++j) c[j] = math::gemm_finish(a[j], c + j, g);
+  }
+}
+
 }  // namespace
 
 const KernelTable kTable = {
@@ -158,6 +175,7 @@ const KernelTable kTable = {
 #undef CUOPTIM_TABLE_ENTRY
     &quantize_loop,
     &dequantize_loop,
+    &gemm_rows,
 };
 
 }  // namespace CUOPTIM_CPU_ISA

@@ -162,6 +162,8 @@ void CudaBackend::grad_norm_partials(const NormArgs& args, std::vector<double>* 
 }
 
 void CudaBackend::transform(const TransformArgs& args) { cuda::transform_tensors(args, stream()); }
+void CudaBackend::gemm(const math::GemmArgs& g) { cuda::gemm(g, stream()); }
+void CudaBackend::add_diagonal(float* base, int64_t n, int64_t ld, float value) { cuda::add_diagonal(base, n, ld, value, stream()); }
 
 // One workspace per tensor, returned to the allocator after its kernels are queued (stream
 // order keeps a reused block safe).

@@ -41,6 +41,8 @@ class CudaBackend final : public Backend {
   void quantize_blockwise(const QuantizeArgs& args) override;
   void dequantize_blockwise(const QuantizeArgs& args) override;
   void adafactor(const AdafactorArgs& args) override;
+  void gemm(const math::GemmArgs& g) override;
+  void add_diagonal(float* base, int64_t n, int64_t ld, float value) override;
   void grad_norm_partials(const NormArgs& args, std::vector<double>* partials) override;
   void transform(const TransformArgs& args) override;
   void kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag) override;

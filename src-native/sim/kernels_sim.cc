@@ -4,6 +4,7 @@
 
 #include "../../kernels/cuda/launchers.h"
 #include "../../kernels/cuda/adafactor.cu"
+#include "../../kernels/cuda/gemm.cu"
 #include "../../kernels/cuda/fused_adabound.cu"
 #include "../../kernels/cuda/fused_adagrad.cu"
 #include "../../kernels/cuda/fused_adamax.cu"

@@ -57,6 +57,9 @@ void SimBackend::transform(const TransformArgs& args) { sim::transform_tensors(a
 
 // One workspace per tensor, returned to the allocator after its kernels are queued (stream
 // order keeps a reused block safe).
+void SimBackend::gemm(const math::GemmArgs& g) { sim::gemm(g, nullptr); }
+void SimBackend::add_diagonal(float* base, int64_t n, int64_t ld, float value) { sim::add_diagonal(base, n, ld, value, nullptr); }
+
 void SimBackend::adafactor(const AdafactorArgs& args) {
   for (const AdafactorTensor& t : args.tensors) {
     const size_t bytes = static_cast<size_t>(AdafactorWorkspace::layout(t).bytes);
