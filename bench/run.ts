@@ -14,7 +14,7 @@ import { checkTargets, markdown, readmeSummary, type Results } from "./lib/repor
 import { measureBandwidth } from "./sections/bandwidth.js";
 import { MEMORY_OPTIMIZERS, measureMemory } from "./sections/memory.js";
 import { sizeScaling, smallTensors, threadScaling } from "./sections/scaling.js";
-import { cuoptimThroughput, peerThroughput } from "./sections/throughput.js";
+import { CUOPTIM_THROUGHPUT_COUNT, cuoptimThroughput, peerThroughput } from "./sections/throughput.js";
 
 const quick = process.argv.includes("--quick");
 const machine = describeMachine();
@@ -34,7 +34,7 @@ const workloads: [string, ReturnType<typeof gpt2>][] = [
 const maxThreads = Math.max(2, machine.cores);
 const cuda = isAvailable("cuda");
 const total =
-  workloads.length * MEMORY_OPTIMIZERS.length * (cuda ? 2 : 1) + 2 + 6 * (cuda ? 2 : 1) + 4 + (plan.maxLog4 - 4) + 1 + maxThreads;
+  workloads.length * MEMORY_OPTIMIZERS.length * (cuda ? 2 : 1) + 3 + CUOPTIM_THROUGHPUT_COUNT * (cuda ? 2 : 1) + 4 + (plan.maxLog4 - 4) + 1 + maxThreads;
 const progress = new Progress(total);
 
 const memory = measureMemory("cpu", workloads, progress);

@@ -273,6 +273,33 @@ void OpSpec<math::SophiaHessianOp>::parse(const Napi::Object& o) {
   hyper = {static_cast<float>(beta2), static_cast<float>(1.0 - beta2)};
 }
 
+void OpSpec<math::ShampooGraftOp>::parse(const Napi::Object& o) {
+  beta2 = unit_interval(o, "beta2");
+  flags = flag(o, "maximize") ? math::kShampooMaximize : 0u;
+  hyper = {static_cast<float>(beta2), static_cast<float>(1.0 - beta2), static_cast<float>(non_negative(o, "graftingEps")),
+           static_cast<float>(read_number_field(o, "gradScale", kOwner))};
+}
+
+void OpSpec<math::ShampooGraftOp>::tensor_scalars(double t, bool, float* out) const {
+  out[0] = static_cast<float>(std::sqrt(1.0 - std::pow(beta2, t)));
+}
+
+void OpSpec<math::ShampooApplyOp>::parse(const Napi::Object& o) {
+  lr = non_negative(o, "lr");
+  beta1 = number_in(o, "beta1", 0, false, 1, true);
+  const double wd = non_negative(o, "weightDecay");
+  scale = read_number_field(o, "scale", kOwner);
+  if (!std::isfinite(scale)) throw Error(code::kRange, "options.scale: expected a finite number");
+  flags = wd != 0 ? math::kShampooWeightDecay : 0u;
+  hyper = {static_cast<float>(beta1), static_cast<float>(1.0 - beta1), static_cast<float>(1.0 - lr * wd)};
+}
+
+// The bias-corrected momentum step: -lr / (1 - b1^t).
+void OpSpec<math::ShampooApplyOp>::tensor_scalars(double t, bool, float* out) const {
+  out[0] = static_cast<float>(scale);
+  out[1] = static_cast<float>(-(lr / (1.0 - std::pow(beta1, t))));
+}
+
 int read_block_size(const Napi::Object& o) {
   const double b = read_number_field(o, "blockSize", kOwner);
   const bool power_of_two = b >= math::kMinQuantBlock && b <= math::kMaxQuantBlock && b == std::floor(b) &&

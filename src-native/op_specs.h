@@ -150,6 +150,26 @@ struct OpSpec<math::SophiaHessianOp> {
   void tensor_scalars(double, bool, float*) const {}
 };
 
+template <>
+struct OpSpec<math::ShampooGraftOp> {
+  static constexpr const char* kStateNames[] = {"expAvgSq"};
+  math::ShampooGraftHyper hyper{};
+  unsigned flags = 0;
+  double beta2 = 0;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double step, bool fresh, float* out) const;
+};
+
+template <>
+struct OpSpec<math::ShampooApplyOp> {
+  static constexpr const char* kStateNames[] = {"expAvg"};
+  math::ShampooApplyHyper hyper{};
+  unsigned flags = 0;
+  double lr = 0, beta1 = 0, scale = 1;  // scale: options.scale (Shampoo calls once per param)
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double step, bool fresh, float* out) const;
+};
+
 // Blockwise 8-bit optimizers: parse() also reads blockSize.
 template <typename Rule>
 struct BlockwiseSpec;

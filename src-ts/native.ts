@@ -56,6 +56,8 @@ export type ElementwiseOp =
   | "adabound"
   | "sophia"
   | "sophia_hessian"
+  | "shampoo_graft"
+  | "shampoo_apply"
   | "lookahead";
 /** The blockwise 8-bit optimizers (kernels/math/blockwise.cuh). */
 export type BlockwiseOp = "adam8bit" | "lion8bit";
@@ -116,6 +118,21 @@ export interface NativeBinding {
   quantizeBlockwise(values: NativeTensor, codes: NativeTensor, absmax: NativeTensor, blockSize: number, signed: boolean): void;
   dequantizeBlockwise(codes: NativeTensor, absmax: NativeTensor, out: NativeTensor, blockSize: number, signed: boolean): void;
   dynamicMap(signed: boolean): Float32Array;
+  /** C <- alpha op(A) op(B) + beta C over row-major sub-matrices (kernels/math/gemm.cuh). */
+  gemm(
+    a: NativeTensor,
+    b: NativeTensor,
+    c: NativeTensor,
+    options: {
+      m: number; n: number; k: number;
+      aOffset: number; lda: number; transA: boolean;
+      bOffset: number; ldb: number; transB: boolean;
+      cOffset: number; ldc: number;
+      alpha: number; beta: number;
+    },
+  ): void;
+  /** t[offset + i*ld + i] += value for i < n. */
+  addDiagonal(t: NativeTensor, options: { n: number; offset: number; ld: number; value: number }): void;
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..");

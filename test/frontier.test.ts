@@ -6,9 +6,15 @@
 // CAME tolerances, as Adafactor's (adafactor.test.ts): params 1e-6 relative (floor 1e-4) after 45
 // steps, state 1e-6 relative to max(|value|, the tensor's RMS): both sides sum in double and
 // compute element-wise in float32 in the same order; only the order of the double sums differs.
+//
+// Shampoo (test/fixtures/gen/shampoo_reference.py: numpy float64, inverse roots by eigh) against
+// cuoptim's float32 with Newton-iteration roots: params to 2e-5 relative (floor 1e-2; 5e-6
+// measured after 30 steps), the statistics, roots and moments to 1e-5 of each tensor's largest
+// magnitude (1e-6 measured): the matrix roots agree with the eigendecomposition to float32
+// accuracy.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { AdamW, CAME, CuoptimError, memoryStats, Sophia, tensor, type Tensor } from "../src-ts/index.js";
+import { AdamW, CAME, CuoptimError, memoryStats, Shampoo, Sophia, tensor, type Tensor } from "../src-ts/index.js";
 import { assertBitwiseEqual, assertClose, rms } from "./helpers/compare.js";
 import { testDevices } from "./helpers/devices.js";
 import { decodeF32, fixturePaths, readFixture } from "./helpers/fixtures.js";
@@ -19,6 +25,11 @@ import { expectedSnapshot, replay, type TorchCase } from "./helpers/torch_case.j
 const devices = testDevices().filter((d) => d !== "cuda");
 const SPIRAL = { hidden: 32, steps: 200, seed: 3 };
 const adamwLoss = trainSpiral("cpu", (p) => new AdamW(p, { lr: 1e-2 }), SPIRAL).finalLoss;
+
+const shampooCases = fixturePaths("reference")
+  .map((p) => readFixture<TorchCase>(p))
+  .filter((c) => c.optimizer === "Shampoo");
+test("Shampoo reference fixtures are present", () => assert.ok(shampooCases.length >= 2));
 
 const cameCases = fixturePaths("reference")
   .map((p) => readFixture<TorchCase>(p))
@@ -45,6 +56,35 @@ for (const device of devices) {
       for (const p of r.params) p.free();
     });
   }
+
+  for (const c of shampooCases) {
+    test(`${device}: ${c.name} matches the reference Shampoo (eigendecomposition roots)`, () => {
+      const r = replay(c, device);
+      for (const step of c.snapshotAt) {
+        expectedSnapshot(c, step).forEach((e, i) => assertClose(r.snapshots.get(step)![i]!, e, 2e-5, 1e-2, `step ${step} param ${i}`));
+      }
+      c.finalState.forEach((s, i) => {
+        const state = r.optimizer.state.get(r.params[i]!)!;
+        assert.is(state.step, s.step, `param ${i} step count`);
+        assert.is(state.scalars.rootStep, s.rootStep, `param ${i} rootStep`);
+        for (const [k, v] of Object.entries(s)) {
+          if (k === "step" || k === "rootStep") continue;
+          const expected = decodeF32(v as string);
+          const scale = expected.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+          assertClose(state.tensors[k]!.toArray() as Float32Array, expected, 1e-5, scale, `param ${i} ${k}`);
+        }
+      });
+      r.optimizer.free();
+      for (const p of r.params) p.free();
+    });
+  }
+
+  test(`${device}: Shampoo (blocked, preconditioning from step 10) trains the spiral MLP as well as AdamW`, () => {
+    let opt: Shampoo | null = null;
+    const loss = trainSpiral(device, (p) => (opt = new Shampoo(p, { lr: 1e-2, preconditionFrequency: 10, startPreconditioningStep: 10, maxPreconditionerDim: 16 })), SPIRAL).finalLoss;
+    assert.ok(loss < 1.5 * adamwLoss && loss < 0.1, `Shampoo ${loss} vs AdamW ${adamwLoss}`);
+    assert.is(opt!.rootFailures.length, 0);
+  });
 
   test(`${device}: CAME trains the spiral MLP at least as well as AdamW`, () => {
     const loss = trainSpiral(device, (p) => new CAME(p, { lr: 1e-2 }), SPIRAL).finalLoss;
@@ -86,6 +126,60 @@ test("CAME keeps O(rows + cols) second-moment and instability state per matrix (
   opt.free();
 });
 
+test("Shampoo: a root that does not converge keeps the previous preconditioner and says so", () => {
+  const run = (rootIterations: number) => {
+    const p = tensor(initParam(5, 0, 48), [6, 8], { device: "cpu" });
+    const opt = new Shampoo([p], { lr: 1e-2, preconditionFrequency: 2, startPreconditioningStep: 2, rootIterations });
+    const warnings: string[] = [];
+    const listener = (w: Error) => warnings.push(w.message);
+    process.on("warning", listener);
+    for (let s = 1; s <= 4; s++) {
+      p.grad = tensor(gradAt(5, 0, s, 48, 0.1), [6, 8], { device: "cpu" });
+      opt.step();
+    }
+    process.off("warning", listener);
+    return { p: p.toArray(), opt, warnings };
+  };
+  const failing = run(1); // one Newton iteration cannot reach the 1e-3 acceptance
+  assert.ok(failing.opt.rootFailures.length >= 2, "failures recorded");
+  assert.is(failing.opt.state.values().next().value!.scalars.rootStep, 0, "no roots adopted");
+  // with no roots the step is the grafted (Adam) direction: as a run that never preconditions
+  const p = tensor(initParam(5, 0, 48), [6, 8], { device: "cpu" });
+  const adamOnly = new Shampoo([p], { lr: 1e-2, startPreconditioningStep: 1000 });
+  for (let s = 1; s <= 4; s++) {
+    p.grad = tensor(gradAt(5, 0, s, 48, 0.1), [6, 8], { device: "cpu" });
+    adamOnly.step();
+  }
+  assertBitwiseEqual(failing.p, p.toArray(), "params as without preconditioning");
+  const ok = run(100);
+  assert.is(ok.opt.rootFailures.length, 0);
+  assert.is(ok.opt.state.values().next().value!.scalars.rootStep, 4);
+});
+
+test("Shampoo: cuda-sim == cpu bit for bit, preconditioners included", () => {
+  if (!devices.includes("cuda-sim")) return;
+  const run = (device: "cpu" | "cuda-sim") => {
+    const params = [tensor(initParam(6, 0, 600), [20, 30], { device }), tensor(initParam(6, 1, 7), [7], { device })];
+    const opt = new Shampoo(params, { lr: 1e-2, preconditionFrequency: 2, startPreconditioningStep: 2, maxPreconditionerDim: 16 });
+    for (let s = 1; s <= 4; s++) {
+      params.forEach((p, i) => (p.grad = tensor(gradAt(6, i, s, p.numel, 0.1), [...p.shape], { device })));
+      opt.step();
+    }
+    return [...params.map((p) => p.toArray()), ...[...opt.state.values()].flatMap((s) => Object.values(s.tensors).map((x) => x.toArray() as Float32Array))];
+  };
+  const a = run("cpu");
+  const b = run("cuda-sim");
+  a.forEach((x, i) => assertBitwiseEqual(b[i]!, x, `tensor ${i}`));
+});
+
+test("Shampoo: preconditionFrequency < 1, a fractional block size, a bad start are refused", () => {
+  const p = tensor(new Float32Array(4), [2, 2], { device: "cpu" });
+  throwsCode(() => new Shampoo([p], { preconditionFrequency: 0 }), "ERR_RANGE", "preconditionFrequency");
+  throwsCode(() => new Shampoo([p], { maxPreconditionerDim: 2.5 }), "ERR_RANGE", "maxPreconditionerDim");
+  throwsCode(() => new Shampoo([p], { startPreconditioningStep: 0 }), "ERR_RANGE", "startPreconditioningStep");
+  throwsCode(() => new Shampoo([p], { epsilon: -1 }), "ERR_RANGE", "epsilon");
+});
+
 function sophiaRig() {
   const p = tensor(new Float32Array([1, 2, 3, 4]), [2, 2], { device: "cpu" });
   p.grad = tensor(new Float32Array([0.1, -0.2, 0.3, -0.4]), [2, 2], { device: "cpu" });
@@ -94,7 +188,7 @@ function sophiaRig() {
   opt.updateHessian();
   return { p, opt };
 }
-const throwsCode = (fn: () => unknown, code: string, mentions: string) => {
+function throwsCode(fn: () => unknown, code: string, mentions: string): void {
   try {
     fn();
   } catch (e) {
@@ -104,7 +198,7 @@ const throwsCode = (fn: () => unknown, code: string, mentions: string) => {
     return;
   }
   assert.unreachable("no error");
-};
+}
 
 test("Sophia.updateHessian refuses non-finite or misshapen estimates and changes nothing", () => {
   const { p, opt } = sophiaRig();

@@ -19,6 +19,7 @@ import {
   RAdam,
   RMSprop,
   SGD,
+  Shampoo,
   Sophia,
   tensor,
   type Device,
@@ -47,6 +48,7 @@ const OPTIMIZERS: [string, Make][] = [
   ["AMSBound", (g) => new AdaBound(g, { lr: 1e-2, amsbound: true, gamma: 0.05 })],
   ["Sophia", (g) => new Sophia(g, { lr: 1e-2, batchSize: 8 })],
   ["CAME", (g) => new CAME(g, { lr: 1e-2, weightDecay: 0.01 })],
+  ["Shampoo (roots from step 3, blocks of 3)", (g) => new Shampoo(g, { lr: 1e-2, preconditionFrequency: 3, startPreconditioningStep: 3, maxPreconditionerDim: 3 })],
 ];
 const SHAPES = [[4, 3], [5], [1]];
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);

@@ -34,6 +34,7 @@ export function measureBandwidth(device: Device, floats: number, progress: Progr
     native.optimizerStep("ema", [[a.native], [b.native]], [1], [false], { weight: 0.5 });
     synchronize(device);
   }).medianMs;
+  progress.tick("bandwidth: triad");
   a.free();
   b.free();
   const copyGBs = bytes / (copy * 1e6);

@@ -1,7 +1,7 @@
 // bench/sections/memory.ts — bytes per parameter, measured: each optimizer is built over a
 // parameter list, stepped once (state is created lazily, as in torch), and memoryStats' current
 // bytes by role (params, grads, optimizer state) are read and divided by the parameter count.
-import { Adafactor, Adam, AdamW, AdamW8bit, Lion, memoryStats, RMSprop, SGD, zeros, type Device, type Optimizer, type Tensor } from "../../src-ts/index.js";
+import { Adafactor, Adam, AdamW, AdamW8bit, CAME, Lion, memoryStats, RMSprop, SGD, Shampoo, Sophia, zeros, type Device, type Optimizer, type Tensor } from "../../src-ts/index.js";
 import { numelOf, type ParamSpec } from "../lib/models.js";
 import type { Progress } from "../lib/progress.js";
 
@@ -15,6 +15,9 @@ export const MEMORY_OPTIMIZERS: [string, Make][] = [
   ["Lion", (g) => new Lion(g)],
   ["AdamW8bit", (g) => new AdamW8bit(g)],
   ["Adafactor", (g) => new Adafactor(g)],
+  ["Sophia", (g) => new Sophia(g)],
+  ["CAME", (g) => new CAME(g)],
+  ["Shampoo", (g) => new Shampoo(g)],
 ];
 
 /** Published or seed figures to put beside the measurements: optimizer state bytes per param. */
@@ -27,6 +30,9 @@ export const CLAIMS: Record<string, string> = {
   Lion: "2× θ (Chen et al. 2023: one moment): 4 B",
   AdamW8bit: "2 B + block absmax (Dettmers et al. 2022: 75% less than 32-bit Adam)",
   Adafactor: "O(rows + cols) per matrix (Shazeer & Stern 2018)",
+  Sophia: "3× θ (Liu et al. 2023: m and h, as Adam): 8 B",
+  CAME: "θ (m) + O(rows + cols) (Luo et al. 2023)",
+  Shampoo: "m, Adam's v (8 B) + blocks' L, R and roots: 8 B + 8·(b_r² + b_c²)/(b_r·b_c) per block",
 };
 
 export interface MemoryRow {

@@ -3,7 +3,7 @@
 // thread count), TensorFlow.js's AdamOptimizer (pure-JS cpu backend) and a plain TypeScript loop.
 // Each figure is the median of 10 steps after 2 warm-up steps. "Useful traffic" counts the bytes
 // an optimizer must move per param per step (e.g. AdamW: read p, g, m, v and write p, m, v = 28).
-import { Adafactor, AdamW, AdamW8bit, Lion, RMSprop, SGD, synchronize, tensor, type Device, type Optimizer, type Tensor } from "../../src-ts/index.js";
+import { Adafactor, AdamW, AdamW8bit, CAME, Lion, RMSprop, SGD, Shampoo, Sophia, synchronize, tensor, type Device, type Optimizer, type Tensor } from "../../src-ts/index.js";
 import { PlainAdamW } from "../baselines/plain_adamw.js";
 import { tfjsAdam } from "../baselines/tfjs_adam.js";
 import { torchStepTimes } from "../lib/machine.js";
@@ -31,16 +31,27 @@ export const USEFUL_BYTES: Record<string, number> = {
   Lion: 20, // p r/w, g r, m r/w
   AdamW8bit: 16, // p r/w, g r, two 8-bit codes r/w (+ one absmax per 256)
   Adafactor: 12, // p r/w, g r (the row/column statistics are O(rows + cols))
+  Sophia: 28, // p r/w, g r, m r/w, h r
+  CAME: 20, // p r/w, g r, m r/w (the statistics are O(rows + cols))
+  Shampoo: 28, // as AdamW, plus the preconditioner products (compute-bound)
 };
 
-const CUOPTIM: [string, (p: Tensor[]) => Optimizer<object>][] = [
+// [name, make, timed steps]: Shampoo's steps are matrix products (O(block dim) flops per
+// element), so it is timed over 3 steps after 1 warm-up instead of 10 after 2.
+const CUOPTIM: [string, (p: Tensor[]) => Optimizer<object>, number?][] = [
   ["AdamW", (p) => new AdamW(p)],
   ["SGD+momentum", (p) => new SGD(p, { lr: 0.01, momentum: 0.9 })],
   ["RMSprop", (p) => new RMSprop(p)],
   ["Lion", (p) => new Lion(p)],
   ["AdamW8bit", (p) => new AdamW8bit(p)],
   ["Adafactor", (p) => new Adafactor(p)],
+  ["Sophia", (p) => new Sophia(p)],
+  ["CAME", (p) => new CAME(p)],
+  // Preconditioned from step 2 so the timed steps include the preconditioner products; a root
+  // recomputation (every preconditionFrequency steps) is timed in the report's notes.
+  ["Shampoo", (p) => new Shampoo(p, { startPreconditioningStep: 2, preconditionFrequency: 1000 }), 3],
 ];
+export const CUOPTIM_THROUGHPUT_COUNT = CUOPTIM.length;
 
 export const fill = (n: number, seed = 1): Float32Array => {
   const out = new Float32Array(n);
@@ -58,13 +69,16 @@ export function cuoptimThroughput(device: Device, side: number, roofline: number
   const rows: ThroughputRow[] = [];
   const params = Array.from({ length: 4 }, (_, i) => tensor(fill(side * side, i), [side, side], { device }));
   for (const p of params) p.grad = tensor(fill(side * side, 9).map((x) => x * 1e-2), [side, side], { device });
-  for (const [name, make] of CUOPTIM) {
+  for (const [name, make, steps] of CUOPTIM) {
     const opt = make(params);
-    const ms = timeSteps(() => {
-      opt.step();
-      synchronize(device);
-    }).medianMs;
-    rows.push(row(`cuoptim ${name} (${device})`, name, device, 4 * side * side, ms, roofline));
+    const ms = timeSteps(
+      () => {
+        opt.step();
+        synchronize(device);
+      },
+      steps ? { steps, warmup: 1 } : {},
+    ).medianMs;
+    rows.push(row(`cuoptim ${name} (${device})${steps ? ` [median of ${steps}]` : ""}`, name, device, 4 * side * side, ms, roofline));
     opt.free();
     progress.tick(`throughput: cuoptim ${name} on ${device}`);
   }

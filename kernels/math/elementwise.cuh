@@ -26,6 +26,7 @@
 #include "radam.cuh"
 #include "rmsprop.cuh"
 #include "sgd.cuh"
+#include "shampoo.cuh"
 #include "sophia.cuh"
 
 // X(name, Op): `name` names the backend method, the CUDA launcher (fused_<name>) and the op
@@ -44,4 +45,6 @@
   X(adabound, ::cuoptim::math::AdaboundOp) \
   X(sophia, ::cuoptim::math::SophiaOp)     \
   X(sophia_hessian, ::cuoptim::math::SophiaHessianOp) \
+  X(shampoo_graft, ::cuoptim::math::ShampooGraftOp) \
+  X(shampoo_apply, ::cuoptim::math::ShampooApplyOp) \
   X(lookahead, ::cuoptim::math::LookaheadOp)

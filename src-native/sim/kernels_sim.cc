@@ -11,6 +11,8 @@
 #include "../../kernels/cuda/fused_lookahead.cu"
 #include "../../kernels/cuda/fused_nadam.cu"
 #include "../../kernels/cuda/fused_radam.cu"
+#include "../../kernels/cuda/fused_shampoo_apply.cu"
+#include "../../kernels/cuda/fused_shampoo_graft.cu"
 #include "../../kernels/cuda/fused_sophia.cu"
 #include "../../kernels/cuda/fused_sophia_hessian.cu"
 #include "../../kernels/cuda/adam8bit.cu"

@@ -14,6 +14,7 @@ import { RMSprop } from "../optim/rmsprop.js";
 import { SGD } from "../optim/sgd.js";
 import { Sophia } from "../optim/sophia.js";
 import { CAME } from "../optim/came.js";
+import { Shampoo } from "../optim/shampoo.js";
 import * as llm from "../lr/llm.js";
 import type { SchedulableOptimizer } from "../lr/scheduler.js";
 import type { MultiplierSchedule } from "../lr/llm.js";
@@ -41,6 +42,7 @@ export const OPTIMIZERS: Record<string, Make> = {
   Adafactor: wrap(Adafactor),
   Sophia: wrap(Sophia),
   CAME: wrap(CAME),
+  Shampoo: wrap(Shampoo),
 };
 
 type Schedule = (optimizer: SchedulableOptimizer, options: never) => MultiplierSchedule;
