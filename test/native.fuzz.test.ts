@@ -38,7 +38,7 @@ interface Recorded {
 /** Records the native calls a small run of every optimizer and utility makes on `device`. */
 function record(device: Device): Recorded[] {
   const calls: Recorded[] = [];
-  const names = ["optimizerStep", "optimizer8bitStep", "adafactorStep", "gradNorm", "transformTensors", "quantizeBlockwise", "dequantizeBlockwise", "dynamicMap", "memoryStats", "synchronize", "kernelSelfTest"] as const;
+  const names = ["optimizerStep", "optimizer8bitStep", "adafactorStep", "gradNorm", "transformTensors", "quantizeBlockwise", "dequantizeBlockwise", "dynamicMap", "memoryStats", "synchronize", "kernelSelfTest", "gemm", "addDiagonal", "prefetch"] as const;
   const saved = new Map<string, unknown>();
   const n = native as unknown as Record<string, (...a: unknown[]) => unknown>;
   for (const name of names) {
@@ -66,6 +66,14 @@ function record(device: Device): Recorded[] {
       (p) => new cuoptim.Lion8bit(p, { min8bitSize: 16, blockSize: 64 }),
       (p) => new cuoptim.Adafactor(p),
       (p) => new cuoptim.Adafactor(p, { variant: "transformers", beta1: 0.9 }),
+      (p) => new cuoptim.CAME(p),
+      (p) => new cuoptim.AdamW(p, { paged: true }),
+      (p) => new cuoptim.Shampoo(p, { startPreconditioningStep: 1, preconditionFrequency: 1, maxPreconditionerDim: 8 }),
+      (p) => {
+        const o = new cuoptim.Sophia(p);
+        o.updateHessian();
+        return o;
+      },
     ];
     for (const make of makers) {
       const params = [t([8, 20]), t([33]), t([1])];
@@ -91,7 +99,7 @@ function fuzzDevice(device: Device): { calls: number; threw: number } {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const recorded = record(device);
   const fns = new Set(recorded.map((r) => r.fn));
-  assert.ok(fns.has("optimizerStep") && fns.has("optimizer8bitStep") && fns.has("adafactorStep") && fns.has("quantizeBlockwise"), "recorded every entry point");
+  for (const fn of ["optimizerStep", "optimizer8bitStep", "adafactorStep", "quantizeBlockwise", "gemm", "addDiagonal", "prefetch"]) assert.ok(fns.has(fn), `recorded ${fn}`);
 
   const other: Device = device === "cpu" ? "cuda-sim" : "cpu";
   const pool: NativeTensor[] = [];
