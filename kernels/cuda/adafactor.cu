@@ -64,6 +64,40 @@ __device__ __forceinline__ double warp_butterfly(double v) {
   return v;
 }
 
+// A tile's row sums (its warps' butterflies, in warp order) and per-column sums into the partials.
+__device__ __forceinline__ void store_partials(const AdafactorTensor& t, const Tile& tile, const double (*row_parts)[kWarps], double col_acc,
+                                               const Scratch& s) {
+  __syncthreads();
+  for (int64_t r = tile.r0 + threadIdx.x; r < tile.r1; r += kThreads) {
+    double sum = 0.0;
+    for (int w = 0; w < kWarps; ++w) sum += row_parts[r - tile.r0][w];
+    s.row_partials[(tile.b * t.rows + r) * t.strips() + tile.strip] = sum;
+  }
+  if (tile.valid_col) s.col_partials[(tile.b * t.segments() + tile.seg) * t.cols + tile.c] = col_acc;
+}
+
+// One block per slice b: row (column) partial sums added in order, each mean fed through `ema`
+// into row[] (col[]), then mean_r of the rows into r_mean.
+template <typename Ema>
+__device__ __forceinline__ void finish_factored(const AdafactorTensor& t, const Scratch& s, int64_t b, float* row, float* col, Ema ema) {
+  for (int64_t r = threadIdx.x; r < t.rows; r += kThreads) {
+    double sum = 0.0;
+    for (int64_t k = 0; k < t.strips(); ++k) sum += s.row_partials[(b * t.rows + r) * t.strips() + k];
+    row[b * t.rows + r] = ema(row[b * t.rows + r], static_cast<float>(sum / static_cast<double>(t.cols)));
+  }
+  for (int64_t c = threadIdx.x; c < t.cols; c += kThreads) {
+    double sum = 0.0;
+    for (int64_t k = 0; k < t.segments(); ++k) sum += s.col_partials[(b * t.segments() + k) * t.cols + c];
+    col[b * t.cols + c] = ema(col[b * t.cols + c], static_cast<float>(sum / static_cast<double>(t.rows)));
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    double sum = 0.0;
+    for (int64_t r = 0; r < t.rows; ++r) sum += row[b * t.rows + r];
+    s.r_mean[b] = static_cast<float>(sum / static_cast<double>(t.rows));
+  }
+}
+
 __global__ void __launch_bounds__(kThreads) stats_kernel(AdafactorTensor t, AdafactorHyper h, Scratch s) {
   __shared__ double row_parts[math::kAdafactorSegRows][kWarps];
   __shared__ double warp_sums[kWarps];
@@ -83,15 +117,7 @@ __global__ void __launch_bounds__(kThreads) stats_kernel(AdafactorTensor t, Adaf
       t.variance[i] = math::adafactor_ema(t.variance[i], q, h, t.step);
     }
   }
-  if (t.factored) {
-    __syncthreads();
-    for (int64_t r = tile.r0 + threadIdx.x; r < tile.r1; r += kThreads) {
-      double sum = 0.0;
-      for (int w = 0; w < kWarps; ++w) sum += row_parts[r - tile.r0][w];
-      s.row_partials[(tile.b * t.rows + r) * t.strips() + tile.strip] = sum;
-    }
-    if (tile.valid_col) s.col_partials[(tile.b * t.segments() + tile.seg) * t.cols + tile.c] = col_acc;
-  }
+  if (t.factored) store_partials(t, tile, row_parts, col_acc, s);
   const double total = block_sum(p2, warp_sums);
   if (threadIdx.x == 0) s.tile_p2[blockIdx.x] = total;
 }
@@ -100,24 +126,8 @@ __global__ void __launch_bounds__(kThreads) stats_kernel(AdafactorTensor t, Adaf
 __global__ void __launch_bounds__(kThreads) finalize_kernel(AdafactorTensor t, AdafactorHyper h, Scratch s) {
   const int64_t b = blockIdx.x;
   if (t.factored) {
-    for (int64_t r = threadIdx.x; r < t.rows; r += kThreads) {
-      double sum = 0.0;
-      for (int64_t k = 0; k < t.strips(); ++k) sum += s.row_partials[(b * t.rows + r) * t.strips() + k];
-      const float mean = static_cast<float>(sum / static_cast<double>(t.cols));
-      t.row[b * t.rows + r] = math::adafactor_ema(t.row[b * t.rows + r], mean, h, t.step);
-    }
-    for (int64_t c = threadIdx.x; c < t.cols; c += kThreads) {
-      double sum = 0.0;
-      for (int64_t k = 0; k < t.segments(); ++k) sum += s.col_partials[(b * t.segments() + k) * t.cols + c];
-      const float mean = static_cast<float>(sum / static_cast<double>(t.rows));
-      t.col[b * t.cols + c] = math::adafactor_ema(t.col[b * t.cols + c], mean, h, t.step);
-    }
-    __syncthreads();
-    if (threadIdx.x == 0) {
-      double sum = 0.0;
-      for (int64_t r = 0; r < t.rows; ++r) sum += t.row[b * t.rows + r];
-      s.r_mean[b] = static_cast<float>(sum / static_cast<double>(t.rows));
-    }
+    const math::AdafactorStepScalars step = t.step;
+    finish_factored(t, s, b, t.row, t.col, [&](float x, float mean) { return math::adafactor_ema(x, mean, h, step); });
   }
   if (b == 0 && threadIdx.x == 0) {
     double sum = 0.0;
@@ -188,36 +198,12 @@ __global__ void __launch_bounds__(kThreads) came_res_kernel(AdafactorTensor t, A
       if (threadIdx.x % 32 == 0) row_parts[r - tile.r0][threadIdx.x / 32] = w;
     }
   }
-  if (t.factored) {
-    __syncthreads();
-    for (int64_t r = tile.r0 + threadIdx.x; r < tile.r1; r += kThreads) {
-      double sum = 0.0;
-      for (int w = 0; w < kWarps; ++w) sum += row_parts[r - tile.r0][w];
-      s.row_partials[(tile.b * t.rows + r) * t.strips() + tile.strip] = sum;
-    }
-    if (tile.valid_col) s.col_partials[(tile.b * t.segments() + tile.seg) * t.cols + tile.c] = col_acc;
-  }
+  if (t.factored) store_partials(t, tile, row_parts, col_acc, s);
 }
 
 // CAME pass 6, one block per slice: S and T from the partials, then mean_r(S) into r_mean.
 __global__ void __launch_bounds__(kThreads) came_finalize_res_kernel(AdafactorTensor t, AdafactorHyper h, Scratch s) {
-  const int64_t b = blockIdx.x;
-  for (int64_t r = threadIdx.x; r < t.rows; r += kThreads) {
-    double sum = 0.0;
-    for (int64_t k = 0; k < t.strips(); ++k) sum += s.row_partials[(b * t.rows + r) * t.strips() + k];
-    t.res_row[b * t.rows + r] = math::came_res_ema(t.res_row[b * t.rows + r], static_cast<float>(sum / static_cast<double>(t.cols)), h);
-  }
-  for (int64_t c = threadIdx.x; c < t.cols; c += kThreads) {
-    double sum = 0.0;
-    for (int64_t k = 0; k < t.segments(); ++k) sum += s.col_partials[(b * t.segments() + k) * t.cols + c];
-    t.res_col[b * t.cols + c] = math::came_res_ema(t.res_col[b * t.cols + c], static_cast<float>(sum / static_cast<double>(t.rows)), h);
-  }
-  __syncthreads();
-  if (threadIdx.x == 0) {
-    double sum = 0.0;
-    for (int64_t r = 0; r < t.rows; ++r) sum += t.res_row[b * t.rows + r];
-    s.r_mean[b] = static_cast<float>(sum / static_cast<double>(t.rows));
-  }
+  finish_factored(t, s, blockIdx.x, t.res_row, t.res_col, [&](float x, float mean) { return math::came_res_ema(x, mean, h); });
 }
 
 // CAME pass 7: the param update.

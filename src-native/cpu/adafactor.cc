@@ -45,6 +45,14 @@ struct Scratch {
   AdafactorTensorScalars scalars{};
 };
 
+// A tile's per-column sums into the column partials.
+void store_col_partials(const AdafactorTensor& t, const TileRef& at, const double* col, Scratch& s) {
+  for (int k = 0; k < kThreads; ++k) {
+    const int64_t c = at.strip * kThreads + k;
+    if (c < t.cols) s.col_partials[(at.b * t.segments() + at.seg) * t.cols + c] = col[k];
+  }
+}
+
 // Pass 1: tile partials of the row/column sums of q and of sum p²; vectors' moving average.
 void stats(const AdafactorTensor& t, const AdafactorHyper& h, Scratch& s) {
   run_tiles(t, [&](int64_t tile) {
@@ -68,37 +76,37 @@ void stats(const AdafactorTensor& t, const AdafactorHyper& h, Scratch& s) {
       }
       if (t.factored) s.row_partials[(at.b * t.rows + r) * t.strips() + at.strip] = block_sum(q);
     }
-    if (t.factored) {
-      for (int k = 0; k < kThreads; ++k) {
-        const int64_t c = at.strip * kThreads + k;
-        if (c < t.cols) s.col_partials[(at.b * t.segments() + at.seg) * t.cols + c] = col[k];
-      }
-    }
+    if (t.factored) store_col_partials(t, at, col, s);
     s.tile_p2[tile] = block_sum(p2);
   });
 }
 
+// Row and column statistics from the tile partials: each row's (column's) partial sums added in
+// order, its mean fed through `ema` into row[] (col[]), then mean_r of the rows into r_mean.
+template <typename Ema>
+void finish_factored(const AdafactorTensor& t, Scratch& s, float* row, float* col, Ema ema) {
+  for (int64_t b = 0; b < t.batch; ++b) {
+    for (int64_t r = 0; r < t.rows; ++r) {
+      double sum = 0.0;
+      for (int64_t k = 0; k < t.strips(); ++k) sum += s.row_partials[(b * t.rows + r) * t.strips() + k];
+      float& x = row[b * t.rows + r];
+      x = ema(x, static_cast<float>(sum / static_cast<double>(t.cols)));
+    }
+    for (int64_t c = 0; c < t.cols; ++c) {
+      double sum = 0.0;
+      for (int64_t k = 0; k < t.segments(); ++k) sum += s.col_partials[(b * t.segments() + k) * t.cols + c];
+      float& x = col[b * t.cols + c];
+      x = ema(x, static_cast<float>(sum / static_cast<double>(t.rows)));
+    }
+    double sum = 0.0;
+    for (int64_t r = 0; r < t.rows; ++r) sum += row[b * t.rows + r];
+    s.r_mean[static_cast<size_t>(b)] = static_cast<float>(sum / static_cast<double>(t.rows));
+  }
+}
+
 // Pass 2 (no data pass): moving averages of the row/column means, mean_r(R), sum p².
 void finalize(const AdafactorTensor& t, const AdafactorHyper& h, Scratch& s) {
-  if (t.factored) {
-    for (int64_t b = 0; b < t.batch; ++b) {
-      for (int64_t r = 0; r < t.rows; ++r) {
-        double sum = 0.0;
-        for (int64_t k = 0; k < t.strips(); ++k) sum += s.row_partials[(b * t.rows + r) * t.strips() + k];
-        float& row = t.row[b * t.rows + r];
-        row = math::adafactor_ema(row, static_cast<float>(sum / static_cast<double>(t.cols)), h, t.step);
-      }
-      for (int64_t c = 0; c < t.cols; ++c) {
-        double sum = 0.0;
-        for (int64_t k = 0; k < t.segments(); ++k) sum += s.col_partials[(b * t.segments() + k) * t.cols + c];
-        float& col = t.col[b * t.cols + c];
-        col = math::adafactor_ema(col, static_cast<float>(sum / static_cast<double>(t.rows)), h, t.step);
-      }
-      double sum = 0.0;
-      for (int64_t r = 0; r < t.rows; ++r) sum += t.row[b * t.rows + r];
-      s.r_mean[static_cast<size_t>(b)] = static_cast<float>(sum / static_cast<double>(t.rows));
-    }
-  }
+  if (t.factored) finish_factored(t, s, t.row, t.col, [&](float x, float mean) { return math::adafactor_ema(x, mean, h, t.step); });
   double sum = 0.0;
   for (double v : s.tile_p2) sum += v;
   s.scalars.sum_p2 = sum;
@@ -177,34 +185,13 @@ void came_res(const AdafactorTensor& t, const AdafactorHyper& h, Scratch& s) {
       }
       if (t.factored) s.row_partials[(at.b * t.rows + r) * t.strips() + at.strip] = block_sum(res);
     }
-    if (t.factored) {
-      for (int k = 0; k < kThreads; ++k) {
-        const int64_t c = at.strip * kThreads + k;
-        if (c < t.cols) s.col_partials[(at.b * t.segments() + at.seg) * t.cols + c] = col[k];
-      }
-    }
+    if (t.factored) store_col_partials(t, at, col, s);
   });
 }
 
 // CAME pass 6: the instability's moving averages, then mean_r of its rows into r_mean.
 void came_finalize_res(const AdafactorTensor& t, const AdafactorHyper& h, Scratch& s) {
-  for (int64_t b = 0; b < t.batch; ++b) {
-    for (int64_t r = 0; r < t.rows; ++r) {
-      double sum = 0.0;
-      for (int64_t k = 0; k < t.strips(); ++k) sum += s.row_partials[(b * t.rows + r) * t.strips() + k];
-      float& row = t.res_row[b * t.rows + r];
-      row = math::came_res_ema(row, static_cast<float>(sum / static_cast<double>(t.cols)), h);
-    }
-    for (int64_t c = 0; c < t.cols; ++c) {
-      double sum = 0.0;
-      for (int64_t k = 0; k < t.segments(); ++k) sum += s.col_partials[(b * t.segments() + k) * t.cols + c];
-      float& col = t.res_col[b * t.cols + c];
-      col = math::came_res_ema(col, static_cast<float>(sum / static_cast<double>(t.rows)), h);
-    }
-    double sum = 0.0;
-    for (int64_t r = 0; r < t.rows; ++r) sum += t.res_row[b * t.rows + r];
-    s.r_mean[static_cast<size_t>(b)] = static_cast<float>(sum / static_cast<double>(t.rows));
-  }
+  finish_factored(t, s, t.res_row, t.res_col, [&](float x, float mean) { return math::came_res_ema(x, mean, h); });
 }
 
 // CAME pass 7: the param update.
