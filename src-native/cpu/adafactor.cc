@@ -39,6 +39,20 @@ void run_tiles(const AdafactorTensor& t, const std::function<void(int64_t)>& fn)
   }
 }
 
+// Visits a tile's elements in the CUDA kernels' order: the segment's rows (contiguous), and in
+// each row the strip's columns, lane k at column strip * kThreads + k.
+template <typename Fn>
+void for_each_in_tile(const AdafactorTensor& t, const TileRef& at, Fn fn) {
+  const int64_t r0 = at.seg * kSeg, r1 = r0 + kSeg < t.rows ? r0 + kSeg : t.rows;
+  for (int64_t r = r0; r < r1; ++r) {
+    for (int k = 0; k < kThreads; ++k) {
+      const int64_t c = at.strip * kThreads + k;
+      if (c >= t.cols) break;
+      fn(r, k, c, (at.b * t.rows + r) * t.cols + c);
+    }
+  }
+}
+
 struct Scratch {
   std::vector<double> row_partials, col_partials, tile_p2, tile_u2;
   std::vector<float> r_mean;
@@ -123,18 +137,13 @@ float element_u(const AdafactorTensor& t, const AdafactorHyper& h, const Scratch
 void rms_u(const AdafactorTensor& t, const AdafactorHyper& h, Scratch& s) {
   run_tiles(t, [&](int64_t tile) {
     const TileRef at = tile_of(t, tile);
-    const int64_t r0 = at.seg * kSeg, r1 = r0 + kSeg < t.rows ? r0 + kSeg : t.rows;
     // Row by row (contiguous), each lane's sum still in row order: the CUDA thread's order.
     double u2[kThreads];
     for (int k = 0; k < kThreads; ++k) u2[k] = 0.0;
-    for (int64_t r = r0; r < r1; ++r) {
-      for (int k = 0; k < kThreads; ++k) {
-        const int64_t c = at.strip * kThreads + k;
-        if (c >= t.cols) break;
-        const float u = element_u(t, h, s, at.b, r, c, (at.b * t.rows + r) * t.cols + c);
-        u2[k] += static_cast<double>(u) * u;
-      }
-    }
+    for_each_in_tile(t, at, [&](int64_t r, int k, int64_t c, int64_t i) {
+      const float u = element_u(t, h, s, at.b, r, c, i);
+      u2[k] += static_cast<double>(u) * u;
+    });
     s.tile_u2[tile] = block_sum(u2);
   });
   double sum = 0.0;
@@ -147,18 +156,12 @@ void rms_u(const AdafactorTensor& t, const AdafactorHyper& h, Scratch& s) {
 void update(const AdafactorTensor& t, const AdafactorHyper& h, const Scratch& s) {
   run_tiles(t, [&](int64_t tile) {
     const TileRef at = tile_of(t, tile);
-    const int64_t r0 = at.seg * kSeg, r1 = r0 + kSeg < t.rows ? r0 + kSeg : t.rows;
-    for (int64_t r = r0; r < r1; ++r) {
-      for (int k = 0; k < kThreads; ++k) {
-        const int64_t c = at.strip * kThreads + k;
-        if (c >= t.cols) break;
-        const int64_t i = (at.b * t.rows + r) * t.cols + c;
-        const float u = element_u(t, h, s, at.b, r, c, i);
-        float m = t.exp_avg ? t.exp_avg[i] : 0.f;
-        math::adafactor_apply(t.param[i], m, u, h, s.scalars);
-        if (t.exp_avg) t.exp_avg[i] = m;
-      }
-    }
+    for_each_in_tile(t, at, [&](int64_t r, int, int64_t c, int64_t i) {
+      const float u = element_u(t, h, s, at.b, r, c, i);
+      float m = t.exp_avg ? t.exp_avg[i] : 0.f;
+      math::adafactor_apply(t.param[i], m, u, h, s.scalars);
+      if (t.exp_avg) t.exp_avg[i] = m;
+    });
   });
 }
 
@@ -198,19 +201,13 @@ void came_finalize_res(const AdafactorTensor& t, const AdafactorHyper& h, Scratc
 void came_update(const AdafactorTensor& t, const AdafactorHyper& h, const Scratch& s) {
   run_tiles(t, [&](int64_t tile) {
     const TileRef at = tile_of(t, tile);
-    const int64_t r0 = at.seg * kSeg, r1 = r0 + kSeg < t.rows ? r0 + kSeg : t.rows;
-    for (int64_t r = r0; r < r1; ++r) {
-      for (int k = 0; k < kThreads; ++k) {
-        const int64_t c = at.strip * kThreads + k;
-        if (c >= t.cols) break;
-        const int64_t i = (at.b * t.rows + r) * t.cols + c;
-        if (t.factored) {
-          math::came_apply(t.param[i], t.exp_avg[i], t.res_row[at.b * t.rows + r], t.res_col[at.b * t.cols + c], s.r_mean[static_cast<size_t>(at.b)], true, h);
-        } else {
-          math::came_apply(t.param[i], t.exp_avg[i], 0.f, 0.f, 0.f, false, h);
-        }
+    for_each_in_tile(t, at, [&](int64_t r, int, int64_t c, int64_t i) {
+      if (t.factored) {
+        math::came_apply(t.param[i], t.exp_avg[i], t.res_row[at.b * t.rows + r], t.res_col[at.b * t.cols + c], s.r_mean[static_cast<size_t>(at.b)], true, h);
+      } else {
+        math::came_apply(t.param[i], t.exp_avg[i], 0.f, 0.f, 0.f, false, h);
       }
-    }
+    });
   });
 }
 
