@@ -9,11 +9,11 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Adafactor, AdamW, CuoptimError, memoryStats, tensor, type Device } from "../src-ts/index.js";
-import { assertBitwiseEqual, assertClose, rms } from "./helpers/compare.js";
+import { assertBitwiseEqual, rms } from "./helpers/compare.js";
 import { testDevices } from "./helpers/devices.js";
-import { decodeF32, fixturePaths, readFixture } from "./helpers/fixtures.js";
+import { fixturePaths, readFixture } from "./helpers/fixtures.js";
 import { trainSpiral } from "./helpers/spiral.js";
-import { expectedSnapshot, replay, type TorchCase } from "./helpers/torch_case.js";
+import { assertReplayMatches, closeF32State, freeReplay, replay, type TorchCase } from "./helpers/torch_case.js";
 import { gradAt, initParam } from "./helpers/synth.js";
 
 const cases = fixturePaths("reference")
@@ -29,20 +29,8 @@ for (const device of testDevices()) {
   for (const c of cases) {
     test(`${device}: ${c.name} matches the reference`, () => {
       const r = replay(c, device);
-      for (const step of c.snapshotAt) {
-        expectedSnapshot(c, step).forEach((e, i) => assertClose(r.snapshots.get(step)![i]!, e, 1e-6, 1e-4, `step ${step} param ${i}`));
-      }
-      c.finalState.forEach((s, i) => {
-        const state = r.optimizer.state.get(r.params[i]!);
-        assert.is(state?.step ?? 0, s.step, `param ${i} step count`);
-        for (const [k, v] of Object.entries(s)) {
-          if (k === "step") continue;
-          const expected = decodeF32(v as string);
-          assertClose(state!.tensors[k]!.toArray() as Float32Array, expected, 1e-6, Math.max(1e-30, rms(expected)), `param ${i} ${k}`);
-        }
-      });
-      r.optimizer.free();
-      for (const p of r.params) p.free();
+      assertReplayMatches(c, r, { rtol: 1e-6, floor: 1e-4 }, closeF32State(1e-6, (expected) => Math.max(1e-30, rms(expected))));
+      freeReplay(r);
     });
   }
 }

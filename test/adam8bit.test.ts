@@ -13,11 +13,11 @@ import {
   Adam8bit, AdamW, AdamW8bit, CuoptimError, dequantizeBlockwise, dynamicMap, Lion8bit, memoryStats, quantizeBlockwise,
   tensor, type Device, type Optimizer, type Tensor,
 } from "../src-ts/index.js";
-import { assertBitwiseEqual, assertClose } from "./helpers/compare.js";
+import { assertBitwiseEqual } from "./helpers/compare.js";
 import { testDevices } from "./helpers/devices.js";
 import { decodeF32, decodeU8, FIXTURES, fixturePaths, readFixture } from "./helpers/fixtures.js";
 import { trainSpiral } from "./helpers/spiral.js";
-import { expectedSnapshot, replay, type TorchCase } from "./helpers/torch_case.js";
+import { assertReplayMatches, freeReplay, replay, type TorchCase } from "./helpers/torch_case.js";
 
 const cases = fixturePaths("reference")
   .map((p) => readFixture<TorchCase>(p))
@@ -31,27 +31,18 @@ for (const device of testDevices()) {
   for (const c of cases) {
     test(`${device}: ${c.name} (${c.optimizer}) matches the reference: params, codes, absmax`, () => {
       const r = replay(c, device);
-      for (const step of c.snapshotAt) {
-        expectedSnapshot(c, step).forEach((e, i) => assertClose(r.snapshots.get(step)![i]!, e, 1e-6, 1e-4, `step ${step} param ${i}`));
-      }
-      c.finalState.forEach((s, i) => {
-        const state = r.optimizer.state.get(r.params[i]!);
-        assert.is(state?.step ?? 0, s.step, `param ${i} step count`);
-        for (const [k, v] of Object.entries(s)) {
-          if (k === "step") continue;
-          const got = state!.tensors[k]!;
-          if (got.dtype === "uint8") {
-            const want = decodeU8(v as string);
-            const have = got.toArray() as Uint8Array;
-            const off = have.findIndex((x, j) => x !== want[j]);
-            assert.is(off, -1, `param ${i} ${k}: code ${off} is ${have[off]}, reference ${want[off]}`);
-          } else {
-            assertBitwiseEqual(got.toArray() as Float32Array, decodeF32(v as string), `param ${i} ${k}`);
-          }
+      assertReplayMatches(c, r, { rtol: 1e-6, floor: 1e-4 }, (state, k, v, what) => {
+        const got = state.tensors[k]!;
+        if (got.dtype === "uint8") {
+          const want = decodeU8(v as string);
+          const have = got.toArray() as Uint8Array;
+          const off = have.findIndex((x, j) => x !== want[j]);
+          assert.is(off, -1, `${what}: code ${off} is ${have[off]}, reference ${want[off]}`);
+        } else {
+          assertBitwiseEqual(got.toArray() as Float32Array, decodeF32(v as string), what);
         }
       });
-      r.optimizer.free();
-      for (const p of r.params) p.free();
+      freeReplay(r);
     });
   }
 }

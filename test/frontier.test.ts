@@ -15,12 +15,12 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { AdamW, CAME, CuoptimError, memoryStats, Shampoo, Sophia, tensor, type Tensor } from "../src-ts/index.js";
-import { assertBitwiseEqual, assertClose, rms } from "./helpers/compare.js";
+import { assertBitwiseEqual, rms } from "./helpers/compare.js";
 import { testDevices } from "./helpers/devices.js";
-import { decodeF32, fixturePaths, readFixture } from "./helpers/fixtures.js";
+import { fixturePaths, readFixture } from "./helpers/fixtures.js";
 import { trainSpiral } from "./helpers/spiral.js";
 import { gradAt, initParam } from "./helpers/synth.js";
-import { expectedSnapshot, replay, type TorchCase } from "./helpers/torch_case.js";
+import { assertReplayMatches, closeF32State, freeReplay, replay, type TorchCase } from "./helpers/torch_case.js";
 
 const devices = testDevices().filter((d) => d !== "cuda");
 const SPIRAL = { hidden: 32, steps: 200, seed: 3 };
@@ -40,42 +40,21 @@ for (const device of devices) {
   for (const c of cameCases) {
     test(`${device}: ${c.name} matches the reference CAME`, () => {
       const r = replay(c, device);
-      for (const step of c.snapshotAt) {
-        expectedSnapshot(c, step).forEach((e, i) => assertClose(r.snapshots.get(step)![i]!, e, 1e-6, 1e-4, `step ${step} param ${i}`));
-      }
-      c.finalState.forEach((s, i) => {
-        const state = r.optimizer.state.get(r.params[i]!);
-        assert.is(state?.step ?? 0, s.step, `param ${i} step count`);
-        for (const [k, v] of Object.entries(s)) {
-          if (k === "step") continue;
-          const expected = decodeF32(v as string);
-          assertClose(state!.tensors[k]!.toArray() as Float32Array, expected, 1e-6, Math.max(1e-30, rms(expected)), `param ${i} ${k}`);
-        }
-      });
-      r.optimizer.free();
-      for (const p of r.params) p.free();
+      assertReplayMatches(c, r, { rtol: 1e-6, floor: 1e-4 }, closeF32State(1e-6, (expected) => Math.max(1e-30, rms(expected))));
+      freeReplay(r);
     });
   }
 
   for (const c of shampooCases) {
     test(`${device}: ${c.name} matches the reference Shampoo (eigendecomposition roots)`, () => {
       const r = replay(c, device);
-      for (const step of c.snapshotAt) {
-        expectedSnapshot(c, step).forEach((e, i) => assertClose(r.snapshots.get(step)![i]!, e, 2e-5, 1e-2, `step ${step} param ${i}`));
-      }
-      c.finalState.forEach((s, i) => {
-        const state = r.optimizer.state.get(r.params[i]!)!;
-        assert.is(state.step, s.step, `param ${i} step count`);
-        assert.is(state.scalars.rootStep, s.rootStep, `param ${i} rootStep`);
-        for (const [k, v] of Object.entries(s)) {
-          if (k === "step" || k === "rootStep") continue;
-          const expected = decodeF32(v as string);
-          const scale = expected.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
-          assertClose(state.tensors[k]!.toArray() as Float32Array, expected, 1e-5, scale, `param ${i} ${k}`);
-        }
+      // roots and statistics: 1e-5 relative to the tensor's largest magnitude
+      const maxAbs = (expected: Float32Array) => expected.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+      assertReplayMatches(c, r, { rtol: 2e-5, floor: 1e-2 }, (state, k, want, what) => {
+        if (k === "rootStep") assert.is(state.scalars.rootStep, want, what);
+        else closeF32State(1e-5, maxAbs)(state, k, want, what);
       });
-      r.optimizer.free();
-      for (const p of r.params) p.free();
+      freeReplay(r);
     });
   }
 

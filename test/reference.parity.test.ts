@@ -20,7 +20,7 @@ import * as assert from "uvu/assert";
 import { assertClose, rms } from "./helpers/compare.js";
 import { testDevices } from "./helpers/devices.js";
 import { decodeF32, fixturePaths, readFixture } from "./helpers/fixtures.js";
-import { expectedSnapshot, replay, type TorchCase } from "./helpers/torch_case.js";
+import { assertReplayMatches, closeF32State, freeReplay, replay, type TorchCase } from "./helpers/torch_case.js";
 
 const TOLERANCE: Record<string, { rtol: number; floor: number }> = {
   Lion: { rtol: 1e-6, floor: 1e-4 },
@@ -43,24 +43,12 @@ for (const device of testDevices()) {
     if (!tol) continue;
     test(`${device}: ${c.name} matches the reference ${kindOf(c)}`, () => {
       const r = replay(c, device);
-      for (const step of c.snapshotAt) {
-        expectedSnapshot(c, step).forEach((e, i) => assertClose(r.snapshots.get(step)![i]!, e, tol.rtol, tol.floor, `step ${step} param ${i}`));
-      }
-      c.finalState.forEach((s, i) => {
-        const state = r.optimizer.state.get(r.params[i]!);
-        assert.is(state?.step ?? 0, s.step, `param ${i} step count`);
-        for (const [k, v] of Object.entries(s)) {
-          if (k === "step") continue;
-          const expected = decodeF32(v as string);
-          assertClose(state!.tensors[k]!.toArray(), expected, tol.rtol, stateFloor(expected, tol.floor), `param ${i} ${k}`);
-        }
-      });
+      assertReplayMatches(c, r, tol, closeF32State(tol.rtol, (expected) => stateFloor(expected, tol.floor)));
       c.slowWeights?.forEach((w, i) => {
         assertClose(r.lookahead!.slowWeights(r.params[i]!)!.toArray(), decodeF32(w), tol.rtol, tol.floor, `param ${i} slow weights`);
       });
       assert.is(c.lookahead !== undefined, c.slowWeights !== undefined, "slow weights recorded exactly for Lookahead cases");
-      for (const p of r.params) p.free();
-      (r.lookahead ?? r.optimizer).free();
+      freeReplay(r);
     });
   }
 }

@@ -13,8 +13,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { assertClose } from "./helpers/compare.js";
 import { testDevices } from "./helpers/devices.js";
-import { decodeF32, fixturePaths, readFixture } from "./helpers/fixtures.js";
-import { expectedSnapshot, replay, type TorchCase } from "./helpers/torch_case.js";
+import { fixturePaths, readFixture } from "./helpers/fixtures.js";
+import { assertReplayMatches, closeF32State, expectedSnapshot, freeReplay, replay, type TorchCase } from "./helpers/torch_case.js";
 
 const RTOL = 1e-6;
 const FLOOR = 1e-4;
@@ -31,33 +31,27 @@ for (const device of testDevices()) {
   for (const c of cases) {
     test(`${device}: ${c.name} (${c.optimizer}, ${c.steps} steps) matches torch`, () => {
       const r = replay(c, device);
-      let identical = 0;
-      let total = 0;
-      for (const step of c.snapshotAt) {
-        const expected = expectedSnapshot(c, step);
-        const got = r.snapshots.get(step)!;
-        expected.forEach((e, i) => {
-          assertClose(got[i]!, e, RTOL, FLOOR, `step ${step} param ${i}`);
-          for (let k = 0; k < e.length; k++) if (Object.is(e[k], got[i]![k])) identical++;
-          total += e.length;
-        });
-      }
-      c.finalState.forEach((s, i) => {
-        const state = r.optimizer.state.get(r.params[i]!);
-        assert.is(state?.step ?? 0, s.step, `param ${i} step count`);
-        for (const [k, v] of Object.entries(s)) {
-          if (k === "step") continue;
-          if (typeof v === "number") {
-            assert.ok(k in state!.scalars, `param ${i}: expected scalar state ${k}`);
-            assertClose(new Float32Array([state!.scalars[k]!]), new Float32Array([v]), RTOL, FLOOR, `param ${i} ${k}`);
-          } else {
-            assertClose(state!.tensors[k]!.toArray(), decodeF32(v), RTOL, FLOOR, `param ${i} ${k}`);
-          }
+      assertReplayMatches(c, r, { rtol: RTOL, floor: FLOOR }, (state, k, v, what) => {
+        if (typeof v === "number") {
+          assert.ok(k in state.scalars, `${what}: expected scalar state`);
+          assertClose(new Float32Array([state.scalars[k]!]), new Float32Array([v]), RTOL, FLOOR, what);
+        } else {
+          closeF32State(RTOL, () => FLOOR)(state, k, v, what);
         }
       });
-      if (process.env.CUOPTIM_TEST_VERBOSE) console.log(`    ${device} ${c.name}: ${identical}/${total} param values bit-identical to torch`);
-      for (const p of r.params) p.free();
-      r.optimizer.free();
+      if (process.env.CUOPTIM_TEST_VERBOSE) {
+        let identical = 0;
+        let total = 0;
+        for (const step of c.snapshotAt) {
+          expectedSnapshot(c, step).forEach((e, i) => {
+            const got = r.snapshots.get(step)![i]!;
+            for (let k = 0; k < e.length; k++) if (Object.is(e[k], got[k])) identical++;
+            total += e.length;
+          });
+        }
+        console.log(`    ${device} ${c.name}: ${identical}/${total} param values bit-identical to torch`);
+      }
+      freeReplay(r);
     });
   }
 }

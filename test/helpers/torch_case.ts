@@ -1,6 +1,8 @@
 // test/helpers/torch_case.ts — replays a torch.optim fixture case with a cuoptim optimizer.
+import * as assert from "uvu/assert";
 import * as cuoptim from "../../src-ts/index.js";
 import type { Device, Optimizer, Tensor } from "../../src-ts/index.js";
+import { assertClose } from "./compare.js";
 import { decodeF32 } from "./fixtures.js";
 import { gradAt, initParam } from "./synth.js";
 
@@ -79,4 +81,37 @@ export function replay(c: TorchCase, device: Device, upTo = c.steps): Replay {
 
 export function expectedSnapshot(c: TorchCase, step: number): Float32Array[] {
   return c.snapshots[String(step)]!.map(decodeF32);
+}
+
+type ParamState = NonNullable<ReturnType<Optimizer<object>["state"]["get"]>>;
+/** Checks one final-state entry of a param against the fixture's value (base64 f32/u8 or a number). */
+export type StateCheck = (state: ParamState, key: string, want: string | number, what: string) => void;
+
+/** A StateCheck for f32 tensors: `rtol` relative to max(|expected|, floorOf(expected)). */
+export const closeF32State =
+  (rtol: number, floorOf: (expected: Float32Array) => number): StateCheck =>
+  (state, key, want, what) => {
+    const expected = decodeF32(want as string);
+    assertClose(state.tensors[key]!.toArray() as Float32Array, expected, rtol, floorOf(expected), what);
+  };
+
+/**
+ * Compares a replay with its fixture: the params at every snapshot step to `params.rtol` (floor
+ * `params.floor`), then each param's step count and every other final-state entry through `check`.
+ */
+export function assertReplayMatches(c: TorchCase, r: Replay, params: { rtol: number; floor: number }, check: StateCheck): void {
+  for (const step of c.snapshotAt) {
+    expectedSnapshot(c, step).forEach((e, i) => assertClose(r.snapshots.get(step)![i]!, e, params.rtol, params.floor, `step ${step} param ${i}`));
+  }
+  c.finalState.forEach((s, i) => {
+    const state = r.optimizer.state.get(r.params[i]!);
+    assert.is(state?.step ?? 0, s.step, `param ${i} step count`);
+    for (const [k, v] of Object.entries(s)) if (k !== "step") check(state!, k, v, `param ${i} ${k}`);
+  });
+}
+
+/** Frees a replay's params and its optimizer (the Lookahead wrapper, when there is one). */
+export function freeReplay(r: Replay): void {
+  for (const p of r.params) p.free();
+  (r.lookahead ?? r.optimizer).free();
 }
