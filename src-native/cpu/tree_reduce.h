@@ -9,15 +9,15 @@
 namespace cuoptim {
 namespace cpu {
 
-// The butterfly over 32 lanes (v_l += v_{l^16}; ...; v_l += v_{l^1}), read at lane 0.
+// The butterfly over 32 lanes (v_l += v_{l^16}; ...; v_l += v_{l^1}), read at lane 0. Lane 0's
+// value at each stage o depends only on lanes l < o, and there l ^ o = l + o: so only those are
+// computed, the same 31 combines in the same operand order as on the GPU (of its 160).
 template <typename Combine>
 double warp_butterfly(const double* lanes, Combine combine) {
-  double v[32];
-  for (int l = 0; l < 32; ++l) v[l] = lanes[l];
-  for (int o = 16; o > 0; o >>= 1) {
-    double next[32];
-    for (int l = 0; l < 32; ++l) next[l] = combine(v[l], v[l ^ o]);
-    for (int l = 0; l < 32; ++l) v[l] = next[l];
+  double v[16];
+  for (int l = 0; l < 16; ++l) v[l] = combine(lanes[l], lanes[l + 16]);
+  for (int o = 8; o > 0; o >>= 1) {
+    for (int l = 0; l < o; ++l) v[l] = combine(v[l], v[l + o]);
   }
   return v[0];
 }
