@@ -31,7 +31,7 @@ export const USEFUL_BYTES: Record<string, number> = {
   Lion: 20, // p r/w, g r, m r/w
   AdamW8bit: 16, // p r/w, g r, two 8-bit codes r/w (+ one absmax per 256)
   Adafactor: 12, // p r/w, g r (the row/column statistics are O(rows + cols))
-  Sophia: 28, // p r/w, g r, m r/w, h r
+  Sophia: 24, // p r/w, g r, m r/w, h r
   CAME: 20, // p r/w, g r, m r/w (the statistics are O(rows + cols))
   Shampoo: 28, // as AdamW, plus the preconditioner products (compute-bound)
 };
