@@ -4,11 +4,13 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import {
   AdaBound,
+  Adafactor,
   Adagrad,
   Adam,
   Adamax,
   AdamW,
   AdamW8bit,
+  CAME,
   cpuIsa,
   Lion,
   Lion8bit,
@@ -60,6 +62,9 @@ const variants: [string, (p: ReturnType<typeof tensor>[]) => AnyOptimizer][] = [
   ["AMSBound", (p) => new AdaBound(p, { lr: 1e-2, amsbound: true, weightDecay: 0.01 })],
   ["Lookahead(Adam) k=3", (p) => new Lookahead(new Adam(p, { lr: 1e-2 }), { k: 3 })],
   ["Sophia", (p) => new Sophia(p, { lr: 1e-3, rho: 0.05, batchSize: 10 })],
+  ["Adafactor (torch) wd maximize", (p) => new Adafactor(p, { weightDecay: 0.1, maximize: true })],
+  ["Adafactor (transformers) beta1 wd", (p) => new Adafactor(p, { variant: "transformers", lr: 1e-3, relativeStep: false, beta1: 0.9, weightDecay: 0.1 })],
+  ["CAME wd", (p) => new CAME(p, { lr: 1e-3, weightDecay: 0.05 })],
 ];
 
 for (const [name, make] of variants) {

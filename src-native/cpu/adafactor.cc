@@ -1,10 +1,12 @@
 // src-native/cpu/adafactor.cc — Adafactor on the cpu backend: the CUDA kernels' three passes and
 // exactly their reduction tree (kernels/math/adafactor.cuh), so cpu and cuda-sim agree bit for
 // bit. Tiles are independent, so the passes run on the thread pool tile by tile; every
-// combination of tile results is sequential.
+// combination of tile results is sequential. The element work of every data pass is done a row of
+// a tile at a time by the per-ISA row kernels (adafactor_rows.inl).
 #include <vector>
 
 #include "cpu_backend.h"
+#include "kernel_table.h"
 #include "thread_pool.h"
 #include "tree_reduce.h"
 
@@ -39,25 +41,41 @@ void run_tiles(const AdafactorTensor& t, const std::function<void(int64_t)>& fn)
   }
 }
 
-// Visits a tile's elements in the CUDA kernels' order: the segment's rows (contiguous), and in
-// each row the strip's columns, lane k at column strip * kThreads + k.
-template <typename Fn>
-void for_each_in_tile(const AdafactorTensor& t, const TileRef& at, Fn fn) {
-  const int64_t r0 = at.seg * kSeg, r1 = r0 + kSeg < t.rows ? r0 + kSeg : t.rows;
-  for (int64_t r = r0; r < r1; ++r) {
-    for (int k = 0; k < kThreads; ++k) {
-      const int64_t c = at.strip * kThreads + k;
-      if (c >= t.cols) break;
-      fn(r, k, c, (at.b * t.rows + r) * t.cols + c);
-    }
-  }
-}
-
 struct Scratch {
   std::vector<double> row_partials, col_partials, tile_p2, tile_u2;
   std::vector<float> r_mean;
   AdafactorTensorScalars scalars{};
 };
+
+// A tile's rows [r0, r1), first column c0 and lane count n.
+struct TileSpan {
+  int64_t r0, r1, c0;
+  int n;
+};
+TileSpan span_of(const AdafactorTensor& t, const TileRef& at) {
+  const int64_t r0 = at.seg * kSeg, c0 = at.strip * kThreads;
+  return {r0, r0 + kSeg < t.rows ? r0 + kSeg : t.rows, c0, static_cast<int>(t.cols - c0 < kThreads ? t.cols - c0 : kThreads)};
+}
+
+// Row r of a tile as the row kernels take it; factored, with the row/column statistics `rows`
+// and `cols` (Adafactor's R and C, or CAME's instability S and T) and s.r_mean.
+AdafactorRowArgs row_args(const AdafactorTensor& t, const Scratch& s, const TileRef& at, const TileSpan& sp, int64_t r,
+                          const float* rows, const float* cols) {
+  const int64_t base = (at.b * t.rows + r) * t.cols + sp.c0;
+  AdafactorRowArgs a{};
+  a.param = t.param + base;
+  a.grad = t.grad + base;
+  a.exp_avg = t.exp_avg ? t.exp_avg + base : nullptr;
+  a.n = sp.n;
+  if (t.factored) {
+    a.col = cols + at.b * t.cols + sp.c0;
+    a.row = rows[at.b * t.rows + r];
+    a.r_mean = s.r_mean[static_cast<size_t>(at.b)];
+  } else {
+    a.variance = t.variance + base;
+  }
+  return a;
+}
 
 // A tile's per-column sums into the column partials.
 void store_col_partials(const AdafactorTensor& t, const TileRef& at, const double* col, Scratch& s) {
@@ -69,25 +87,14 @@ void store_col_partials(const AdafactorTensor& t, const TileRef& at, const doubl
 
 // Pass 1: tile partials of the row/column sums of q and of sum p²; vectors' moving average.
 void stats(const AdafactorTensor& t, const AdafactorHyper& h, Scratch& s) {
+  const AdafactorStatsRowFn row_fn = kernels().adafactor_rows.stats[adafactor_row_index(t.factored, h.variant == math::kAdafactorTorch)];
   run_tiles(t, [&](int64_t tile) {
     const TileRef at = tile_of(t, tile);
-    const int64_t r0 = at.seg * kSeg, r1 = r0 + kSeg < t.rows ? r0 + kSeg : t.rows;
-    double p2[kThreads], col[kThreads];
-    for (int k = 0; k < kThreads; ++k) p2[k] = col[k] = 0.0;
-    for (int64_t r = r0; r < r1; ++r) {
-      double q[kThreads];
-      for (int k = 0; k < kThreads; ++k) {
-        const int64_t c = at.strip * kThreads + k;
-        const bool valid = c < t.cols;
-        const int64_t i = (at.b * t.rows + r) * t.cols + c;
-        const float p = valid ? t.param[i] : 0.f;
-        p2[k] += static_cast<double>(p) * p;
-        const float g = valid ? math::adafactor_grad(t.grad[i], h) : 0.f;
-        const float qv = valid ? math::adafactor_q(g, h) : 0.f;
-        q[k] = qv;
-        col[k] += qv;
-        if (!t.factored && valid) t.variance[i] = math::adafactor_ema(t.variance[i], qv, h, t.step);
-      }
+    const TileSpan sp = span_of(t, at);
+    // Lanes past the last column hold zeros, as the CUDA threads there contribute.
+    double p2[kThreads] = {}, col[kThreads] = {}, q[kThreads] = {};
+    for (int64_t r = sp.r0; r < sp.r1; ++r) {
+      row_fn(row_args(t, s, at, sp, r, t.row, t.col), h, t.step, p2, col, q);
       if (t.factored) s.row_partials[(at.b * t.rows + r) * t.strips() + at.strip] = block_sum(q);
     }
     if (t.factored) store_col_partials(t, at, col, s);
@@ -126,24 +133,15 @@ void finalize(const AdafactorTensor& t, const AdafactorHyper& h, Scratch& s) {
   s.scalars.sum_p2 = sum;
 }
 
-float element_u(const AdafactorTensor& t, const AdafactorHyper& h, const Scratch& s, int64_t b, int64_t r, int64_t c,
-                int64_t i) {
-  const float g = math::adafactor_grad(t.grad[i], h);
-  if (t.factored) return math::adafactor_u(g, t.row[b * t.rows + r], t.col[b * t.cols + c], s.r_mean[static_cast<size_t>(b)], true, h);
-  return math::adafactor_u(g, t.variance[i], 0.f, 0.f, false, h);
-}
-
 // Pass 3: tile partials of sum U²; then the step scalars.
 void rms_u(const AdafactorTensor& t, const AdafactorHyper& h, Scratch& s) {
+  const AdafactorRmsRowFn row_fn = kernels().adafactor_rows.rms_u[adafactor_row_index(t.factored, h.variant == math::kAdafactorTorch)];
   run_tiles(t, [&](int64_t tile) {
     const TileRef at = tile_of(t, tile);
+    const TileSpan sp = span_of(t, at);
     // Row by row (contiguous), each lane's sum still in row order: the CUDA thread's order.
-    double u2[kThreads];
-    for (int k = 0; k < kThreads; ++k) u2[k] = 0.0;
-    for_each_in_tile(t, at, [&](int64_t r, int k, int64_t c, int64_t i) {
-      const float u = element_u(t, h, s, at.b, r, c, i);
-      u2[k] += static_cast<double>(u) * u;
-    });
+    double u2[kThreads] = {};
+    for (int64_t r = sp.r0; r < sp.r1; ++r) row_fn(row_args(t, s, at, sp, r, t.row, t.col), h, u2);
     s.tile_u2[tile] = block_sum(u2);
   });
   double sum = 0.0;
@@ -154,38 +152,25 @@ void rms_u(const AdafactorTensor& t, const AdafactorHyper& h, Scratch& s) {
 
 // Pass 4: the param (and first moment) update, element by element.
 void update(const AdafactorTensor& t, const AdafactorHyper& h, const Scratch& s) {
+  const AdafactorUpdateRowFn row_fn = kernels().adafactor_rows.update[adafactor_row_index(
+      t.factored, h.variant == math::kAdafactorTorch, t.exp_avg != nullptr, h.weight_decay != 0)];
   run_tiles(t, [&](int64_t tile) {
     const TileRef at = tile_of(t, tile);
-    for_each_in_tile(t, at, [&](int64_t r, int, int64_t c, int64_t i) {
-      const float u = element_u(t, h, s, at.b, r, c, i);
-      float m = t.exp_avg ? t.exp_avg[i] : 0.f;
-      math::adafactor_apply(t.param[i], m, u, h, s.scalars);
-      if (t.exp_avg) t.exp_avg[i] = m;
-    });
+    const TileSpan sp = span_of(t, at);
+    for (int64_t r = sp.r0; r < sp.r1; ++r) row_fn(row_args(t, s, at, sp, r, t.row, t.col), h, s.scalars);
   });
 }
 
 // CAME pass 5: the first moment, and tile partials of the instability's row/column sums (the
 // stats pass's tree; its partials buffers are free again).
 void came_res(const AdafactorTensor& t, const AdafactorHyper& h, Scratch& s) {
+  const CameResRowFn row_fn = kernels().adafactor_rows.came_res[adafactor_row_index(t.factored, false)];
   run_tiles(t, [&](int64_t tile) {
     const TileRef at = tile_of(t, tile);
-    const int64_t r0 = at.seg * kSeg, r1 = r0 + kSeg < t.rows ? r0 + kSeg : t.rows;
-    double col[kThreads];
-    for (int k = 0; k < kThreads; ++k) col[k] = 0.0;
-    for (int64_t r = r0; r < r1; ++r) {
-      double res[kThreads];
-      for (int k = 0; k < kThreads; ++k) {
-        const int64_t c = at.strip * kThreads + k;
-        res[k] = 0.0;
-        if (c >= t.cols) continue;
-        const int64_t i = (at.b * t.rows + r) * t.cols + c;
-        float m = t.exp_avg[i];
-        const float v = math::came_moment_and_res(element_u(t, h, s, at.b, r, c, i), m, h, s.scalars);
-        t.exp_avg[i] = m;
-        res[k] = v;
-        col[k] += v;
-      }
+    const TileSpan sp = span_of(t, at);
+    double col[kThreads] = {}, res[kThreads] = {};
+    for (int64_t r = sp.r0; r < sp.r1; ++r) {
+      row_fn(row_args(t, s, at, sp, r, t.row, t.col), h, s.scalars, col, res);
       if (t.factored) s.row_partials[(at.b * t.rows + r) * t.strips() + at.strip] = block_sum(res);
     }
     if (t.factored) store_col_partials(t, at, col, s);
@@ -199,15 +184,11 @@ void came_finalize_res(const AdafactorTensor& t, const AdafactorHyper& h, Scratc
 
 // CAME pass 7: the param update.
 void came_update(const AdafactorTensor& t, const AdafactorHyper& h, const Scratch& s) {
+  const CameUpdateRowFn row_fn = kernels().adafactor_rows.came_update[adafactor_row_index(t.factored, false, false, h.weight_decay != 0)];
   run_tiles(t, [&](int64_t tile) {
     const TileRef at = tile_of(t, tile);
-    for_each_in_tile(t, at, [&](int64_t r, int, int64_t c, int64_t i) {
-      if (t.factored) {
-        math::came_apply(t.param[i], t.exp_avg[i], t.res_row[at.b * t.rows + r], t.res_col[at.b * t.cols + c], s.r_mean[static_cast<size_t>(at.b)], true, h);
-      } else {
-        math::came_apply(t.param[i], t.exp_avg[i], 0.f, 0.f, 0.f, false, h);
-      }
-    });
+    const TileSpan sp = span_of(t, at);
+    for (int64_t r = sp.r0; r < sp.r1; ++r) row_fn(row_args(t, s, at, sp, r, t.res_row, t.res_col), h);
   });
 }
 

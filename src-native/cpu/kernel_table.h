@@ -2,8 +2,10 @@
 // pointers, plus the chunk descriptor they take.
 #pragma once
 
+#include <array>
 #include <cstdint>
 
+#include "../../kernels/math/adafactor.cuh"
 #include "../../kernels/math/blockwise.cuh"
 #include "../../kernels/math/elementwise.cuh"
 #include "../../kernels/math/gemm.cuh"
@@ -57,6 +59,37 @@ using QuantizeFn = void (*)(const QuantizeChunk& chunk);
 // transposes it first), each element's sum over k in order (kernels/math/gemm.cuh).
 using GemmRowsFn = void (*)(const math::GemmArgs& g, int64_t i0, int64_t i1);
 
+// One row of an Adafactor tile: its n contiguous lanes (src-native/cpu/adafactor_rows.inl).
+struct AdafactorRowArgs {
+  float* param;
+  const float* grad;
+  float* exp_avg;     // null without a first moment
+  float* variance;    // vectors: the full second moment; null when factored
+  const float* col;   // factored: the column statistics at the row's first lane
+  float row, r_mean;  // factored: the row's statistic, and mean_r(R)
+  int n;
+};
+using AdafactorStatsRowFn = void (*)(const AdafactorRowArgs& a, const math::AdafactorHyper& h, const math::AdafactorStepScalars& step,
+                                     double* p2, double* col_acc, double* q);
+using AdafactorRmsRowFn = void (*)(const AdafactorRowArgs& a, const math::AdafactorHyper& h, double* u2);
+using AdafactorUpdateRowFn = void (*)(const AdafactorRowArgs& a, const math::AdafactorHyper& h, const math::AdafactorTensorScalars& s);
+using CameResRowFn = void (*)(const AdafactorRowArgs& a, const math::AdafactorHyper& h, const math::AdafactorTensorScalars& s,
+                              double* col_acc, double* res);
+using CameUpdateRowFn = void (*)(const AdafactorRowArgs& a, const math::AdafactorHyper& h);
+
+// Each row kernel instantiated per (factored, torch variant[, first moment, weight decay]); the
+// CAME kernels read only the bits they use.
+struct AdafactorRowKernels {
+  std::array<AdafactorStatsRowFn, 4> stats;
+  std::array<AdafactorRmsRowFn, 4> rms_u;
+  std::array<AdafactorUpdateRowFn, 16> update;
+  std::array<CameResRowFn, 16> came_res;
+  std::array<CameUpdateRowFn, 16> came_update;
+};
+static constexpr int adafactor_row_index(bool factored, bool torch, bool moment = false, bool decay = false) {
+  return (factored ? 1 : 0) | (torch ? 2 : 0) | (moment ? 4 : 0) | (decay ? 8 : 0);
+}
+
 struct KernelTable {
   const char* isa;
 #define CUOPTIM_TABLE_ENTRY(name, Op) ElementwiseFn name;
@@ -68,6 +101,7 @@ struct KernelTable {
   QuantizeFn quantize_blockwise;
   QuantizeFn dequantize_blockwise;
   GemmRowsFn gemm_rows;
+  AdafactorRowKernels adafactor_rows;
 };
 
 namespace avx512 { extern const KernelTable kTable; }

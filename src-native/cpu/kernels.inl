@@ -163,6 +163,8 @@ void gemm_rows(const math::GemmArgs& g, int64_t i0, int64_t i1) {
   }
 }
 
+#include "adafactor_rows.inl"
+
 }  // namespace
 
 const KernelTable kTable = {
@@ -176,6 +178,9 @@ const KernelTable kTable = {
     &quantize_loop,
     &dequantize_loop,
     &gemm_rows,
+    {adafactor_stats_rows(std::make_index_sequence<4>()), adafactor_rms_rows(std::make_index_sequence<4>()),
+     adafactor_update_rows(std::make_index_sequence<16>()), came_res_rows(std::make_index_sequence<16>()),
+     came_update_rows(std::make_index_sequence<16>())},
 };
 
 }  // namespace CUOPTIM_CPU_ISA
