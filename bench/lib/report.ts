@@ -82,7 +82,7 @@ export function markdown(r: Results, charts: Record<string, string>): string {
   out.push("## Throughput");
   out.push("");
   out.push(
-    `Roofline: copy ${f(r.bandwidth.copyGBs, 1)} GB/s (one memmove), in-place scale ${f(r.bandwidth.scaleGBs, 1)} GB/s (thread pool), triad ${f(r.bandwidth.triadGBs, 1)} GB/s (a ← a + w·(b − a), vectorised, thread pool), on ${(r.bandwidth.floats / 2 ** 20).toFixed(0)}M floats; the best is the 100% mark. The roofline is measured too, on a shared machine: above 100% means it came out low in this run, or that the optimizer reads more streams than it rewrites (Sophia reads h and never writes it), which costs the memory system less than the read-modify-writes the roofline times.`,
+    `Roofline: copy ${f(r.bandwidth.copyGBs, 1)} GB/s (one memmove), in-place scale ${f(r.bandwidth.scaleGBs, 1)} GB/s (thread pool), triad ${f(r.bandwidth.triadGBs, 1)} GB/s (a ← a + w·(b − a), vectorised, thread pool), on ${(r.bandwidth.floats / 2 ** 20).toFixed(0)}M floats, each the best of a measurement before and one after the throughput runs; the best is the 100% mark. The roofline is measured too, on a shared machine: above 100% means it came out low in this run, or that the optimizer reads more streams than it rewrites (Sophia reads h and never writes it), which costs the memory system less than the read-modify-writes the roofline times.`,
   );
   out.push("");
   const ref = r.throughput.find((t) => t.implementation === "cuoptim AdamW (cpu)");

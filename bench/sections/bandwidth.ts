@@ -42,3 +42,10 @@ export function measureBandwidth(device: Device, floats: number, progress: Progr
   const triadGBs = (floats * 12) / (triad * 1e6);
   return { copyGBs, scaleGBs, triadGBs, rooflineGBs: Math.max(copyGBs, scaleGBs, triadGBs), floats };
 }
+
+/** Each way's best of several measurements, and the roofline from those. */
+export function bestBandwidth(...runs: Bandwidth[]): Bandwidth {
+  const best = (key: "copyGBs" | "scaleGBs" | "triadGBs") => Math.max(...runs.map((r) => r[key]));
+  const copyGBs = best("copyGBs"), scaleGBs = best("scaleGBs"), triadGBs = best("triadGBs");
+  return { copyGBs, scaleGBs, triadGBs, rooflineGBs: Math.max(copyGBs, scaleGBs, triadGBs), floats: runs[0]!.floats };
+}
