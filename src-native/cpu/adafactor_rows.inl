@@ -38,10 +38,9 @@ void adafactor_stats_row(const AdafactorRowArgs& a, const math::AdafactorHyper& 
 
 // The unclipped update U of lane k (factored: from the row and column statistics).
 template <bool kFactored>
-inline float adafactor_row_u(const AdafactorRowArgs& a, const float* __restrict v, const float* __restrict col, const float* __restrict grad,
-                             int k, const math::AdafactorHyper& h) {
-  const float g = math::adafactor_grad(grad[k], h);
-  return kFactored ? math::adafactor_u(g, a.row, col[k], a.r_mean, true, h) : math::adafactor_u(g, v[k], 0.f, 0.f, false, h);
+inline float adafactor_row_u(const AdafactorRowArgs& a, int k, const math::AdafactorHyper& h) {
+  const float g = math::adafactor_grad(a.grad[k], h);
+  return kFactored ? math::adafactor_u(g, a.row, a.col[k], a.r_mean, true, h) : math::adafactor_u(g, a.variance[k], 0.f, 0.f, false, h);
 }
 
 // Pass 3, one row: U² per lane into u2[].
@@ -49,7 +48,7 @@ template <bool kFactored, bool kTorch>
 void adafactor_rms_row(const AdafactorRowArgs& a, const math::AdafactorHyper& hyper, double* __restrict u2) {
   const math::AdafactorHyper h = fixed_variant<kTorch>(hyper);
   for (int k = 0; k < a.n; ++k) {
-    const float u = adafactor_row_u<kFactored>(a, a.variance, a.col, a.grad, k, h);
+    const float u = adafactor_row_u<kFactored>(a, k, h);
     u2[k] += static_cast<double>(u) * u;
   }
 }
@@ -64,7 +63,7 @@ void adafactor_update_row(const AdafactorRowArgs& a, const math::AdafactorHyper&
   float* __restrict param = a.param;
   float* __restrict exp_avg = a.exp_avg;
   for (int k = 0; k < a.n; ++k) {
-    const float u = adafactor_row_u<kFactored>(a, a.variance, a.col, a.grad, k, h);
+    const float u = adafactor_row_u<kFactored>(a, k, h);
     float m = kMoment ? exp_avg[k] : 0.f;
     math::adafactor_apply(param[k], m, u, h, sc);
     if (kMoment) exp_avg[k] = m;
@@ -81,7 +80,7 @@ void came_res_row(const AdafactorRowArgs& a, const math::AdafactorHyper& hyper, 
   float* __restrict exp_avg = a.exp_avg;
   for (int k = 0; k < a.n; ++k) {
     float m = exp_avg[k];
-    const float v = math::came_moment_and_res(adafactor_row_u<kFactored>(a, a.variance, a.col, a.grad, k, h), m, h, sc);
+    const float v = math::came_moment_and_res(adafactor_row_u<kFactored>(a, k, h), m, h, sc);
     exp_avg[k] = m;
     res[k] = v;
     col_acc[k] += v;
