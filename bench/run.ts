@@ -14,7 +14,7 @@ import { checkTargets, markdown, readmeSummary, type Results } from "./lib/repor
 import { bestBandwidth, measureBandwidth } from "./sections/bandwidth.js";
 import { MEMORY_OPTIMIZERS, measureMemory } from "./sections/memory.js";
 import { sizeScaling, smallTensors, threadScaling } from "./sections/scaling.js";
-import { CUOPTIM_THROUGHPUT_COUNT, cuoptimThroughput, peerThroughput } from "./sections/throughput.js";
+import { CUOPTIM_THROUGHPUT_COUNT, cuoptimThroughput, peerThroughput, withRoofline } from "./sections/throughput.js";
 
 const quick = process.argv.includes("--quick");
 const machine = describeMachine();
@@ -43,14 +43,14 @@ const bandwidthBefore = measureBandwidth("cpu", plan.bandwidth, progress);
 // Peers first: torch runs as a child process, and measured after cuoptim's own throughput runs it
 // came out up to 4x slower than standalone on our 2-core VMs (cause not pinned down); before
 // them it matches a standalone run.
-const peers = await peerThroughput(4 * plan.throughputSide ** 2, machine.threads, bandwidthBefore.rooflineGBs, progress);
-const throughput = cuoptimThroughput("cpu", plan.throughputSide, bandwidthBefore.rooflineGBs, progress);
-if (cuda) throughput.push(...cuoptimThroughput("cuda", plan.throughputSide, bandwidthBefore.rooflineGBs, progress));
-throughput.push(...peers.rows);
+const peers = await peerThroughput(4 * plan.throughputSide ** 2, machine.threads, progress);
+const measured = cuoptimThroughput("cpu", plan.throughputSide, progress);
+if (cuda) measured.push(...cuoptimThroughput("cuda", plan.throughputSide, progress));
+measured.push(...peers.rows);
 // The roofline is the best of a measurement before and one after the throughput runs: these VMs'
 // bandwidth drifts within a run, and a roofline caught low would flatter every percentage.
 const bandwidth = bestBandwidth(bandwidthBefore, measureBandwidth("cpu", plan.bandwidth, progress));
-for (const t of throughput) t.pctRoofline = (100 * t.gbs) / bandwidth.rooflineGBs;
+const throughput = withRoofline(measured, bandwidth.rooflineGBs);
 const scaling = sizeScaling("cpu", plan.maxLog4, progress);
 const small = smallTensors("cpu", progress);
 const threads = threadScaling(plan.threadsNumel, maxThreads, progress);

@@ -59,14 +59,21 @@ export const fill = (n: number, seed = 1): Float32Array => {
   return out;
 };
 
-function row(implementation: string, optimizer: string, device: string, params: number, ms: number, roofline: number): ThroughputRow {
-  const bytesPerParam = USEFUL_BYTES[optimizer] ?? 28;
-  const gbs = (params * bytesPerParam) / (ms * 1e6);
-  return { implementation, optimizer, device, params, ms, mparamPerS: params / ms / 1e3, bytesPerParam, gbs, pctRoofline: (100 * gbs) / roofline };
+/** A row as measured, before the roofline (known only after every run) gives its percentage. */
+export type MeasuredThroughput = Omit<ThroughputRow, "pctRoofline">;
+
+export function withRoofline(rows: MeasuredThroughput[], roofline: number): ThroughputRow[] {
+  return rows.map((r) => ({ ...r, pctRoofline: (100 * r.gbs) / roofline }));
 }
 
-export function cuoptimThroughput(device: Device, side: number, roofline: number, progress: Progress): ThroughputRow[] {
-  const rows: ThroughputRow[] = [];
+function row(implementation: string, optimizer: string, device: string, params: number, ms: number): MeasuredThroughput {
+  const bytesPerParam = USEFUL_BYTES[optimizer] ?? 28;
+  const gbs = (params * bytesPerParam) / (ms * 1e6);
+  return { implementation, optimizer, device, params, ms, mparamPerS: params / ms / 1e3, bytesPerParam, gbs };
+}
+
+export function cuoptimThroughput(device: Device, side: number, progress: Progress): MeasuredThroughput[] {
+  const rows: MeasuredThroughput[] = [];
   const params = Array.from({ length: 4 }, (_, i) => tensor(fill(side * side, i), [side, side], { device }));
   for (const p of params) p.grad = tensor(fill(side * side, 9).map((x) => x * 1e-2), [side, side], { device });
   for (const [name, make, steps] of CUOPTIM) {
@@ -78,7 +85,7 @@ export function cuoptimThroughput(device: Device, side: number, roofline: number
       },
       steps ? { steps, warmup: 1 } : {},
     ).medianMs;
-    rows.push(row(`cuoptim ${name} (${device})${steps ? ` [median of ${steps}]` : ""}`, name, device, 4 * side * side, ms, roofline));
+    rows.push(row(`cuoptim ${name} (${device})${steps ? ` [median of ${steps}]` : ""}`, name, device, 4 * side * side, ms));
     opt.free();
     progress.tick(`throughput: cuoptim ${name} on ${device}`);
   }
@@ -89,22 +96,22 @@ export function cuoptimThroughput(device: Device, side: number, roofline: number
   return rows;
 }
 
-export async function peerThroughput(numel: number, threads: number, roofline: number, progress: Progress): Promise<{ rows: ThroughputRow[]; notes: string[] }> {
-  const rows: ThroughputRow[] = [];
+export async function peerThroughput(numel: number, threads: number, progress: Progress): Promise<{ rows: MeasuredThroughput[]; notes: string[] }> {
+  const rows: MeasuredThroughput[] = [];
   const notes: string[] = [];
   for (const foreach of [true, false]) {
     const times = torchStepTimes({ optimizer: "AdamW", numel, tensors: 4, threads, steps: 10, foreach });
-    if (times) rows.push(row(`torch AdamW(foreach=${foreach ? "True" : "False"})`, "AdamW", "cpu", numel, median(times), roofline));
+    if (times) rows.push(row(`torch AdamW(foreach=${foreach ? "True" : "False"})`, "AdamW", "cpu", numel, median(times)));
     else notes.push("PyTorch not found (apt-get install python3-torch): no torch rows.");
     progress.tick(`throughput: torch foreach=${foreach}`);
   }
   const sizes = Array.from({ length: 4 }, () => numel / 4);
   const tfjs = await tfjsAdam(sizes, fill);
-  rows.push(row(`tfjs ${tfjs.version} AdamOptimizer (cpu backend)`, "AdamW", "cpu", numel, timeSteps(tfjs.step, { steps: 10, warmup: 2 }).medianMs, roofline));
+  rows.push(row(`tfjs ${tfjs.version} AdamOptimizer (cpu backend)`, "AdamW", "cpu", numel, timeSteps(tfjs.step, { steps: 10, warmup: 2 }).medianMs));
   tfjs.dispose();
   progress.tick("throughput: tfjs");
   const plain = new PlainAdamW(sizes.map((n, i) => fill(n, i)), sizes.map((n) => fill(n, 9).map((x) => x * 1e-2)));
-  rows.push(row("plain TypeScript loop AdamW (1 thread)", "AdamW", "cpu", numel, timeSteps(() => plain.step()).medianMs, roofline));
+  rows.push(row("plain TypeScript loop AdamW (1 thread)", "AdamW", "cpu", numel, timeSteps(() => plain.step()).medianMs));
   progress.tick("throughput: plain TS");
   return { rows, notes };
 }
