@@ -46,17 +46,17 @@ Backend& backend_arg(const Napi::Value& v) { return usable_backend(read_string(v
 Napi::Value memory_stats(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Napi::Env env = info.Env();
-    MemoryCounters& m = backend_arg(info[0]).memory();
+    const MemorySnapshot m = backend_arg(info[0]).memory().snapshot();
     Napi::Object current = Napi::Object::New(env), peak = Napi::Object::New(env);
     for (int r = 0; r < kRoleCount; ++r) {
       const auto role = static_cast<Role>(r);
-      current.Set(role_name(role), static_cast<double>(m.current(role)));
-      peak.Set(role_name(role), static_cast<double>(m.peak(role)));
+      current.Set(role_name(role), static_cast<double>(m.current[r]));
+      peak.Set(role_name(role), static_cast<double>(m.peak[r]));
     }
-    current.Set("total", static_cast<double>(m.current_total()));
-    peak.Set("total", static_cast<double>(m.peak_total()));
-    current.Set("paged", static_cast<double>(m.current_paged()));
-    peak.Set("paged", static_cast<double>(m.peak_paged()));
+    current.Set("total", static_cast<double>(m.current_total));
+    peak.Set("total", static_cast<double>(m.peak_total));
+    current.Set("paged", static_cast<double>(m.current_paged));
+    peak.Set("paged", static_cast<double>(m.peak_paged));
     Napi::Object out = Napi::Object::New(env);
     out.Set("current", current);
     out.Set("peak", peak);
@@ -96,7 +96,7 @@ Napi::Value prefetch(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value num_threads(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), cpu::pool().size());
+  return Napi::Number::New(info.Env(), cpu::pool_size());
 }
 
 Napi::Value set_num_threads(const Napi::CallbackInfo& info) {

@@ -23,36 +23,51 @@ bool parse_role(const char* name, Role* out) {
 
 void MemoryCounters::raise_peaks(Role role) {
   const int r = static_cast<int>(role);
-  if (current_[r] > peak_[r]) peak_[r] = current_[r];
-  if (current_total_ > peak_total_) peak_total_ = current_total_;
+  if (s_.current[r] > s_.peak[r]) s_.peak[r] = s_.current[r];
+  if (s_.current_total > s_.peak_total) s_.peak_total = s_.current_total;
 }
 
 void MemoryCounters::add(Role role, int64_t bytes) {
-  current_[static_cast<int>(role)] += bytes;
-  current_total_ += bytes;
+  std::lock_guard<std::mutex> lock(mutex_);
+  s_.current[static_cast<int>(role)] += bytes;
+  s_.current_total += bytes;
   raise_peaks(role);
 }
 
 void MemoryCounters::remove(Role role, int64_t bytes) {
-  current_[static_cast<int>(role)] -= bytes;
-  current_total_ -= bytes;
+  std::lock_guard<std::mutex> lock(mutex_);
+  s_.current[static_cast<int>(role)] -= bytes;
+  s_.current_total -= bytes;
 }
 
 void MemoryCounters::move(Role from, Role to, int64_t bytes) {
-  current_[static_cast<int>(from)] -= bytes;
-  current_[static_cast<int>(to)] += bytes;
+  std::lock_guard<std::mutex> lock(mutex_);
+  s_.current[static_cast<int>(from)] -= bytes;
+  s_.current[static_cast<int>(to)] += bytes;
   raise_peaks(to);
 }
 
 void MemoryCounters::add_paged(int64_t bytes) {
-  current_paged_ += bytes;
-  if (current_paged_ > peak_paged_) peak_paged_ = current_paged_;
+  std::lock_guard<std::mutex> lock(mutex_);
+  s_.current_paged += bytes;
+  if (s_.current_paged > s_.peak_paged) s_.peak_paged = s_.current_paged;
+}
+
+void MemoryCounters::remove_paged(int64_t bytes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  s_.current_paged -= bytes;
 }
 
 void MemoryCounters::reset_peak() {
-  for (int i = 0; i < kRoleCount; ++i) peak_[i] = current_[i];
-  peak_total_ = current_total_;
-  peak_paged_ = current_paged_;
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (int i = 0; i < kRoleCount; ++i) s_.peak[i] = s_.current[i];
+  s_.peak_total = s_.current_total;
+  s_.peak_paged = s_.current_paged;
+}
+
+MemorySnapshot MemoryCounters::snapshot() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return s_;
 }
 
 }  // namespace cuoptim

@@ -3,9 +3,13 @@
 // Every tensor belongs to one role; the optimizer re-tags params, grads and state as it meets
 // them, so memoryStats() can report params / grads / optimizer state per parameter. Counts are
 // logical: a tensor's bytes count from its creation until free() or garbage collection.
+//
+// Tensors are created and freed from any JS thread (worker_threads) and from finalizers, so
+// every counter update and read takes the counters' lock; snapshot() reads them all at once.
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 
 namespace cuoptim {
 
@@ -15,6 +19,15 @@ inline constexpr int kRoleCount = 4;
 const char* role_name(Role role);
 bool parse_role(const char* name, Role* out);
 
+struct MemorySnapshot {
+  int64_t current[kRoleCount] = {};
+  int64_t peak[kRoleCount] = {};
+  int64_t current_total = 0;
+  int64_t peak_total = 0;
+  int64_t current_paged = 0;
+  int64_t peak_paged = 0;
+};
+
 class MemoryCounters {
  public:
   void add(Role role, int64_t bytes);
@@ -23,24 +36,15 @@ class MemoryCounters {
   void reset_peak();
   // Bytes in paged (CUDA managed) memory, counted in their role too.
   void add_paged(int64_t bytes);
-  void remove_paged(int64_t bytes) { current_paged_ -= bytes; }
+  void remove_paged(int64_t bytes);
 
-  int64_t current(Role role) const { return current_[static_cast<int>(role)]; }
-  int64_t current_paged() const { return current_paged_; }
-  int64_t peak_paged() const { return peak_paged_; }
-  int64_t peak(Role role) const { return peak_[static_cast<int>(role)]; }
-  int64_t current_total() const { return current_total_; }
-  int64_t peak_total() const { return peak_total_; }
+  MemorySnapshot snapshot() const;
 
  private:
-  void raise_peaks(Role role);
+  void raise_peaks(Role role);  // with mutex_ held
 
-  int64_t current_[kRoleCount] = {};
-  int64_t peak_[kRoleCount] = {};
-  int64_t current_total_ = 0;
-  int64_t peak_total_ = 0;
-  int64_t current_paged_ = 0;
-  int64_t peak_paged_ = 0;
+  mutable std::mutex mutex_;
+  MemorySnapshot s_;
 };
 
 }  // namespace cuoptim

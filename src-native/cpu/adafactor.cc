@@ -37,7 +37,7 @@ void run_tiles(const AdafactorTensor& t, const std::function<void(int64_t)>& fn)
   if (t.numel() < kSerialBelow) {
     for (int64_t k = 0; k < tiles; ++k) fn(k);
   } else {
-    pool().parallel_for(tiles, fn);
+    parallel_for(tiles, fn);
   }
 }
 

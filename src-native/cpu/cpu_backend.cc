@@ -55,7 +55,7 @@ void for_each_chunk(const std::vector<ChunkRef>& chunks, int64_t total_numel,
     for (const ChunkRef& c : chunks) fn(c);
     return;
   }
-  pool().parallel_for(static_cast<int64_t>(chunks.size()),
+  parallel_for(static_cast<int64_t>(chunks.size()),
                       [&](int64_t i) { fn(chunks[static_cast<size_t>(i)]); });
 }
 

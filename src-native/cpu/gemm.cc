@@ -30,7 +30,7 @@ void CpuBackend::gemm(const math::GemmArgs& args) {
   if (g.m * g.n * (g.k > 0 ? g.k : 1) < kSerialBelow) {
     for (int64_t b = 0; b < blocks; ++b) run(b);
   } else {
-    pool().parallel_for(blocks, run);
+    parallel_for(blocks, run);
   }
 }
 

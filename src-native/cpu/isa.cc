@@ -1,4 +1,5 @@
 // src-native/cpu/isa.cc — picks the cpu kernel table for this machine at run time.
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <initializer_list>
@@ -39,19 +40,21 @@ const KernelTable* best_table() {
   return &baseline::kTable;
 }
 
-const KernelTable*& current() {
-  static const KernelTable* table = best_table();
+// Atomic: setCpuIsa may run on one JS thread while another thread's step reads the table (every
+// table gives the same bits, so a step that sees the switch midway is still exact).
+std::atomic<const KernelTable*>& current() {
+  static std::atomic<const KernelTable*> table{best_table()};
   return table;
 }
 
 }  // namespace
 
-const KernelTable& kernels() { return *current(); }
+const KernelTable& kernels() { return *current().load(std::memory_order_acquire); }
 
 bool set_isa(const char* name) {
   const KernelTable* t = table_named(name);
   if (!t || !cpu_has(name)) return false;
-  current() = t;
+  current().store(t, std::memory_order_release);
   return true;
 }
 

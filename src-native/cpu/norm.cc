@@ -41,7 +41,7 @@ void CpuBackend::grad_norm_partials(const NormArgs& args, std::vector<double>* p
   if (l.total_numel() < kSerialBelow) {
     for (size_t k = 0; k < items.size(); ++k) run(static_cast<int64_t>(k));
   } else {
-    pool().parallel_for(static_cast<int64_t>(items.size()), run);
+    parallel_for(static_cast<int64_t>(items.size()), run);
   }
 }
 

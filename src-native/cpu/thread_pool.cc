@@ -79,10 +79,22 @@ void ThreadPool::parallel_for(int64_t count, const std::function<void(int64_t)>&
 }
 
 namespace {
-std::unique_ptr<ThreadPool>& pool_slot() {
-  static std::unique_ptr<ThreadPool> slot;
-  return slot;
+// The pool and the lock that hands it to one caller at a time. Never destroyed: a worker_thread
+// may still be inside a step while the process exits, and joining workers from a static
+// destructor then would hang the exit.
+struct SharedPool {
+  std::mutex mutex;
+  std::unique_ptr<ThreadPool> pool;
+};
+SharedPool& shared_pool() {
+  static SharedPool* p = new SharedPool();
+  return *p;
 }
+ThreadPool& pool_locked(SharedPool& p) {
+  if (!p.pool) p.pool = std::make_unique<ThreadPool>(default_pool_size());
+  return *p.pool;
+}
+thread_local bool inside_job = false;  // this thread is running items of a parallel_for
 }  // namespace
 
 int default_pool_size() {
@@ -95,16 +107,35 @@ int default_pool_size() {
   return hw == 0 ? 1 : static_cast<int>(hw);
 }
 
-ThreadPool& pool() {
-  auto& slot = pool_slot();
-  if (!slot) slot = std::make_unique<ThreadPool>(default_pool_size());
-  return *slot;
+void parallel_for(int64_t count, const std::function<void(int64_t)>& fn) {
+  if (inside_job) {  // nested: the pool is busy with the caller's own job
+    for (int64_t i = 0; i < count; ++i) fn(i);
+    return;
+  }
+  SharedPool& p = shared_pool();
+  std::lock_guard<std::mutex> lock(p.mutex);
+  const std::function<void(int64_t)> marked = [&fn](int64_t i) {
+    struct Mark {
+      bool outer = inside_job;
+      Mark() { inside_job = true; }
+      ~Mark() { inside_job = outer; }
+    } mark;
+    fn(i);
+  };
+  pool_locked(p).parallel_for(count, marked);
+}
+
+int pool_size() {
+  SharedPool& p = shared_pool();
+  std::lock_guard<std::mutex> lock(p.mutex);
+  return pool_locked(p).size();
 }
 
 void set_pool_size(int threads) {
-  auto& slot = pool_slot();
-  slot.reset();
-  slot = std::make_unique<ThreadPool>(threads);
+  SharedPool& p = shared_pool();
+  std::lock_guard<std::mutex> lock(p.mutex);
+  p.pool.reset();
+  p.pool = std::make_unique<ThreadPool>(threads);
 }
 
 }  // namespace cpu

@@ -46,8 +46,12 @@ class ThreadPool {
   std::exception_ptr error_;
 };
 
-// The process-wide pool: CUOPTIM_NUM_THREADS threads, else one per core.
-ThreadPool& pool();
+// The process-wide pool: CUOPTIM_NUM_THREADS threads, else one per core. Any number of JS
+// threads (worker_threads) may call these at once: parallel_for calls take turns on the pool
+// (a pool runs one job at a time), a parallel_for made from inside a job runs inline, and
+// set_pool_size waits for the running job before it replaces the pool.
+void parallel_for(int64_t count, const std::function<void(int64_t)>& fn);
+int pool_size();
 // Replaces the pool with one of `threads` threads (>= 1).
 void set_pool_size(int threads);
 int default_pool_size();

@@ -17,10 +17,11 @@ size_t CachingAllocator::rounded(size_t bytes) {
   return (bytes + unit - 1) / unit * unit;
 }
 
-CachingAllocator::~CachingAllocator() { release_cache(); }
+CachingAllocator::~CachingAllocator() { release_cache_locked(); }
 
 void* CachingAllocator::allocate(size_t bytes) {
   const size_t size = rounded(bytes);
+  std::lock_guard<std::mutex> lock(mutex_);
   auto it = free_.find(size);
   if (it != free_.end() && !it->second.empty()) {
     void* p = it->second.back();
@@ -32,7 +33,7 @@ void* CachingAllocator::allocate(size_t bytes) {
   cudaError_t err = cudaMalloc(&p, size);
   if (err == cudaErrorMemoryAllocation) {
     cudaGetLastError();  // clear the sticky-free error state
-    release_cache();
+    release_cache_locked();
     err = cudaMalloc(&p, size);
   }
   if (err != cudaSuccess) {
@@ -46,11 +47,24 @@ void* CachingAllocator::allocate(size_t bytes) {
 void CachingAllocator::deallocate(void* ptr, size_t bytes) {
   if (!ptr) return;
   const size_t size = rounded(bytes);
+  std::lock_guard<std::mutex> lock(mutex_);
   free_[size].push_back(ptr);
   cached_ += size;
 }
 
+size_t CachingAllocator::cached_bytes() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return cached_;
+}
+
 void CachingAllocator::release_cache() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  release_cache_locked();
+}
+
+void CachingAllocator::release_cache_locked() {
+  // cudaFree waits for the device, so a cached block that queued kernels still use is not
+  // returned while they run.
   for (auto& [size, blocks] : free_) {
     for (void* p : blocks) cudaFree(p);
   }

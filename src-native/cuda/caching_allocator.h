@@ -4,11 +4,13 @@
 // are kept in per-size free lists (sizes rounded up to 512 bytes, or to 2 MiB above 1 MiB) and
 // handed out again. With a single stream, a block freed while kernels that use it are still
 // queued can be reused at once: later work on the same stream runs after them. When cudaMalloc
-// fails, the cache is released and the allocation retried once.
+// fails, the cache is released and the allocation retried once. Locked: tensors are created and
+// freed from any JS thread and from finalizers.
 #pragma once
 
 #include <cstddef>
 #include <map>
+#include <mutex>
 #include <vector>
 
 namespace cuoptim {
@@ -20,11 +22,14 @@ class CachingAllocator {
   void* allocate(size_t bytes);
   void deallocate(void* ptr, size_t bytes);
   void release_cache();
-  size_t cached_bytes() const { return cached_; }
+  size_t cached_bytes() const;
 
   static size_t rounded(size_t bytes);
 
  private:
+  void release_cache_locked();
+
+  mutable std::mutex mutex_;
   std::map<size_t, std::vector<void*>> free_;
   size_t cached_ = 0;
 };
