@@ -41,6 +41,7 @@
         "src-native/addon.cc",
         "src-native/backends.cc",
         "src-native/binding_util.cc",
+        "src-native/call_scope.cc",
         "src-native/memory_stats.cc",
         "src-native/norm_ops.cc",
         "src-native/op_specs.cc",

@@ -4,7 +4,9 @@
 // in a temporary directory — which builds the addon from source, or uses prebuilds/ when they were
 // made with `npm run prebuild` — then loads it with require() and import, runs a step through
 // cuoptim and through cuoptim/tfjs, and type-checks a TypeScript file against the shipped types.
-// CUOPTIM_CUDA (default OFF here, for speed) is passed to the install.
+// CUOPTIM_CUDA (default OFF here, for speed) is passed to the install. With
+// CUOPTIM_PACK_EXPECT_PREBUILD=1 (CI, after `npm run prebuild:stage`) the install must take the
+// shipped prebuild: a tarball whose install compiles fails the check.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,11 +25,17 @@ try {
   step(`${filename}: ${files.length} files`);
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "cuoptim-pack-check", private: true, version: "1.0.0" }));
   step("npm install <tarball> @tensorflow/tfjs (builds the addon unless a prebuild matches)");
+  const started = Date.now();
   const log = sh("npm", ["install", "--foreground-scripts", "--no-audit", "--no-fund", join(dir, filename), "@tensorflow/tfjs"], dir, {
     CUOPTIM_CUDA: process.env.CUOPTIM_CUDA ?? "OFF",
   });
   const how = log.split("\n").filter((l) => l.startsWith("cuoptim:")).pop();
   if (how) step(how);
+  step(`install took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (process.env.CUOPTIM_PACK_EXPECT_PREBUILD === "1") {
+    if (!files.some((f) => f.path.startsWith("prebuilds/"))) throw new Error("the tarball ships no prebuilds/ (run npm run prebuild:stage first)");
+    if (!how || !how.includes("using the existing native binary")) throw new Error(`the install did not take the shipped prebuild: ${how ?? "(no cuoptim: line)"}`);
+  }
 
   writeFileSync(join(dir, "check.cjs"), `
 const { AdamW, tensor, backends } = require("cuoptim");

@@ -216,6 +216,7 @@ Napi::Value adafactor_step(const Napi::CallbackInfo& info) {
     if (std::adjacent_find(seen.begin(), seen.end()) != seen.end()) {
       throw Error(code::kInvalidArgument, "tensors: the same tensor appears more than once among the params and their grads and state");
     }
+    CallScope::ensure_live();
     if (backend && !args.tensors.empty()) backend->adafactor(args);
     return info.Env().Undefined();
   });

@@ -90,6 +90,7 @@ Napi::Value prefetch(const Napi::CallbackInfo& info) {
       backend = &t.backend();
       if (t.storage()->paged()) buffers.emplace_back(t.data(), t.bytes());
     }
+    CallScope::ensure_live();
     if (backend && !buffers.empty()) backend->prefetch(buffers);
     return info.Env().Undefined();
   });

@@ -1,7 +1,8 @@
 // src-native/binding_util.h — reading JS arguments and throwing JS errors, for the N-API layer.
 //
 // Every entry point runs inside guarded(), which turns cuoptim::Error (and anything else C++
-// throws) into the JS CuoptimError the TypeScript layer registered, with a stable code. The
+// throws) into the JS CuoptimError the TypeScript layer registered, with a stable code, and
+// opens the call's CallScope (tensors it unwraps stay alive; see call_scope.h). The
 // readers below name the argument in every message and never touch state.
 #pragma once
 
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "call_scope.h"
 #include "errors.h"
 
 namespace cuoptim {
@@ -28,6 +30,7 @@ Napi::Error make_js_error(Napi::Env env, const char* error_code, const std::stri
 template <typename Fn>
 Napi::Value guarded(const Napi::CallbackInfo& info, Fn&& fn) {
   try {
+    CallScope scope;
     return fn();
   } catch (const Error& e) {
     throw make_js_error(info.Env(), e.code(), e.what());

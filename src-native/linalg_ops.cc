@@ -68,6 +68,7 @@ Napi::Value gemm(const Napi::CallbackInfo& info) {
       check_view(b, "b", b_off, g.trans_b ? g.n : g.k, g.trans_b ? g.k : g.n, g.ldb);
     }
     check_view(c, "c", c_off, g.m, g.n, g.ldc);
+    CallScope::ensure_live();
     g.a = static_cast<const float*>(a.data()) + a_off;
     g.b = static_cast<const float*>(b.data()) + b_off;
     g.c = static_cast<float*>(c.data()) + c_off;
@@ -84,6 +85,7 @@ Napi::Value add_diagonal(const Napi::CallbackInfo& info) {
     const int64_t n = whole(o, "n", 0), offset = whole(o, "offset", 0), ld = whole(o, "ld", 1);
     const float value = static_cast<float>(read_number_field(o, "value", kOwner));
     check_view(t, "t", offset, n, n, ld);
+    CallScope::ensure_live();
     if (n > 0) backend->add_diagonal(static_cast<float*>(t.data()) + offset, n, ld, value);
     return info.Env().Undefined();
   });

@@ -27,6 +27,7 @@ Napi::Value grad_norm(const Napi::CallbackInfo& info) {
     args.lists = std::move(r.lists);
     args.inf_norm = std::isinf(norm_type);
     std::vector<double> partials;
+    CallScope::ensure_live();
     r.backend->grad_norm_partials(args, &partials);
     double total = 0.0;
     size_t k = 0;
@@ -53,6 +54,7 @@ Napi::Value transform_tensors(const Napi::CallbackInfo& info) {
     args.lists = std::move(r.lists);
     args.kind = kind == "scale" ? math::kTransformScale : math::kTransformClamp;
     args.value = static_cast<float>(value);
+    CallScope::ensure_live();
     r.backend->transform(args);
     return info.Env().Undefined();
   });

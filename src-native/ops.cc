@@ -72,6 +72,7 @@ Napi::Value elementwise_step(const Napi::CallbackInfo& info) {
   } else {
     for (size_t i = 0; i < n; ++i) spec.tensor_scalars(steps[i], fresh[i], args.lists.scalars[i].data());
   }
+  CallScope::ensure_live();
   run_on(*r.backend, args);
   return result;
 }

@@ -50,6 +50,7 @@ Napi::Value blockwise_step(const Napi::CallbackInfo& info) {
   args.block_size = spec.block_size;
   for (int k = 0; k < kStates; ++k) args.maps[k] = r.backend->dynamic_map(Rule::is_signed(k));
   for (size_t i = 0; i < n; ++i) spec.tensor_scalars(steps[i], args.lists.scalars[i].data());
+  CallScope::ensure_live();
   run_on(*r.backend, args);
   return info.Env().Undefined();
 }
@@ -94,6 +95,7 @@ Napi::Value quantize_blockwise(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Backend* b = nullptr;
     const QuantizeArgs a = read_quantize_args(info[0], info[1], info[2], info[3], info[4], &b, 0, 1, 2);
+    CallScope::ensure_live();
     b->quantize_blockwise(a);
     return info.Env().Undefined();
   });
@@ -104,6 +106,7 @@ Napi::Value dequantize_blockwise(const Napi::CallbackInfo& info) {
     Backend* b = nullptr;
     // read_lists takes the element-count reference from its first list: the output values.
     const QuantizeArgs a = read_quantize_args(info[2], info[0], info[1], info[3], info[4], &b, 2, 0, 1);
+    CallScope::ensure_live();
     b->dequantize_blockwise(a);
     return info.Env().Undefined();
   });

@@ -72,6 +72,10 @@ Tensor::Tensor(Backend& backend, DType dtype, std::vector<int64_t> shape, Role r
 
 Tensor::~Tensor() { release(); }
 
+void Tensor::throw_freed() {
+  throw Error(code::kFreed, "a tensor passed to this call was freed while the call read its other arguments (by a getter, Proxy or valueOf); nothing was changed");
+}
+
 void Tensor::release() {
   if (!storage_) return;
   backend_.memory().remove(role_, static_cast<int64_t>(bytes()));

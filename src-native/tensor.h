@@ -63,11 +63,17 @@ class Tensor {
   Role role() const { return role_; }
   void set_role(Role role);
 
-  // Valid only while !freed().
-  void* data() const { return storage_->data(); }
+  // Throws code::kFreed once freed: JS run while a call reads its arguments may have freed a
+  // tensor the call unwrapped a moment ago (see call_scope.h).
+  void* data() const {
+    if (!storage_) throw_freed();
+    return storage_->data();
+  }
   const std::shared_ptr<Storage>& storage() const { return storage_; }
 
  private:
+  [[noreturn]] static void throw_freed();
+
   Backend& backend_;
   DType dtype_;
   std::vector<int64_t> shape_;

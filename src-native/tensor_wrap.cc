@@ -82,7 +82,18 @@ TensorWrap* TensorWrap::Batch::wrapper(const Napi::Value& v) const {
   return w && registry().live.count(w) ? static_cast<TensorWrap*>(w) : nullptr;
 }
 
+void TensorWrap::report_external(Napi::Env env, int64_t bytes) {
+  external_bytes_ = bytes;
+  if (bytes) Napi::MemoryManagement::AdjustExternalMemory(env, bytes);
+}
+
+void TensorWrap::forget_external(Napi::Env env) {
+  if (external_bytes_) Napi::MemoryManagement::AdjustExternalMemory(env, -external_bytes_);
+  external_bytes_ = 0;
+}
+
 TensorWrap::~TensorWrap() {
+  forget_external(Env());
   Registry& r = registry();
   std::lock_guard<std::recursive_mutex> lock(r.mutex);
   r.live.erase(this);
@@ -110,6 +121,7 @@ TensorWrap::TensorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tensor
     }
     const bool paged = info.Length() > 4 && !info[4].IsUndefined() && read_bool(info[4], "paged");
     tensor_ = std::make_unique<Tensor>(backend, dtype, std::move(shape), role, paged);
+    report_external(info.Env(), static_cast<int64_t>(tensor_->bytes()));
     Registry& r = registry();
     std::lock_guard<std::recursive_mutex> lock(r.mutex);
     r.live.insert(this);
@@ -281,6 +293,7 @@ Napi::Value TensorWrap::free(const Napi::CallbackInfo& info) {
     if (tensor_ && !tensor_->freed()) {
       detach_view();
       tensor_->release();
+      forget_external(info.Env());
     }
     return info.Env().Undefined();
   });

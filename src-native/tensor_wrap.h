@@ -7,6 +7,7 @@
 #include <mutex>
 #include <utility>
 
+#include "call_scope.h"
 #include "errors.h"
 #include "tensor.h"
 
@@ -30,6 +31,7 @@ class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
       TensorWrap* w = wrapper(v);
       if (!w) throw Error(code::kInvalidArgument, name() + ": expected a native Tensor");
       if (!w->tensor_ || w->tensor_->freed()) throw Error(code::kFreed, name() + ": the tensor has been freed");
+      CallScope::hold(*w->tensor_);
       return *w->tensor_;
     }
 
@@ -66,6 +68,13 @@ class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
   static TensorWrap* wrapper(const Napi::Value& v);
   Tensor& live(const char* what);
   void detach_view();
+  // Tells V8 about the bytes this wrapper holds (napi_adjust_external_memory), so that
+  // unreachable tensors are collected under memory pressure instead of piling up unseen;
+  // forget_external() takes them back on free() or finalization.
+  void report_external(Napi::Env env, int64_t bytes);
+  void forget_external(Napi::Env env);
+
+  int64_t external_bytes_ = 0;
 
   std::unique_ptr<Tensor> tensor_;
   Napi::ObjectReference view_;  // weak: the cached zero-copy typed array, if any

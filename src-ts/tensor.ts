@@ -127,9 +127,10 @@ export class Tensor<D extends DTypeName = "float32"> {
   }
 }
 
-/** Throws unless `grad` can be `param`'s gradient: live, same device, same shape. */
+/** Throws unless `grad` can be `param`'s gradient: live, same dtype, device and shape. */
 export function checkGradFor(param: Tensor<DTypeName>, grad: Tensor<DTypeName>, name: string): void {
   grad.assertLive(name);
+  if (grad.dtype !== param.dtype) fail("ERR_DTYPE", `${name}: expected dtype ${param.dtype} (the param's), got ${grad.dtype}`);
   if (grad.device !== param.device) {
     fail("ERR_DEVICE", `${name}: expected a tensor on ${param.device} (the param's device), got one on ${grad.device}`);
   }

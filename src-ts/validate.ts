@@ -20,17 +20,21 @@ function describe(v: unknown): string {
 }
 
 function expectation(b: NumberBounds): string {
-  const kind = b.integer ? "a whole number" : "a finite number";
+  const kind = b.integer ? "a whole number" : "a finite float32 number";
   const lo = b.min === undefined ? "" : `${b.minOpen ? ">" : ">="} ${b.min}`;
   const hi = b.max === undefined ? "" : `${b.maxOpen ? "<" : "<="} ${b.max}`;
   if (lo && hi) return `${kind} in ${b.minOpen ? "(" : "["}${b.min}, ${b.max}${b.maxOpen ? ")" : "]"}`;
   return [kind, lo || hi].filter(Boolean).join(" ");
 }
 
+/** The largest finite float32: every option reaches the kernels as a float32. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
 export function checkNumber(v: unknown, name: string, bounds: NumberBounds = {}): number {
   const ok =
     typeof v === "number" &&
     Number.isFinite(v) &&
+    Math.abs(v) <= FLOAT32_MAX &&
     (!bounds.integer || Number.isInteger(v)) &&
     (bounds.min === undefined || (bounds.minOpen ? v > bounds.min : v >= bounds.min)) &&
     (bounds.max === undefined || (bounds.maxOpen ? v < bounds.max : v <= bounds.max));

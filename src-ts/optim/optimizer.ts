@@ -99,6 +99,16 @@ export function clipCoefficient(maxNorm: number, norm: number): number {
   return coef < 1 ? coef : 1;
 }
 
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === "object") {
+    for (const x of Object.values(v)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
+}
+
+const STEP_OPTIONS = new Set(["gradScale", "maxGradNorm", "normType", "skipNonFinite"]);
+
 export abstract class Optimizer<O extends object> {
   readonly defaults: Readonly<O>;
   readonly paramGroups: ParamGroup<O>[] = [];
@@ -115,9 +125,10 @@ export abstract class Optimizer<O extends object> {
     for (const k of Object.keys(overrides)) {
       if (!(k in defaults)) fail("ERR_INVALID_ARGUMENT", `options.${k}: unknown option (known: ${Object.keys(defaults).join(", ")})`);
     }
-    const merged = { ...defaults, ...(overrides as Partial<O>) } as O;
+    // A deep copy, frozen: editing opt.defaults.betas must not reach the class's own defaults.
+    const merged = structuredClone({ ...defaults, ...(overrides as Partial<O>) }) as O;
     this.checkOptions(merged, "options");
-    this.defaults = Object.freeze(merged);
+    this.defaults = deepFreeze(merged);
     if (!Array.isArray(params) || params.length === 0) {
       fail("ERR_INVALID_ARGUMENT", "params: expected a non-empty array of tensors or of param groups");
     }
@@ -161,7 +172,11 @@ export abstract class Optimizer<O extends object> {
   /** Applies one update to every param that has a gradient (see StepOptions for clipping and the guard). */
   step(options: StepOptions = {}): StepResult {
     if (typeof options !== "object" || options === null) fail("ERR_INVALID_ARGUMENT", "step: expected an options object");
-    let gradScale = checkNumber(options.gradScale ?? 1, "gradScale");
+    for (const k of Object.keys(options)) {
+      if (!STEP_OPTIONS.has(k)) fail("ERR_INVALID_ARGUMENT", `step: options.${k}: unknown option (known: ${[...STEP_OPTIONS].join(", ")})`);
+    }
+    // A negative scale would flip the update's direction.
+    let gradScale = checkNumber(options.gradScale ?? 1, "gradScale", { min: 0 });
     const maxNorm = options.maxGradNorm === undefined ? undefined : checkNumber(options.maxGradNorm, "maxGradNorm", { min: 0 });
     const normType = options.normType ?? 2;
     if (normType !== 2 && normType !== Infinity) fail("ERR_RANGE", `normType: expected 2 or Infinity, got ${String(normType)}`);
@@ -177,20 +192,43 @@ export abstract class Optimizer<O extends object> {
       }
       if (maxNorm !== undefined) gradScale = Math.fround(gradScale * clipCoefficient(maxNorm, gradNorm));
     }
-    for (const plan of plans) {
-      const items: UpdateItem[] = new Array(plan.items.length);
-      for (let i = 0; i < items.length; i++) {
-        const { param, grad } = plan.items[i]!;
-        items[i] = { param, grad, ...this.stateFor(param, plan.options, plan.key) };
+    // Every batch's state is created before any batch runs, so an allocation failure in a later
+    // group leaves the earlier ones unstepped; state created for a step that then fails is
+    // dropped again, so the next step still finds it fresh (torch's lazy initialisation).
+    const created: Tensor[][] = [];
+    const batches: UpdateItem[][] = [];
+    try {
+      for (const plan of plans) {
+        const made: Tensor[] = [];
+        created.push(made);
+        const items: UpdateItem[] = new Array(plan.items.length);
+        for (let i = 0; i < items.length; i++) {
+          const { param, grad } = plan.items[i]!;
+          items[i] = { param, grad, ...this.stateFor(param, plan.options, plan.key, made) };
+        }
+        batches.push(items);
       }
-      if (this.paged) native.prefetch(items.flatMap((it) => Object.values(it.state.tensors).map((t) => t.native)));
-      for (const item of items) item.state.step += 1;
-      try {
-        this.applyUpdate(plan.options, items, { gradScale });
-      } catch (e) {
-        for (const item of items) item.state.step -= 1;
-        throw e;
+    } catch (e) {
+      this.dropCreated(created.flat());
+      throw e;
+    }
+    let ran = 0;
+    try {
+      for (; ran < plans.length; ran++) {
+        const items = batches[ran]!;
+        if (this.paged) native.prefetch(items.flatMap((it) => Object.values(it.state.tensors).map((t) => t.native)));
+        for (const item of items) item.state.step += 1;
+        try {
+          this.applyUpdate(plans[ran]!.options, items, { gradScale });
+        } catch (e) {
+          for (const item of items) item.state.step -= 1;
+          throw e;
+        }
       }
+    } catch (e) {
+      // Batches that ran keep their update; state made for the ones that did not is dropped.
+      this.dropCreated(created.slice(ran).flat());
+      throw e;
     }
     return { applied: true, gradNorm };
   }
@@ -394,12 +432,17 @@ export abstract class Optimizer<O extends object> {
   /** Validates the whole step and batches groups with equal options (no state is created yet). */
   private planStep(): { key: string; options: O; items: { param: Tensor; grad: Tensor }[] }[] {
     const plans: { key: string; options: O; items: { param: Tensor; grad: Tensor }[] }[] = [];
+    const seen = new Map<Tensor, string>();
     this.paramGroups.forEach((group, gi) => {
       const { params, name: _name, ...options } = group;
       this.checkOptions(options as O, `paramGroups[${gi}]`);
       const items: { param: Tensor; grad: Tensor }[] = [];
       params.forEach((p, j) => {
-        p.assertLive(`paramGroups[${gi}].params[${j}]`);
+        const where = `paramGroups[${gi}].params[${j}]`;
+        p.assertLive(where);
+        const prior = seen.get(p);
+        if (prior) fail("ERR_INVALID_ARGUMENT", `${where}: this tensor is also ${prior}; a param may appear only once (it would be updated twice)`);
+        seen.set(p, where);
         if (p.grad === null) return;
         checkGradFor(p, p.grad, `paramGroups[${gi}].params[${j}].grad`);
         items.push({ param: p, grad: p.grad });
@@ -412,6 +455,21 @@ export abstract class Optimizer<O extends object> {
     return plans.filter((pl) => pl.items.length > 0);
   }
 
+  /** Undoes stateFor for the tensors it created: frees them, and drops states left empty. */
+  private dropCreated(created: Tensor[]): void {
+    const made = new Set(created);
+    for (const [param, s] of this.state) {
+      for (const [name, t] of Object.entries(s.tensors)) {
+        if (!made.has(t as Tensor)) continue;
+        delete s.tensors[name];
+        this.#completeFor.delete(s);
+      }
+      // A state never stepped and now empty was made by this step (or is as good as new).
+      if (Object.keys(s.tensors).length === 0 && s.step === 0) this.state.delete(param);
+    }
+    for (const t of created) t.free();
+  }
+
   /** The options (as planStep's key) each state was last completed for. */
   readonly #completeFor = new WeakMap<ParamState, string>();
 
@@ -419,7 +477,7 @@ export abstract class Optimizer<O extends object> {
    * The param's state, creating it (zero-filled) or any field a changed option now needs; fresh
    * when anything was created.
    */
-  private stateFor(param: Tensor, options: O, key: string): { state: ParamState; fresh: boolean } {
+  private stateFor(param: Tensor, options: O, key: string, created?: Tensor[]): { state: ParamState; fresh: boolean } {
     let state = this.state.get(param);
     if (state && this.#completeFor.get(state) === key) return { state, fresh: false };
     if (!state) {
@@ -430,6 +488,7 @@ export abstract class Optimizer<O extends object> {
     for (const [name, field] of Object.entries(this.stateSpec(param, options))) {
       if (state.tensors[name]) continue;
       const t = stateTensor(param.device, field.shape, field.dtype, this.paged);
+      created?.push(t as Tensor);
       if (field.init) (t as Tensor).set(new Float32Array(t.numel).fill(field.init));
       state.tensors[name] = t;
       fresh = true;
