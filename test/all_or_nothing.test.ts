@@ -7,16 +7,17 @@
 import { createHash } from "node:crypto";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { AdamW, AdamW8bit, CuoptimError, SGD, tensor, zeros, type Tensor } from "../src-ts/index.js";
+import { AdamW, AdamW8bit, CuoptimError, SGD, tensor, zeros, type ParamState, type Tensor } from "../src-ts/index.js";
+import type { DTypeName } from "../src-ts/native.js";
 import { native } from "../src-ts/native.js";
 import { stateTensor } from "../src-ts/tensor.js";
 import { testDevices } from "./helpers/devices.js";
 
-const bytes = (t: Tensor<never> | Tensor): Buffer => Buffer.from((t.toArray() as Float32Array | Uint8Array).buffer);
+const bytes = (t: Tensor<DTypeName>): Buffer => Buffer.from((t.toArray() as Float32Array | Uint8Array).buffer);
 const values = (n: number, k: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + k));
 
 /** Every byte an optimizer can touch: params, grads and state. */
-function snapshot(params: Tensor[], opt: { state: Map<Tensor, { step: number; tensors: Record<string, Tensor<never> | Tensor> }> }): string {
+function snapshot(params: Tensor[], opt: { state: Map<Tensor, ParamState> }): string {
   const parts = params.flatMap((p) => [bytes(p).toString("hex"), p.grad ? bytes(p.grad).toString("hex") : "-"]);
   for (const [p, s] of opt.state) parts.push(`${params.indexOf(p)}:${s.step}:` + Object.entries(s.tensors).map(([k, t]) => k + "=" + bytes(t).toString("hex")).join(","));
   return createHash("sha256").update(parts.join("|")).digest("hex");
