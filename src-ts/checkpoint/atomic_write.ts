@@ -19,7 +19,7 @@ const MAX_LINKS = 40;
 export function writeFileAtomic(path: string, produce: () => Iterable<Uint8Array>): void {
   const io = (what: string, e?: unknown): never => fail("ERR_IO", `${path}: ${what}${e ? `: ${(e as Error).message}` : ""}`);
   const { target, existing } = resolveTarget(path, io);
-  if (existing && !existing.isFile()) io(`not a regular file (${kindOf(existing)}); refusing to replace it`);
+  if (existing && !existing.isFile()) io(`not a regular file (${kindOf(existing)}): refused, it is unchanged`);
   const dir = dirname(target);
   const prefix = tempPrefix(basename(target));
   removeStaleTemps(dir, prefix);
