@@ -13,6 +13,7 @@ import { Progress } from "./lib/progress.js";
 import { checkTargets, markdown, readmeSummary, type Results } from "./lib/report.js";
 import { bestBandwidth, measureBandwidth } from "./sections/bandwidth.js";
 import { MEMORY_OPTIMIZERS, measureMemory } from "./sections/memory.js";
+import { manyTensors } from "./sections/many_tensors.js";
 import { sizeScaling, smallTensors, threadScaling } from "./sections/scaling.js";
 import { CUOPTIM_THROUGHPUT_COUNT, cuoptimThroughput, peerThroughput, withRoofline } from "./sections/throughput.js";
 
@@ -22,8 +23,8 @@ const date = new Date().toISOString().slice(0, 10);
 const M = 1 << 20;
 
 const plan = quick
-  ? { model: ["GPT-2-like, 2 layers, d=256", gpt2(2, 256, 4096, 256)] as const, singles: [1, 4], throughputSide: 1024, bandwidth: 16 * M, maxLog4: 11, threadsNumel: 4 * M }
-  : { model: ["GPT-2 small (124M)", gpt2()] as const, singles: [1, 4, 16, 64], throughputSide: 2048, bandwidth: 64 * M, maxLog4: 13, threadsNumel: 16 * M };
+  ? { model: ["GPT-2-like, 2 layers, d=256", gpt2(2, 256, 4096, 256)] as const, singles: [1, 4], throughputSide: 1024, bandwidth: 16 * M, maxLog4: 11, threadsNumel: 4 * M, manyTensors: 10_000 }
+  : { model: ["GPT-2 small (124M)", gpt2()] as const, singles: [1, 4, 16, 64], throughputSide: 2048, bandwidth: 64 * M, maxLog4: 13, threadsNumel: 16 * M, manyTensors: 100_000 };
 const workloads: [string, ReturnType<typeof gpt2>][] = [
   [plan.model[0], [...plan.model[1]]],
   ...plan.singles.map((m) => {
@@ -34,7 +35,7 @@ const workloads: [string, ReturnType<typeof gpt2>][] = [
 const maxThreads = Math.max(2, machine.cores);
 const cuda = isAvailable("cuda");
 const total =
-  workloads.length * MEMORY_OPTIMIZERS.length * (cuda ? 2 : 1) + 6 + CUOPTIM_THROUGHPUT_COUNT * (cuda ? 2 : 1) + 4 + (plan.maxLog4 - 4) + 1 + maxThreads;
+  workloads.length * MEMORY_OPTIMIZERS.length * (cuda ? 2 : 1) + 6 + CUOPTIM_THROUGHPUT_COUNT * (cuda ? 2 : 1) + 4 + (plan.maxLog4 - 4) + 1 + maxThreads + 1;
 const progress = new Progress(total);
 
 const memory = measureMemory("cpu", workloads, progress);
@@ -54,8 +55,9 @@ const throughput = withRoofline(measured, bandwidth.rooflineGBs);
 const scaling = sizeScaling("cpu", plan.maxLog4, progress);
 const small = smallTensors("cpu", progress);
 const threads = threadScaling(plan.threadsNumel, maxThreads, progress);
+const many = manyTensors("cpu", plan.manyTensors, progress);
 
-const partial = { date, quick, machine, memory, bandwidth, throughput, notes: [...new Set(peers.notes)], scaling, smallTensors: small, threads };
+const partial = { date, quick, machine, memory, bandwidth, throughput, notes: [...new Set(peers.notes)], scaling, smallTensors: small, threads, manyTensors: many };
 const results: Results = { ...partial, targets: checkTargets(partial) };
 
 const dir = quick ? join("bench", "results", "quick") : join("bench", "results");

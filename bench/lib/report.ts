@@ -2,6 +2,7 @@
 import type { Machine } from "./machine.js";
 import type { Bandwidth } from "../sections/bandwidth.js";
 import { CLAIMS, type MemoryRow } from "../sections/memory.js";
+import type { ManyTensorsRow } from "../sections/many_tensors.js";
 import type { ScalingRow, ThreadRow } from "../sections/scaling.js";
 import type { ThroughputRow } from "../sections/throughput.js";
 
@@ -16,6 +17,7 @@ export interface Results {
   scaling: ScalingRow[];
   smallTensors: { many: ScalingRow; one: ScalingRow };
   threads: ThreadRow[];
+  manyTensors?: ManyTensorsRow;
   targets: Target[];
 }
 
@@ -101,6 +103,13 @@ export function markdown(r: Results, charts: Record<string, string>): string {
   out.push(table(["threads", "ms/step", "speed-up"], r.threads.map((t) => [t.threads, f(t.ms), `${f(t.speedup)}×`])));
   out.push("");
   if (charts.threads) out.push(`![threads](${charts.threads})`, "");
+  if (r.manyTensors) {
+    const m = r.manyTensors;
+    out.push(`## ${m.tensors.toLocaleString("en-US")} tensors of 4 params (AdamW, cpu; one run each)`);
+    out.push("");
+    out.push(table(["construct ms", "first step ms", "step ms", "save ms", "load ms"], [[f(m.constructMs, 0), f(m.firstStepMs, 0), f(m.stepMs, 0), f(m.saveMs, 0), f(m.loadMs, 0)]]));
+    out.push("");
+  }
   return out.join("\n");
 }
 

@@ -140,7 +140,8 @@ export function load(path: string, into: CheckpointTargets = {}): CheckpointInfo
     let paramData: Float32Array[] = [];
     if (into.params !== undefined) {
       const names = new Set(targets.map(([n]) => n));
-      const missing = targets.filter(([n]) => !info.params.includes(n)).map(([n]) => n);
+      const inFile = new Set(info.params);
+      const missing = targets.filter(([n]) => !inFile.has(n)).map(([n]) => n);
       const extra = info.params.filter((n) => !names.has(n));
       if (missing.length || extra.length) {
         bad(`holds another model's params: ${missing.length ? `missing ${list(missing)}` : ""}${missing.length && extra.length ? "; " : ""}${extra.length ? `not in the target ${list(extra)}` : ""}`);

@@ -136,7 +136,7 @@ export abstract class Optimizer<O extends object> {
       ? [{ params: params as Tensor[] } as ParamGroupInput<O>]
       : (params as ParamGroupInput<O>[]);
     // Validate every group before adding any, so a bad one leaves nothing half-built.
-    const all: Tensor[] = [];
+    const all = new Map<Tensor, number>();
     const built = groups.map((g, i) => this.buildGroup(g, `paramGroups[${i}]`, all));
     for (const g of built) this.adopt(g);
   }
@@ -163,7 +163,7 @@ export abstract class Optimizer<O extends object> {
   }
 
   addParamGroup(group: ParamGroupInput<O>): void {
-    this.adopt(this.buildGroup(group, `paramGroups[${this.paramGroups.length}]`, this.params()));
+    this.adopt(this.buildGroup(group, `paramGroups[${this.paramGroups.length}]`, new Map(this.params().map((p, i) => [p, i]))));
   }
 
   /** Steps skipped because a gradient was not finite. */
@@ -325,8 +325,9 @@ export abstract class Optimizer<O extends object> {
     }
     // Everything checked: allocate the new state, then swap it in.
     const fresh = new Map<Tensor, ParamState>();
+    const indexOf = new Map(params.map((p, i) => [p, i]));
     for (const [param, s] of staged) {
-      const spec = this.stateSpec(param, groupOf[params.indexOf(param)]!);
+      const spec = this.stateSpec(param, groupOf[indexOf.get(param)!]!);
       const tensors: Record<string, Tensor<DTypeName>> = {};
       for (const [name, field] of Object.entries(spec)) {
         tensors[name] = stateTensor(param.device, field.shape, field.dtype, this.paged).set(s.values[name]! as never);
@@ -401,12 +402,13 @@ export abstract class Optimizer<O extends object> {
     }
   }
 
-  private buildGroup(input: ParamGroupInput<O>, where: string, seen: Tensor[]): ParamGroup<O> {
+  /** `seen`: the params met so far, with their index among all params (added to here). */
+  private buildGroup(input: ParamGroupInput<O>, where: string, seen: Map<Tensor, number>): ParamGroup<O> {
     if (typeof input !== "object" || input === null || !Array.isArray(input.params)) {
       fail("ERR_INVALID_ARGUMENT", `${where}: expected {params: Tensor[], ...options}`);
     }
     const { params, ...rest } = input;
-    let device = this.#device ?? seen[0]?.device ?? null;
+    let device = this.#device ?? seen.keys().next().value?.device ?? null;
     params.forEach((p, j) => {
       const name = `${where}.params[${j}]`;
       if (!(p instanceof Tensor)) fail("ERR_INVALID_ARGUMENT", `${name}: expected a Tensor`);
@@ -414,9 +416,9 @@ export abstract class Optimizer<O extends object> {
       if (p.dtype !== "float32") fail("ERR_DTYPE", `${name}: expected a float32 tensor`);
       device ??= p.device;
       if (p.device !== device) fail("ERR_DEVICE", `${name}: expected a tensor on ${device} (every param of an optimizer shares one device), got one on ${p.device}`);
-      const prior = seen.indexOf(p);
-      if (prior >= 0) fail("ERR_INVALID_ARGUMENT", `${name}: this tensor is already a param of this optimizer (param #${prior}); a param may appear only once`);
-      seen.push(p);
+      const prior = seen.get(p);
+      if (prior !== undefined) fail("ERR_INVALID_ARGUMENT", `${name}: this tensor is already a param of this optimizer (param #${prior}); a param may appear only once`);
+      seen.set(p, seen.size);
     });
     return { ...this.mergeOptions(rest as Partial<O>, where), params: [...params] };
   }
