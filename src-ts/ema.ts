@@ -25,9 +25,17 @@ export interface EMAState {
 export class EMA {
   readonly params: Tensor[];
   readonly shadow: Tensor[];
-  readonly decay: number;
-  readonly warmup: boolean;
+  #decay: number;
+  #warmup: boolean;
   updates = 0;
+
+  /** The configured decay (a loaded state dict restores the one it was saved with). */
+  get decay(): number {
+    return this.#decay;
+  }
+  get warmup(): boolean {
+    return this.#warmup;
+  }
 
   constructor(params: Tensor[], { decay = 0.999, warmup = false }: EMAOptions = {}) {
     if (!Array.isArray(params) || params.length === 0) fail("ERR_INVALID_ARGUMENT", "params: expected a non-empty array of tensors");
@@ -36,8 +44,8 @@ export class EMA {
       p.assertLive(`params[${i}]`);
       if (p.device !== params[0]!.device) fail("ERR_DEVICE", `params[${i}]: expected a tensor on ${params[0]!.device}`);
     });
-    this.decay = checkNumber(decay, "decay", { min: 0, max: 1 });
-    this.warmup = checkBool(warmup, "warmup");
+    this.#decay = checkNumber(decay, "decay", { min: 0, max: 1 });
+    this.#warmup = checkBool(warmup, "warmup");
     this.params = [...params];
     this.shadow = params.map((p) => stateTensor(p.device, p.shape).set(p));
   }
@@ -83,7 +91,10 @@ export class EMA {
   checkStateDict(state: EMAState): void {
     const bad = (w: string): never => fail("ERR_STATE_DICT", `loadStateDict: ${w}`);
     if (typeof state !== "object" || state === null) bad("expected an object from stateDict()");
-    if (!Number.isInteger(state.updates) || state.updates < 0) bad("updates: expected a whole number >= 0");
+    for (const k of Object.keys(state)) if (!["decay", "warmup", "updates", "shadow"].includes(k)) bad(`${k}: not part of an EMA's state`);
+    if (typeof state.decay !== "number" || !(state.decay >= 0 && state.decay <= 1)) bad(`decay: expected a number in [0, 1], got ${String(state.decay)}`);
+    if (typeof state.warmup !== "boolean") bad(`warmup: expected a boolean, got ${String(state.warmup)}`);
+    if (!Number.isSafeInteger(state.updates) || state.updates < 0) bad("updates: expected a whole number >= 0");
     if (!Array.isArray(state.shadow) || state.shadow.length !== this.shadow.length) bad(`shadow: expected ${this.shadow.length} arrays`);
     state.shadow.forEach((a, i) => {
       if (!(a instanceof Float32Array) || a.length !== this.shadow[i]!.numel) {
@@ -97,6 +108,8 @@ export class EMA {
     this.checkStateDict(state);
     state.shadow.forEach((a, i) => this.shadow[i]!.set(a));
     this.updates = state.updates;
+    this.#decay = state.decay;
+    this.#warmup = state.warmup;
   }
 
   free(): void {

@@ -68,10 +68,9 @@ export abstract class LRScheduler {
   /** The new lr of every group for epoch this.lastEpoch (already advanced). */
   protected abstract getLr(): number[];
 
+  /** Advances one epoch. All-or-nothing: if getLr throws (a user's lambda), nothing moves. */
   step(): void {
-    this.stepCount += 1;
-    this.lastEpoch += 1;
-    this.apply(this.getLr());
+    this.advanceTo(this.lastEpoch + 1, () => this.getLr());
   }
 
   /**
@@ -79,9 +78,23 @@ export abstract class LRScheduler {
    * SequentialLR uses it to restart a scheduler at 0 when its milestone is reached.
    */
   stepToEpoch(epoch: number): void {
-    this.stepCount += 1;
+    this.advanceTo(epoch, () => this.closedForm() ?? this.getLr());
+  }
+
+  /** getLr reads lastEpoch, so it is set first and put back when the lrs cannot be computed. */
+  private advanceTo(epoch: number, lrs: () => number[]): void {
+    const previous = this.lastEpoch;
     this.lastEpoch = epoch;
-    this.apply(this.closedForm() ?? this.getLr());
+    let values: number[];
+    try {
+      values = lrs();
+      values.forEach((lr, i) => checkNumber(lr, `lr of paramGroups[${i}] at epoch ${epoch}`));
+    } catch (e) {
+      this.lastEpoch = previous;
+      throw e;
+    }
+    this.stepCount += 1;
+    this.apply(values);
   }
 
   /** The lrs for this.lastEpoch from the base lrs alone, where the schedule has such a form. */

@@ -68,7 +68,7 @@ export class StepLR extends TorchScheduler {
   constructor(optimizer: SchedulableOptimizer, { stepSize, gamma = 0.1, lastEpoch = -1 }: { stepSize: number; gamma?: number; lastEpoch?: number }) {
     super(optimizer, lastEpoch);
     this.stepSize = checkNumber(stepSize, "stepSize", { min: 1, integer: true });
-    this.gamma = checkNumber(gamma, "gamma");
+    this.gamma = checkNumber(gamma, "gamma", { min: 0 });
     this.initialStep();
   }
   protected getLr(): number[] {
@@ -89,7 +89,7 @@ export class MultiStepLR extends TorchScheduler {
     super(optimizer, lastEpoch);
     if (!Array.isArray(milestones)) fail("ERR_INVALID_ARGUMENT", "milestones: expected an array of epochs");
     this.milestones = milestones.map((m, i) => checkNumber(m, `milestones[${i}]`, { min: 0, integer: true }));
-    this.gamma = checkNumber(gamma, "gamma");
+    this.gamma = checkNumber(gamma, "gamma", { min: 0 });
     this.initialStep();
   }
   protected getLr(): number[] {
@@ -154,7 +154,7 @@ export class ExponentialLR extends TorchScheduler {
   readonly gamma: number;
   constructor(optimizer: SchedulableOptimizer, { gamma, lastEpoch = -1 }: { gamma: number; lastEpoch?: number }) {
     super(optimizer, lastEpoch);
-    this.gamma = checkNumber(gamma, "gamma");
+    this.gamma = checkNumber(gamma, "gamma", { min: 0 });
     this.initialStep();
   }
   protected getLr(): number[] {

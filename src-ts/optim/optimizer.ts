@@ -107,6 +107,14 @@ function deepFreeze<T>(v: T): T {
   return v;
 }
 
+/** Steps beyond this could not be counted exactly (and the native step rejects them). */
+const MAX_STEP = Number.MAX_SAFE_INTEGER;
+/**
+ * State fields that are sums or averages of squares, maxima of magnitudes, or block maxima, by
+ * the names the optimizers give them: a negative value there is corrupt, and its square root NaN.
+ */
+const NON_NEGATIVE_STATE = /(Sq|SqRow|SqCol|Var|Inf)$|^(sum|squareAvg|absmax\d+|expAvgRes(Row|Col))$/;
+
 const STEP_OPTIONS = new Set(["gradScale", "maxGradNorm", "normType", "skipNonFinite"]);
 
 export abstract class Optimizer<O extends object> {
@@ -171,6 +179,7 @@ export abstract class Optimizer<O extends object> {
 
   /** Applies one update to every param that has a gradient (see StepOptions for clipping and the guard). */
   step(options: StepOptions = {}): StepResult {
+    this.assertNotFreed("step");
     if (typeof options !== "object" || options === null) fail("ERR_INVALID_ARGUMENT", "step: expected an options object");
     for (const k of Object.keys(options)) {
       if (!STEP_OPTIONS.has(k)) fail("ERR_INVALID_ARGUMENT", `step: options.${k}: unknown option (known: ${[...STEP_OPTIONS].join(", ")})`);
@@ -242,13 +251,29 @@ export abstract class Optimizer<O extends object> {
     }
   }
 
-  /** Frees every state tensor now (the params and grads are the caller's). */
+  /**
+   * Frees every state tensor now (the params and grads are the caller's). The optimizer is done
+   * with: step(), stateDict() and loadStateDict() then throw ERR_FREED rather than start again
+   * from zero state.
+   */
   free(): void {
+    this.releaseState();
+    this.#freed = true;
+  }
+
+  #freed = false;
+
+  private assertNotFreed(what: string): void {
+    if (this.#freed) fail("ERR_FREED", `${what}: this optimizer was freed (free() released its state); make a new one`);
+  }
+
+  private releaseState(): void {
     for (const s of this.state.values()) for (const t of Object.values(s.tensors)) t.free();
     this.state.clear();
   }
 
   stateDict(): StateDict<O> {
+    this.assertNotFreed("stateDict");
     const index = new Map<Tensor, number>();
     this.params().forEach((p, i) => index.set(p, i));
     const state: StateDict<O>["state"] = {};
@@ -267,11 +292,15 @@ export abstract class Optimizer<O extends object> {
 
   /** Replaces options and state from a stateDict(); validated completely before anything changes. */
   loadStateDict(dict: StateDict<O>): void {
+    this.assertNotFreed("loadStateDict");
     const fault = (msg: string): never => fail("ERR_STATE_DICT", `loadStateDict: ${msg}`);
     if (typeof dict !== "object" || dict === null) fault("expected an object with state and paramGroups");
+    for (const k of Object.keys(dict)) if (k !== "state" && k !== "paramGroups") fault(`${k}: not part of a state dict (expected state and paramGroups)`);
     const { state, paramGroups } = dict;
     if (!Array.isArray(paramGroups)) fault("paramGroups: expected an array");
     if (typeof state !== "object" || state === null || Array.isArray(state)) fault("state: expected an object keyed by param index");
+    const proto = Object.getPrototypeOf(state);
+    if (proto !== Object.prototype && proto !== null) fault("state: expected a plain object keyed by param index (not a Map or class instance)");
     if (paramGroups.length !== this.paramGroups.length) {
       fault(`paramGroups: expected ${this.paramGroups.length} groups (this optimizer's), got ${paramGroups.length}`);
     }
@@ -296,13 +325,16 @@ export abstract class Optimizer<O extends object> {
     const scalarSpec = this.scalarSpec();
     const staged = new Map<Tensor, { step: number; values: Record<string, Float32Array | Uint8Array>; scalars: Record<string, number> }>();
     for (const [key, entry] of Object.entries(state)) {
-      const id = Number(key);
-      if (!Number.isInteger(id) || id < 0 || id >= params.length) fault(`state: key ${JSON.stringify(key)} is not a param index below ${params.length}`);
+      // Canonical decimal only: "01", "1e0" and "0x1" are not index 1.
+      const id = /^(0|[1-9][0-9]*)$/.test(key) ? Number(key) : -1;
+      if (id < 0 || id >= params.length) fault(`state: key ${JSON.stringify(key)} is not a param index below ${params.length}`);
       const param = params[id]!;
       const spec = this.stateSpec(param, groupOf[id]!);
       if (typeof entry !== "object" || entry === null) fault(`state[${id}]: expected an object`);
       const step = entry.step;
-      if (typeof step !== "number" || !Number.isInteger(step) || step < 0) fault(`state[${id}].step: expected a whole number >= 0, got ${String(step)}`);
+      if (typeof step !== "number" || !Number.isInteger(step) || step < 0 || step >= MAX_STEP) {
+        fault(`state[${id}].step: expected a whole number in [0, 2^53 - 1), got ${String(step)}`);
+      }
       const values: Record<string, Float32Array | Uint8Array> = {};
       for (const [name, field] of Object.entries(spec)) {
         const v = entry[name];
@@ -310,6 +342,11 @@ export abstract class Optimizer<O extends object> {
         const ctor = field.dtype === "uint8" ? Uint8Array : Float32Array;
         if (!(v instanceof ctor)) fault(`state[${id}].${name}: expected a ${ctor.name} (${field.dtype}), got ${v === undefined ? "nothing" : (v as object).constructor?.name ?? typeof v}`);
         if (v.length !== numel) fault(`state[${id}].${name}: expected ${numel} values (shape ${formatShape(field.shape)}), got ${v.length}`);
+        if (v instanceof Float32Array) {
+          const nonNegative = NON_NEGATIVE_STATE.test(name);
+          const at = v.findIndex((x) => !Number.isFinite(x) || (nonNegative && x < 0));
+          if (at >= 0) fault(`state[${id}].${name}[${at}]: expected a finite${nonNegative ? ", non-negative" : ""} value, got ${v[at]}`);
+        }
         values[name] = v;
       }
       const scalars: Record<string, number> = {};
@@ -334,7 +371,7 @@ export abstract class Optimizer<O extends object> {
       }
       fresh.set(param, { step: s.step, tensors, scalars: s.scalars });
     }
-    this.free();
+    this.releaseState();
     for (const [p, s] of fresh) this.state.set(p, s);
     newOptions.forEach((o, i) => Object.assign(this.paramGroups[i]!, o));
   }

@@ -29,7 +29,9 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
 
   protected checkOptions(o: RMSpropOptions, where: string): void {
     checkNumber(o.lr, `${where}.lr`, { min: 0 });
-    checkNumber(o.alpha, `${where}.alpha`, { min: 0 });
+    // Stricter than torch (alpha >= 0): above 1 the average takes a negative share of g², can turn
+    // negative, and its square root NaN.
+    checkNumber(o.alpha, `${where}.alpha`, { min: 0, max: 1 });
     checkNumber(o.eps, `${where}.eps`, { min: 0 });
     checkNumber(o.weightDecay, `${where}.weightDecay`, { min: 0 });
     checkNumber(o.momentum, `${where}.momentum`, { min: 0 });

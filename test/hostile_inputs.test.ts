@@ -1,0 +1,135 @@
+// test/hostile_inputs.test.ts — inputs that used to be taken silently or corrupt later steps:
+// state dicts with NaN, Inf or negative second moments, a Map as state, a step count past 2^53,
+// non-canonical index keys ("01", "1e0", "0x1") and unknown top-level keys; step() options that
+// are misspelt or flip the update (negative gradScale); options beyond float32's range; edits
+// of opt.defaults; stepping a freed optimizer; an EMA state dict's own decay. Each case must
+// throw a CuoptimError with its code, naming the value, and change no byte of params or state.
+import { createHash } from "node:crypto";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { AdamW, CuoptimError, EMA, lr, RMSprop, SGD, tensor, type Optimizer, type Tensor } from "../src-ts/index.js";
+import { testDevices } from "./helpers/devices.js";
+
+const digest = (ts: Tensor[], opt?: Optimizer<object>): string => {
+  const h = createHash("sha256");
+  for (const t of ts) h.update(Buffer.from(t.toArray().buffer));
+  if (opt) for (const [, s] of opt.state) for (const [k, t] of Object.entries(s.tensors)) h.update(k).update(Buffer.from(t.toArray().buffer)).update(String(s.step));
+  return h.digest("hex");
+};
+
+interface Case {
+  name: string;
+  code: string;
+  mentions: RegExp;
+  act: (w: { opt: AdamW; params: Tensor[] }) => void;
+}
+
+const withState = (w: { opt: AdamW }, edit: (sd: ReturnType<AdamW["stateDict"]>) => unknown) => {
+  const sd = w.opt.stateDict();
+  return edit(sd) ?? sd;
+};
+
+const CASES: Case[] = [
+  { name: "a NaN second moment", code: "ERR_STATE_DICT", mentions: /state\[0\]\.expAvgSq\[3\]: expected a finite, non-negative value, got NaN/, act: (w) => w.opt.loadStateDict(withState(w, (sd) => void ((sd.state[0]!.expAvgSq as Float32Array)[3] = NaN)) as never) },
+  { name: "a negative second moment", code: "ERR_STATE_DICT", mentions: /expAvgSq\[0\]: expected a finite, non-negative value, got -1/, act: (w) => w.opt.loadStateDict(withState(w, (sd) => void ((sd.state[1]!.expAvgSq as Float32Array)[0] = -1)) as never) },
+  { name: "an infinite first moment", code: "ERR_STATE_DICT", mentions: /state\[0\]\.expAvg\[1\]: expected a finite value, got Infinity/, act: (w) => w.opt.loadStateDict(withState(w, (sd) => void ((sd.state[0]!.expAvg as Float32Array)[1] = Infinity)) as never) },
+  { name: "a Map as state", code: "ERR_STATE_DICT", mentions: /state: expected a plain object/, act: (w) => w.opt.loadStateDict(withState(w, (sd) => ({ ...sd, state: new Map(Object.entries(sd.state)) })) as never) },
+  { name: "step 2^60", code: "ERR_STATE_DICT", mentions: /state\[0\]\.step: expected a whole number in \[0, 2\^53 - 1\)/, act: (w) => w.opt.loadStateDict(withState(w, (sd) => void (sd.state[0]!.step = 2 ** 60)) as never) },
+  ...["01", "1e0", "0x1", " 1", "1.0"].map((key) => ({
+    name: `the key ${JSON.stringify(key)}`,
+    code: "ERR_STATE_DICT",
+    mentions: new RegExp(`key ${JSON.stringify(JSON.stringify(key)).slice(1, -1).replace(/[.]/g, "\\.")} is not a param index`),
+    act: (w: { opt: AdamW }) =>
+      w.opt.loadStateDict(withState(w, (sd) => ({ ...sd, state: { 0: sd.state[0], [key]: sd.state[1] } })) as never),
+  })),
+  { name: "an unknown top-level key", code: "ERR_STATE_DICT", mentions: /extra: not part of a state dict/, act: (w) => w.opt.loadStateDict(withState(w, (sd) => ({ ...sd, extra: 1 })) as never) },
+  { name: "a misspelt step option", code: "ERR_INVALID_ARGUMENT", mentions: /options\.maxGradnorm: unknown option/, act: (w) => w.opt.step({ maxGradnorm: 1 } as never) },
+  { name: "a negative gradScale", code: "ERR_RANGE", mentions: /gradScale: expected a finite float32 number >= 0, got -1/, act: (w) => w.opt.step({ gradScale: -1 }) },
+  { name: "gradScale 1e39 (beyond float32)", code: "ERR_RANGE", mentions: /gradScale/, act: (w) => w.opt.step({ gradScale: 1e39 }) },
+  { name: "lr 1e39 in a group", code: "ERR_RANGE", mentions: /paramGroups\[0\]\.lr/, act: (w) => ((w.opt.paramGroups[0]!.lr = 1e39), w.opt.step()) },
+  { name: "weightDecay 1e300 at construction", code: "ERR_RANGE", mentions: /options\.weightDecay/, act: (w) => new AdamW(w.params, { weightDecay: 1e300 }) },
+  { name: "RMSprop alpha > 1", code: "ERR_RANGE", mentions: /options\.alpha: expected a finite float32 number in \[0, 1\]/, act: (w) => new RMSprop(w.params, { alpha: 1.5 }) },
+  { name: "ExponentialLR gamma < 0", code: "ERR_RANGE", mentions: /gamma: expected a finite float32 number >= 0/, act: (w) => new lr.ExponentialLR(w.opt, { gamma: -0.5 }) },
+];
+
+for (const device of testDevices()) {
+  const setup = () => {
+    const params = [tensor(Float32Array.from({ length: 12 }, (_, i) => Math.sin(i)), [3, 4], { device }), tensor(new Float32Array([0.5, -0.25]), [2], { device })];
+    for (const p of params) p.grad = tensor(Float32Array.from({ length: p.numel }, (_, i) => Math.cos(i)), [...p.shape], { device });
+    const opt = new AdamW(params, { lr: 1e-2 });
+    opt.step();
+    return { opt, params };
+  };
+  for (const c of CASES) {
+    test(`${device}: ${c.name} -> ${c.code}, nothing changed`, () => {
+      const w = setup();
+      const before = digest(w.params, w.opt);
+      assert.throws(
+        () => c.act(w),
+        (e: unknown) => e instanceof CuoptimError && e.code === c.code && c.mentions.test(e.message),
+        `${c.name}: expected ${c.code} matching ${c.mentions}`,
+      );
+      // lr was edited in place by one case: put it back before comparing what a step changed.
+      w.opt.paramGroups[0]!.lr = 1e-2;
+      assert.is(digest(w.params, w.opt), before);
+    });
+  }
+
+  test(`${device}: editing opt.defaults cannot reach the class defaults or other optimizers`, () => {
+    const { params } = setup();
+    const a = new AdamW(params);
+    assert.throws(() => ((a.defaults.betas as number[])[0] = 0.5));
+    assert.throws(() => ((a.defaults as { lr: number }).lr = 1));
+    assert.equal(new AdamW(params).defaults.betas, [0.9, 0.999]);
+  });
+
+  test(`${device}: a freed optimizer refuses step, stateDict and loadStateDict instead of restarting from zero`, () => {
+    const { opt, params } = setup();
+    const sd = opt.stateDict();
+    opt.free();
+    const before = digest(params);
+    for (const act of [() => opt.step(), () => opt.stateDict(), () => opt.loadStateDict(sd)]) {
+      assert.throws(act, (e: unknown) => e instanceof CuoptimError && e.code === "ERR_FREED" && /this optimizer was freed/.test(e.message));
+    }
+    assert.is(digest(params), before);
+  });
+
+  test(`${device}: EMA.loadStateDict restores the saved decay and warmup, and refuses a bad one`, () => {
+    const { params } = setup();
+    const saved = new EMA(params, { decay: 0.5, warmup: true }).stateDict();
+    const ema = new EMA(params, { decay: 0.99 });
+    ema.loadStateDict(saved);
+    assert.is(ema.decay, 0.5);
+    assert.is(ema.warmup, true);
+    assert.throws(() => ema.loadStateDict({ ...saved, decay: 2 }), (e: unknown) => e instanceof CuoptimError && e.code === "ERR_STATE_DICT" && /decay/.test(e.message));
+    assert.is(ema.decay, 0.5);
+  });
+
+  test(`${device}: a LambdaLR whose lambda throws does not advance lastEpoch or change any lr`, () => {
+    const { opt } = setup();
+    let fail = false;
+    const s = new lr.LambdaLR(opt, (e) => {
+      if (fail) throw new Error("lambda failed");
+      return 1 / (1 + e);
+    });
+    s.step();
+    const before = { epoch: s.lastEpoch, lrs: s.getLastLr(), group: opt.paramGroups[0]!.lr };
+    fail = true;
+    assert.throws(() => s.step(), /lambda failed/);
+    assert.equal({ epoch: s.lastEpoch, lrs: s.getLastLr(), group: opt.paramGroups[0]!.lr }, before);
+    fail = false;
+    s.step();
+    assert.is(s.lastEpoch, before.epoch + 1);
+  });
+
+  test(`${device}: SGD's state dict of a param with momentum takes the same rules`, () => {
+    const { params } = setup();
+    const sgd = new SGD(params, { lr: 0.1, momentum: 0.9 });
+    sgd.step();
+    const sd = sgd.stateDict();
+    (sd.state[0]!.momentumBuffer as Float32Array)[0] = -Infinity;
+    assert.throws(() => sgd.loadStateDict(sd), (e: unknown) => e instanceof CuoptimError && /momentumBuffer\[0\]: expected a finite value/.test(e.message));
+  });
+}
+
+test.run();
