@@ -7,9 +7,13 @@ import { fail } from "./errors.js";
 import { native } from "./native.js";
 import { clipCoefficient } from "./optim/optimizer.js";
 import { Tensor } from "./tensor.js";
-import { checkBool, checkNumber } from "./validate.js";
+import { checkBool, checkNumber, optionsObject } from "./validate.js";
 
 function gradsOf(params: Iterable<Tensor>, name: string): Tensor[] {
+  if (params instanceof Tensor) fail("ERR_INVALID_ARGUMENT", `${name}: expected an array (or iterable) of Tensors, got one Tensor (wrap it: [t])`);
+  if (typeof (params as { [Symbol.iterator]?: unknown } | null)?.[Symbol.iterator] !== "function" || typeof params === "string") {
+    fail("ERR_INVALID_ARGUMENT", `${name}: expected an array (or iterable) of Tensors`);
+  }
   const grads: Tensor[] = [];
   let i = 0;
   for (const p of params) {
@@ -21,7 +25,8 @@ function gradsOf(params: Iterable<Tensor>, name: string): Tensor[] {
 }
 
 /** The total norm of the params' gradients (those that have one): 2 or Infinity. */
-export function gradNorm(params: Iterable<Tensor>, { normType = 2 }: { normType?: number } = {}): number {
+export function gradNorm(params: Iterable<Tensor>, options?: { normType?: number }): number {
+  const { normType = 2 } = optionsObject(options);
   if (normType !== 2 && normType !== Infinity) fail("ERR_RANGE", `normType: expected 2 or Infinity, got ${String(normType)}`);
   const grads = gradsOf(params, "params");
   return grads.length ? native.gradNorm(grads.map((g) => g.native), normType) : 0;
@@ -34,8 +39,9 @@ export function gradNorm(params: Iterable<Tensor>, { normType = 2 }: { normType?
 export function clipGradNorm(
   params: Iterable<Tensor>,
   maxNorm: number,
-  { normType = 2, errorIfNonfinite = false }: { normType?: number; errorIfNonfinite?: boolean } = {},
+  options?: { normType?: number; errorIfNonfinite?: boolean },
 ): number {
+  const { normType = 2, errorIfNonfinite = false } = optionsObject(options);
   checkNumber(maxNorm, "maxNorm", { min: 0 });
   checkBool(errorIfNonfinite, "errorIfNonfinite");
   const list = [...params];

@@ -27,7 +27,8 @@ export function isAvailable(device: Device): boolean {
 export function resolveDevice(device: DeviceInput | undefined, name = "device"): Device {
   const d = device ?? "auto";
   if (typeof d !== "string" || !DEVICES.includes(d)) {
-    fail("ERR_DEVICE", `${name}: expected one of ${DEVICES.map((x) => `"${x}"`).join(", ")}, got ${JSON.stringify(d)}`);
+    const got = typeof d === "string" ? JSON.stringify(d) : typeof d === "bigint" ? `the BigInt ${d}n` : typeof d === "symbol" ? "a Symbol" : d === null ? "null" : typeof d;
+    fail("ERR_DEVICE", `${String(name)}: expected one of ${DEVICES.map((x) => `"${x}"`).join(", ")}, got ${got}`);
   }
   if (d === "auto") return isAvailable("cuda") ? "cuda" : "cpu";
   const info = backends().find((b) => b.name === d);

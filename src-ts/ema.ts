@@ -8,7 +8,7 @@
 import { fail } from "./errors.js";
 import { native } from "./native.js";
 import { formatShape, stateTensor, Tensor } from "./tensor.js";
-import { checkBool, checkNumber } from "./validate.js";
+import { checkBool, checkNumber, optionsObject } from "./validate.js";
 
 export interface EMAOptions {
   decay?: number;
@@ -37,7 +37,8 @@ export class EMA {
     return this.#warmup;
   }
 
-  constructor(params: Tensor[], { decay = 0.999, warmup = false }: EMAOptions = {}) {
+  constructor(params: Tensor[], options?: EMAOptions) {
+    const { decay = 0.999, warmup = false } = optionsObject(options);
     if (!Array.isArray(params) || params.length === 0) fail("ERR_INVALID_ARGUMENT", "params: expected a non-empty array of tensors");
     params.forEach((p, i) => {
       if (!(p instanceof Tensor)) fail("ERR_INVALID_ARGUMENT", `params[${i}]: expected a Tensor`);

@@ -8,7 +8,7 @@
 // torch's.
 import { fail } from "./errors.js";
 import type { StepOptions, StepResult } from "./optim/optimizer.js";
-import { checkBool, checkNumber } from "./validate.js";
+import { checkBool, checkNumber, optionsObject } from "./validate.js";
 
 export interface GradScalerOptions {
   initScale?: number;
@@ -27,7 +27,8 @@ export class GradScaler {
   readonly growthInterval: number;
   readonly enabled: boolean;
 
-  constructor({ initScale = 2 ** 16, growthFactor = 2, backoffFactor = 0.5, growthInterval = 2000, enabled = true }: GradScalerOptions = {}) {
+  constructor(options?: GradScalerOptions) {
+    const { initScale = 2 ** 16, growthFactor = 2, backoffFactor = 0.5, growthInterval = 2000, enabled = true } = optionsObject(options);
     this.scaleValue = Math.fround(checkNumber(initScale, "initScale", { min: 0, minOpen: true }));
     this.growthFactor = checkNumber(growthFactor, "growthFactor", { min: 1, minOpen: true });
     this.backoffFactor = checkNumber(backoffFactor, "backoffFactor", { min: 0, max: 1, minOpen: true, maxOpen: true });

@@ -3,7 +3,7 @@
 import { fail } from "./errors.js";
 import { native } from "./native.js";
 import { Tensor } from "./tensor.js";
-import { checkBool, checkNumber } from "./validate.js";
+import { checkBool, checkNumber, optionsObject } from "./validate.js";
 
 export interface QuantizeOptions {
   /** Elements per block, a power of two from 64 to 4096 (default 4096, bitsandbytes' default). */
@@ -21,7 +21,8 @@ export interface QuantizedTensor {
 }
 
 /** The 256 sorted codes of bitsandbytes' dynamic map (create_dynamic_map). */
-export function dynamicMap({ signed = true }: { signed?: boolean } = {}): Float32Array {
+export function dynamicMap(options?: { signed?: boolean }): Float32Array {
+  const { signed = true } = optionsObject(options);
   return native.dynamicMap(checkBool(signed, "signed"));
 }
 
@@ -32,7 +33,8 @@ function checkBlockSize(b: unknown): number {
 }
 
 /** Per block: absmax = max |x|, code = the map entry nearest to x / absmax. */
-export function quantizeBlockwise(x: Tensor, { blockSize = 4096, signed = true }: QuantizeOptions = {}): QuantizedTensor {
+export function quantizeBlockwise(x: Tensor, options?: QuantizeOptions): QuantizedTensor {
+  const { blockSize = 4096, signed = true } = optionsObject(options);
   if (!(x instanceof Tensor)) fail("ERR_INVALID_ARGUMENT", "x: expected a Tensor");
   x.assertLive("x");
   const block = checkBlockSize(blockSize);
@@ -45,6 +47,14 @@ export function quantizeBlockwise(x: Tensor, { blockSize = 4096, signed = true }
 
 /** code[codes] * absmax of each element's block, as a new float32 tensor. */
 export function dequantizeBlockwise(q: QuantizedTensor): Tensor {
+  if (typeof q !== "object" || q === null) fail("ERR_INVALID_ARGUMENT", "q: expected the result of quantizeBlockwise");
+  if (!(q.codes instanceof Tensor) || q.codes.dtype !== "uint8") fail("ERR_INVALID_ARGUMENT", "q.codes: expected a uint8 Tensor (from quantizeBlockwise)");
+  if (!(q.absmax instanceof Tensor) || q.absmax.dtype !== "float32") fail("ERR_INVALID_ARGUMENT", "q.absmax: expected a float32 Tensor (from quantizeBlockwise)");
+  q.codes.assertLive("q.codes");
+  q.absmax.assertLive("q.absmax");
+  if (!Array.isArray(q.shape) || q.shape.length !== q.codes.shape.length || q.shape.some((d, i) => d !== q.codes.shape[i])) {
+    fail("ERR_SHAPE", "q.shape: expected the codes' shape");
+  }
   const out = new Tensor(new native.Tensor(q.codes.device, "float32", [...q.shape]));
   native.dequantizeBlockwise(q.codes.native, q.absmax.native, out.native, checkBlockSize(q.blockSize), checkBool(q.signed, "signed"));
   return out;

@@ -46,7 +46,9 @@ export class Tensor<D extends DTypeName = "float32"> {
   #freed = false;
 
   /** @internal Use tensor() or zeros(). */
+  /** @internal Tensors are made by tensor(), zeros() and zerosLike(). */
   constructor(nativeTensor: NativeTensor) {
+    if (!(nativeTensor instanceof native.Tensor)) fail("ERR_INVALID_ARGUMENT", "Tensor: use tensor(), zeros() or zerosLike() to make a tensor");
     this.native = nativeTensor;
     this.shape = Object.freeze(nativeTensor.shape);
     this.device = nativeTensor.device;
@@ -163,7 +165,8 @@ export function zeros(shape: readonly number[], options: TensorOptions = {}): Te
 
 /** A new zero-filled tensor with `like`'s shape and device. */
 export function zerosLike(like: Tensor): Tensor {
-  like.assertLive("zerosLike");
+  if (!(like instanceof Tensor)) fail("ERR_INVALID_ARGUMENT", "like: expected a Tensor");
+  like.assertLive("like");
   return new Tensor(new native.Tensor(like.device, "float32", [...like.shape]));
 }
 

@@ -13,6 +13,8 @@ export interface NumberBounds {
 
 function describe(v: unknown): string {
   if (typeof v === "number") return String(v);
+  if (typeof v === "bigint") return `the BigInt ${v}n`;
+  if (typeof v === "symbol") return "a Symbol";
   if (typeof v === "string") return JSON.stringify(v);
   if (v === null) return "null";
   if (Array.isArray(v)) return `an array of length ${v.length}`;
@@ -40,6 +42,13 @@ export function checkNumber(v: unknown, name: string, bounds: NumberBounds = {})
     (bounds.max === undefined || (bounds.maxOpen ? v < bounds.max : v <= bounds.max));
   if (!ok) fail(typeof v === "number" ? "ERR_RANGE" : "ERR_INVALID_ARGUMENT", `${name}: expected ${expectation(bounds)}, got ${describe(v)}`);
   return v as number;
+}
+
+/** An options argument: an object (not an array), or undefined for all defaults. */
+export function optionsObject<T extends object>(v: T | undefined | null, name = "options"): T {
+  if (v === undefined) return {} as T;
+  if (typeof v !== "object" || v === null || Array.isArray(v)) fail("ERR_INVALID_ARGUMENT", `${name}: expected an options object, got ${describe(v)}`);
+  return v;
 }
 
 export function checkBool(v: unknown, name: string): boolean {

@@ -111,6 +111,7 @@ export function save(path: string, contents: CheckpointContents): void {
 
 /** What a checkpoint holds (validated), without loading anything. */
 export function inspect(path: string): CheckpointInfo {
+  if (typeof path !== "string" || path === "") fail("ERR_INVALID_ARGUMENT", "path: expected a non-empty string");
   return withFile(path, (fd, header) => describe(path, header));
 }
 

@@ -4,7 +4,7 @@
 // 0, then cosine decay to minRatio of the peak.
 import { fail } from "../errors.js";
 import { checkNumber, checkOneOf } from "../validate.js";
-import { LRScheduler, type SchedulableOptimizer } from "./scheduler.js";
+import { checkSchedulable, LRScheduler, type SchedulableOptimizer } from "./scheduler.js";
 
 /** lr = base lr × multiplier(step). */
 export class MultiplierSchedule extends LRScheduler {
@@ -32,6 +32,13 @@ interface Total extends Warmup {
   totalSteps: number;
 }
 
+/** Checks the optimizer and that the options are an object, before any option is read. */
+function scheduleOptions<T extends object>(optimizer: SchedulableOptimizer, o: T): T {
+  checkSchedulable(optimizer);
+  if (typeof o !== "object" || o === null || Array.isArray(o)) fail("ERR_INVALID_ARGUMENT", "options: expected an options object");
+  return o;
+}
+
 function warmupSteps(o: Warmup): number {
   return checkNumber(o.warmupSteps, "warmupSteps", { min: 0, integer: true });
 }
@@ -51,6 +58,7 @@ const warm = (step: number, w: number) => step / Math.max(1, w);
 
 /** Linear warmup from 0 to the peak, then cosine decay to minRatio × peak at totalSteps (and after). */
 export function warmupCosine(optimizer: SchedulableOptimizer, o: Total & { minRatio?: number; numCycles?: number }): MultiplierSchedule {
+  o = scheduleOptions(optimizer, o);
   const [w, t] = totalAfterWarmup(o);
   const min = ratio(o.minRatio, "minRatio", 0);
   const cycles = checkNumber(o.numCycles ?? 0.5, "numCycles", { min: 0, minOpen: true });
@@ -63,6 +71,7 @@ export function warmupCosine(optimizer: SchedulableOptimizer, o: Total & { minRa
 
 /** Linear warmup, then linear decay to minRatio × peak at totalSteps. */
 export function warmupLinear(optimizer: SchedulableOptimizer, o: Total & { minRatio?: number }): MultiplierSchedule {
+  o = scheduleOptions(optimizer, o);
   const [w, t] = totalAfterWarmup(o);
   const min = ratio(o.minRatio, "minRatio", 0);
   return new MultiplierSchedule(optimizer, "warmupLinear", (step) => {
@@ -73,12 +82,14 @@ export function warmupLinear(optimizer: SchedulableOptimizer, o: Total & { minRa
 
 /** Linear warmup, then the peak lr. */
 export function constantWithWarmup(optimizer: SchedulableOptimizer, o: Warmup): MultiplierSchedule {
+  o = scheduleOptions(optimizer, o);
   const w = warmupSteps(o);
   return new MultiplierSchedule(optimizer, "constantWithWarmup", (step) => (step < w ? warm(step, w) : 1));
 }
 
 /** Linear warmup, then 1/sqrt((step + timescale - warmup) / timescale) (timescale = warmupSteps, or 10^4 without warmup). */
 export function inverseSqrt(optimizer: SchedulableOptimizer, o: Warmup & { timescale?: number }): MultiplierSchedule {
+  o = scheduleOptions(optimizer, o);
   const w = warmupSteps(o);
   const ts = checkNumber(o.timescale ?? (w || 10_000), "timescale", { min: 0, minOpen: true });
   return new MultiplierSchedule(optimizer, "inverseSqrt", (step) => (step < w ? warm(step, w) : 1 / Math.sqrt((step + ts - w) / ts)));
@@ -86,6 +97,7 @@ export function inverseSqrt(optimizer: SchedulableOptimizer, o: Warmup & { times
 
 /** Linear warmup, then numCycles cosine decays to minRatio, each restarting at the peak (SGDR-style hard restarts). */
 export function cosineWithRestarts(optimizer: SchedulableOptimizer, o: Total & { numCycles?: number; minRatio?: number }): MultiplierSchedule {
+  o = scheduleOptions(optimizer, o);
   const [w, t] = totalAfterWarmup(o);
   const cycles = checkNumber(o.numCycles ?? 1, "numCycles", { min: 1, integer: true });
   const min = ratio(o.minRatio, "minRatio", 0);
@@ -99,6 +111,7 @@ export function cosineWithRestarts(optimizer: SchedulableOptimizer, o: Total & {
 
 /** Linear warmup, then (1 - progress)^power decay to endRatio × peak at totalSteps. */
 export function polynomial(optimizer: SchedulableOptimizer, o: Total & { power?: number; endRatio?: number }): MultiplierSchedule {
+  o = scheduleOptions(optimizer, o);
   const [w, t] = totalAfterWarmup(o);
   const power = checkNumber(o.power ?? 1, "power", { min: 0, minOpen: true });
   const end = ratio(o.endRatio, "endRatio", 0);
@@ -117,6 +130,7 @@ export function wsd(
   optimizer: SchedulableOptimizer,
   o: Warmup & { stableSteps: number; decaySteps: number; minRatio?: number; decayShape?: "cosine" | "linear" | "1-sqrt" },
 ): MultiplierSchedule {
+  o = scheduleOptions(optimizer, o);
   const w = warmupSteps(o);
   const stable = checkNumber(o.stableSteps, "stableSteps", { min: 0, integer: true });
   const decay = checkNumber(o.decaySteps, "decaySteps", { min: 1, integer: true });

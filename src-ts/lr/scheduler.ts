@@ -41,6 +41,20 @@ export function perGroup(value: number | readonly number[], optimizer: Schedulab
   return list.map((v, i) => checkNumber(v, Array.isArray(value) ? `${name}[${i}]` : name, bounds));
 }
 
+/** Throws unless `optimizer` is something a scheduler can drive (a cuoptim optimizer). */
+export function checkSchedulable(optimizer: unknown, name = "optimizer"): SchedulableOptimizer {
+  const o = optimizer as { paramGroups?: unknown } | null;
+  if (typeof o !== "object" || o === null || !Array.isArray(o.paramGroups)) fail("ERR_INVALID_ARGUMENT", `${name}: expected a cuoptim Optimizer`);
+  return optimizer as SchedulableOptimizer;
+}
+
+/** A scheduler's options argument: an object, or undefined for all defaults. */
+export function optionsOf<T extends object>(options: T | undefined | null, name = "options"): T {
+  if (options === undefined) return {} as T;
+  if (typeof options !== "object" || options === null || Array.isArray(options)) fail("ERR_INVALID_ARGUMENT", `${name}: expected an options object`);
+  return options;
+}
+
 export abstract class LRScheduler {
   readonly optimizer: SchedulableOptimizer;
   lastEpoch: number;
@@ -49,10 +63,9 @@ export abstract class LRScheduler {
   protected lastLr: number[] = [];
 
   /** `lastEpoch` >= 0 resumes a schedule: the base lrs must then be given (they are the groups' lrs otherwise). */
-  constructor(optimizer: SchedulableOptimizer, { lastEpoch = -1, baseLrs }: { lastEpoch?: number; baseLrs?: number[] } = {}) {
-    if (!optimizer || !Array.isArray((optimizer as { paramGroups?: unknown }).paramGroups)) {
-      fail("ERR_INVALID_ARGUMENT", "optimizer: expected a cuoptim Optimizer");
-    }
+  constructor(optimizer: SchedulableOptimizer, options?: { lastEpoch?: number; baseLrs?: number[] }) {
+    checkSchedulable(optimizer);
+    const { lastEpoch = -1, baseLrs } = optionsOf(options);
     checkNumber(lastEpoch, "lastEpoch", { min: -1, integer: true });
     this.optimizer = optimizer;
     this.baseLrs = baseLrs ?? optimizer.paramGroups.map((_, i) => groupLr(optimizer, i));

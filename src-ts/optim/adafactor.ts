@@ -16,7 +16,7 @@
 import { fail } from "../errors.js";
 import { native } from "../native.js";
 import type { Tensor } from "../tensor.js";
-import { checkBool, checkNumber, checkOneOf } from "../validate.js";
+import { checkBool, checkNumber, checkOneOf, optionsObject } from "../validate.js";
 import { Optimizer, type CommonOptions, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
 
 export interface AdafactorTorchOptions {
@@ -64,6 +64,7 @@ type AdafactorInput = (Partial<AdafactorTorchOptions> | Partial<AdafactorTransfo
 export class Adafactor extends Optimizer<AdafactorOptions> {
   /** The variant comes from options.variant, else from the first param group's, else "torch". */
   constructor(params: ParamsInput<AdafactorOptions>, options: AdafactorInput = {}) {
+    optionsObject(options);
     const first = Array.isArray(params) ? (params[0] as { variant?: unknown } | undefined) : undefined;
     const variant = (options as { variant?: unknown }).variant ?? first?.variant ?? "torch";
     checkOneOf(variant, "options.variant", ["torch", "transformers"] as const);

@@ -11,7 +11,7 @@
 import { fail } from "../errors.js";
 import { native } from "../native.js";
 import { formatShape, stateTensor, type Tensor } from "../tensor.js";
-import { checkNumber } from "../validate.js";
+import { checkNumber, optionsObject } from "../validate.js";
 import type { Optimizer, StateDict, StepOptions, StepResult } from "./optimizer.js";
 
 export interface LookaheadOptions {
@@ -39,7 +39,8 @@ export class Lookahead<O extends object> {
   stepsSinceSync = 0;
   readonly #slow = new Map<Tensor, Tensor>();
 
-  constructor(optimizer: Optimizer<O>, { k = 5, alpha = 0.5 }: Partial<LookaheadOptions> = {}) {
+  constructor(optimizer: Optimizer<O>, options?: Partial<LookaheadOptions>) {
+    const { k = 5, alpha = 0.5 } = optionsObject(options);
     if (!optimizer || typeof (optimizer as { step?: unknown }).step !== "function" || !Array.isArray(optimizer.paramGroups)) {
       fail("ERR_INVALID_ARGUMENT", "optimizer: expected a cuoptim optimizer to wrap");
     }
