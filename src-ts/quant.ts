@@ -39,6 +39,9 @@ export function quantizeBlockwise(x: Tensor, options?: QuantizeOptions): Quantiz
   x.assertLive("x");
   const block = checkBlockSize(blockSize);
   checkBool(signed, "signed");
+  // A NaN or infinite value has no code: its block's absmax would be infinite and every code in
+  // the block meaningless. One max-reduction finds them.
+  if (x.numel > 0 && !Number.isFinite(native.gradNorm([x.native], Infinity))) fail("ERR_RANGE", "x: holds NaN or Infinity; blockwise quantization needs finite values");
   const codes = new Tensor<"uint8">(new native.Tensor(x.device, "uint8", [...x.shape]));
   const absmax = new Tensor(new native.Tensor(x.device, "float32", [Math.ceil(x.numel / block)]));
   native.quantizeBlockwise(x.native, codes.native, absmax.native, block, signed);

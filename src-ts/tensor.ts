@@ -4,6 +4,7 @@
 // any device. Tensors are freed by the garbage collector, or at once with free().
 import { resolveDevice, type Device, type DeviceInput } from "./device.js";
 import { fail } from "./errors.js";
+import { optionsObject } from "./validate.js";
 import { native, type DTypeName, type NativeTensor, type Role } from "./native.js";
 
 /** The typed array that holds a dtype's values on the host. */
@@ -96,7 +97,7 @@ export class Tensor<D extends DTypeName = "float32"> {
       values.assertLive("set(source)");
       this.native.copyFrom(values.native);
     } else {
-      this.native.upload(values);
+      this.native.upload(unshared(values));
     }
     return this;
   }
@@ -142,7 +143,16 @@ export function checkGradFor(param: Tensor<DTypeName>, grad: Tensor<DTypeName>, 
 }
 
 /** A new tensor holding a copy of `data` (a Float32Array of the shape's numel). */
-export function tensor(data: Float32Array, shape: readonly number[], options: TensorOptions = {}): Tensor {
+/**
+ * Typed arrays over a SharedArrayBuffer (which N-API cannot hand to native code) are copied into
+ * ordinary memory first; others pass as they are.
+ */
+function unshared<A extends Float32Array | Uint8Array>(a: A): A {
+  const shared = typeof SharedArrayBuffer !== "undefined" && ArrayBuffer.isView(a) && a.buffer instanceof SharedArrayBuffer;
+  return shared ? (a.slice() as A) : a;
+}
+
+export function tensor(data: Float32Array, shape: readonly number[], options?: TensorOptions): Tensor {
   if (!(data instanceof Float32Array)) {
     fail("ERR_DTYPE", `data: expected a Float32Array, got ${data === null ? "null" : (data as object)?.constructor?.name ?? typeof data}`);
   }
@@ -151,16 +161,16 @@ export function tensor(data: Float32Array, shape: readonly number[], options: Te
   if (data.length !== numel) {
     fail("ERR_SHAPE", `data: expected ${numel} elements for shape ${formatShape(dims)}, got ${data.length}`);
   }
-  const device = resolveDevice(options.device);
+  const device = resolveDevice(optionsObject(options).device);
   const t = new Tensor(new native.Tensor(device, "float32", dims));
-  t.native.upload(data);
+  t.native.upload(unshared(data));
   return t;
 }
 
 /** A new zero-filled tensor. */
-export function zeros(shape: readonly number[], options: TensorOptions = {}): Tensor {
+export function zeros(shape: readonly number[], options?: TensorOptions): Tensor {
   const dims = checkShape(shape);
-  return new Tensor(new native.Tensor(resolveDevice(options.device), "float32", dims));
+  return new Tensor(new native.Tensor(resolveDevice(optionsObject(options).device), "float32", dims));
 }
 
 /** A new zero-filled tensor with `like`'s shape and device. */

@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { AdamW, CuoptimError, EMA, lr, RMSprop, SGD, tensor, type Optimizer, type Tensor } from "../src-ts/index.js";
+import { AdamW, CuoptimError, EMA, Lookahead, lr, quantizeBlockwise, RMSprop, SGD, tensor, zeros, type Optimizer, type Tensor } from "../src-ts/index.js";
 import { testDevices } from "./helpers/devices.js";
 
 const digest = (ts: Tensor[], opt?: Optimizer<object>): string => {
@@ -120,6 +120,50 @@ for (const device of testDevices()) {
     fail = false;
     s.step();
     assert.is(s.lastEpoch, before.epoch + 1);
+  });
+
+  test(`${device}: a native error names the user's path, not the position in the native batch`, () => {
+    const a = tensor(new Float32Array(4), [4], { device });
+    const b = tensor(new Float32Array(6), [6], { device });
+    const c = tensor(new Float32Array(6), [6], { device });
+    for (const p of [a, b, c]) p.grad = tensor(new Float32Array(p.numel), [...p.shape], { device });
+    const opt = new AdamW([{ params: [a] }, { params: [b, c] }]);
+    opt.step();
+    // Corrupt one state tensor behind the optimizer's back: only the native check can see it.
+    const s = opt.state.get(c)!;
+    const wrong = zeros([5], { device });
+    const kept = s.tensors.expAvg!;
+    s.tensors.expAvg = wrong as never;
+    assert.throws(() => opt.step(), (e: unknown) => e instanceof CuoptimError && /^paramGroups\[1\]\.params\[1\] \(state \w+\): expected shape \[6\]/.test(e.message));
+    s.tensors.expAvg = kept;
+    opt.step();
+  });
+
+  test(`${device}: a SharedArrayBuffer's values are taken (copied), not refused`, () => {
+    const shared = new Float32Array(new SharedArrayBuffer(12));
+    shared.set([1, 2, 3]);
+    const t = tensor(shared, [3], { device });
+    assert.equal(Array.from(t.toArray()), [1, 2, 3]);
+    shared[0] = 9;
+    t.set(shared);
+    assert.equal(Array.from(t.toArray()), [9, 2, 3]);
+  });
+
+  test(`${device}: quantizeBlockwise refuses NaN and Infinity instead of making -Inf or NaN codes`, () => {
+    for (const v of [[Infinity, Infinity], [1, Infinity], [NaN, 1]]) {
+      assert.throws(() => quantizeBlockwise(tensor(new Float32Array(v), [2], { device }), { blockSize: 64 }), (e: unknown) => e instanceof CuoptimError && e.code === "ERR_RANGE" && /NaN or Infinity/.test(e.message));
+    }
+  });
+
+  test(`${device}: Lookahead does not count a step in which no param has a gradient`, () => {
+    const p = tensor(new Float32Array([1, 2]), [2], { device });
+    const la = new Lookahead(new SGD([p], { lr: 0.1 }), { k: 2 });
+    la.step();
+    la.step();
+    assert.is(la.stepsSinceSync, 0);
+    p.grad = tensor(new Float32Array([1, 1]), [2], { device });
+    la.step();
+    assert.is(la.stepsSinceSync, 1);
   });
 
   test(`${device}: SGD's state dict of a param with momentum takes the same rules`, () => {

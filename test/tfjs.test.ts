@@ -82,6 +82,17 @@ for (const device of devices) {
     assert.equal([...(w.dataSync() as Float32Array)], [0.5, 1.5, 2]);
   });
 
+  test(`${device}: a step skipped for a non-finite gradient is not an iteration: variables, lr and iterations stay`, () => {
+    const w = tf.variable(tf.tensor1d([1, 2, 3]));
+    const opt = new CuoptimOptimizer({ optimizer: "SGD", options: { lr: 0.5 }, device, maxGradNorm: 1, schedule: { name: "warmupLinear", options: { warmupSteps: 2, totalSteps: 20 } } });
+    opt.applyGradients([{ name: w.name, tensor: tf.tensor1d([1, 1, 1]) }]);
+    const before = { values: [...(w.dataSync() as Float32Array)], lr: opt.lr, iterations: opt.iterations };
+    opt.applyGradients([{ name: w.name, tensor: tf.tensor1d([1, NaN, 1]) }]);
+    assert.equal({ values: [...(w.dataSync() as Float32Array)], lr: opt.lr, iterations: opt.iterations }, before);
+    opt.applyGradients([{ name: w.name, tensor: tf.tensor1d([1, 1, 1]) }]);
+    assert.is(opt.iterations, before.iterations + 1);
+  });
+
   test(`${device}: getWeights / setWeights carry the whole state (8-bit codes, schedule, EMA) to a twin`, async () => {
     const config = { optimizer: "AdamW8bit", options: { lr: 1e-2, min8bitSize: 16, blockSize: 64 }, device, schedule: { name: "warmupLinear", options: { warmupSteps: 2, totalSteps: 20 } }, ema: { decay: 0.9 } };
     const a = mlp(7);

@@ -123,7 +123,7 @@ export class Adafactor extends Optimizer<AdafactorOptions> {
   protected applyUpdate(o: AdafactorOptions, items: UpdateItem[], ctx: StepContext): void {
     const torch = o.variant === "torch";
     const pick = (name: string) => items.map((it) => it.state.tensors[name]?.native ?? null);
-    native.adafactorStep(
+    this.labelled(items, () => native.adafactorStep(
       items.map((it) => it.param.native),
       items.map((it) => it.grad.native),
       pick(torch ? "rowVar" : "expAvgSqRow"),
@@ -142,6 +142,6 @@ export class Adafactor extends Optimizer<AdafactorOptions> {
             weightDecay: o.weightDecay, maximize: false, beta1: o.beta1, scaleParameter: o.scaleParameter,
             relativeStep: o.relativeStep, warmupInit: o.warmupInit, gradScale: ctx.gradScale,
           },
-    );
+    ));
   }
 }

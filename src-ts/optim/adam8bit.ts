@@ -76,11 +76,13 @@ abstract class Blockwise8bit<O extends Blockwise8bitOptions> extends Optimizer<O
     const small = items.filter((it) => !this.quantized(it.param, o));
     if (big.length) {
       const k = this.stateCount === 2 ? ["state1", "state2", "absmax1", "absmax2"] : ["state1", "absmax1"];
-      native.optimizer8bitStep(
-        this.op,
-        [big.map((it) => it.param.native), big.map((it) => it.grad.native), ...k.map((n) => big.map((it) => it.state.tensors[n]!.native))],
-        big.map((it) => it.state.step),
-        { ...this.nativeOptions(o), blockSize: o.blockSize, gradScale: ctx.gradScale },
+      this.labelled(big, () =>
+        native.optimizer8bitStep(
+          this.op,
+          [big.map((it) => it.param.native), big.map((it) => it.grad.native), ...k.map((n) => big.map((it) => it.state.tensors[n]!.native))],
+          big.map((it) => it.state.step),
+          { ...this.nativeOptions(o), blockSize: o.blockSize, gradScale: ctx.gradScale },
+        ),
       );
     }
     if (small.length) this.applySmall(o, small, ctx);

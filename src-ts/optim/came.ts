@@ -49,7 +49,7 @@ export class CAME extends Optimizer<CAMEOptions> {
 
   protected applyUpdate(o: CAMEOptions, items: UpdateItem[], ctx: StepContext): void {
     const pick = (name: string) => items.map((it) => it.state.tensors[name]?.native ?? null);
-    native.adafactorStep(
+    this.labelled(items, () => native.adafactorStep(
       items.map((it) => it.param.native),
       items.map((it) => it.grad.native),
       pick("expAvgSqRow"),
@@ -63,6 +63,6 @@ export class CAME extends Optimizer<CAMEOptions> {
       },
       pick("expAvgResRow"),
       pick("expAvgResCol"),
-    );
+    ));
   }
 }

@@ -58,11 +58,15 @@ export class Lookahead<O extends object> {
     return this.optimizer.defaults;
   }
 
-  /** One inner step; every k-th applied one is followed by the slow/fast synchronisation. */
+  /**
+   * One inner step; every k-th applied one is followed by the slow/fast synchronisation. A step
+   * in which no param has a gradient moves nothing and does not count towards k.
+   */
   step(options: StepOptions = {}): StepResult {
     this.adoptNewParams();
+    const anyGrad = this.optimizer.params().some((p) => p.grad !== null);
     const result = this.optimizer.step(options);
-    if (!result.applied) return result;
+    if (!result.applied || !anyGrad) return result;
     this.stepsSinceSync += 1;
     if (this.stepsSinceSync >= this.k) {
       this.synchronize();

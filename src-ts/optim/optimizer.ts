@@ -48,6 +48,8 @@ export interface ParamState {
 export interface UpdateItem {
   param: Tensor;
   grad: Tensor;
+  /** The user's path to the param, `paramGroups[i].params[j]`, for messages. */
+  where: string;
   state: ParamState;
   /** The param's state was created for this step (torch's "state not yet initialised"). */
   fresh: boolean;
@@ -212,8 +214,8 @@ export abstract class Optimizer<O extends object> {
         created.push(made);
         const items: UpdateItem[] = new Array(plan.items.length);
         for (let i = 0; i < items.length; i++) {
-          const { param, grad } = plan.items[i]!;
-          items[i] = { param, grad, ...this.stateFor(param, plan.options, plan.key, made) };
+          const { param, grad, where } = plan.items[i]!;
+          items[i] = { param, grad, where, ...this.stateFor(param, plan.options, plan.key, made) };
         }
         batches.push(items);
       }
@@ -389,7 +391,7 @@ export abstract class Optimizer<O extends object> {
     ctx: StepContext,
     hostScalar?: string,
   ): void {
-    const after = native.optimizerStep(
+    const after = this.labelled(items, () => native.optimizerStep(
       op,
       [
         items.map((it) => it.param.native),
@@ -400,9 +402,26 @@ export abstract class Optimizer<O extends object> {
       Uint8Array.from(items, (it) => (it.fresh ? 1 : 0)),
       { ...options, gradScale: ctx.gradScale },
       hostScalar === undefined ? undefined : items.map((it) => it.state.scalars[hostScalar]!),
-    );
+    ));
     // The op ran: only now does the host scalar advance (a failed step leaves it as it was).
     if (hostScalar !== undefined) items.forEach((it, i) => (it.state.scalars[hostScalar] = after![i]!));
+  }
+
+  /**
+   * Runs a native call over `items` (its lists in items' order) and puts the user's path into
+   * an error that names a position in one of its lists: "grads[3]: ..." becomes
+   * "paramGroups[1].params[0].grad: ...".
+   */
+  protected labelled<T>(items: readonly UpdateItem[], call: () => T): T {
+    try {
+      return call();
+    } catch (e) {
+      const m = e instanceof CuoptimError ? /^(\w+)\[(\d+)\]([\s\S]*)$/.exec(e.message) : null;
+      const item = m ? items[Number(m[2])] : undefined;
+      if (!m || !item) throw e;
+      const path = m[1] === "params" ? item.where : m[1] === "grads" ? `${item.where}.grad` : `${item.where} (state ${m[1]})`;
+      throw new CuoptimError((e as CuoptimError).code, `${path}${m[3]}`);
+    }
   }
 
   /**
@@ -413,7 +432,7 @@ export abstract class Optimizer<O extends object> {
   protected prepareItems(): { options: O; items: UpdateItem[] }[] {
     return this.planStep().map((plan) => ({
       options: plan.options,
-      items: plan.items.map(({ param, grad }) => ({ param, grad, ...this.stateFor(param, plan.options, plan.key) })),
+      items: plan.items.map(({ param, grad, where }) => ({ param, grad, where, ...this.stateFor(param, plan.options, plan.key) })),
     }));
   }
 
@@ -469,13 +488,13 @@ export abstract class Optimizer<O extends object> {
   }
 
   /** Validates the whole step and batches groups with equal options (no state is created yet). */
-  private planStep(): { key: string; options: O; items: { param: Tensor; grad: Tensor }[] }[] {
-    const plans: { key: string; options: O; items: { param: Tensor; grad: Tensor }[] }[] = [];
+  private planStep(): { key: string; options: O; items: { param: Tensor; grad: Tensor; where: string }[] }[] {
+    const plans: { key: string; options: O; items: { param: Tensor; grad: Tensor; where: string }[] }[] = [];
     const seen = new Map<Tensor, string>();
     this.paramGroups.forEach((group, gi) => {
       const { params, name: _name, ...options } = group;
       this.checkOptions(options as O, `paramGroups[${gi}]`);
-      const items: { param: Tensor; grad: Tensor }[] = [];
+      const items: { param: Tensor; grad: Tensor; where: string }[] = [];
       params.forEach((p, j) => {
         const where = `paramGroups[${gi}].params[${j}]`;
         p.assertLive(where);
@@ -484,7 +503,7 @@ export abstract class Optimizer<O extends object> {
         seen.set(p, where);
         if (p.grad === null) return;
         checkGradFor(p, p.grad, `paramGroups[${gi}].params[${j}].grad`);
-        items.push({ param: p, grad: p.grad });
+        items.push({ param: p, grad: p.grad, where });
       });
       const key = JSON.stringify(options);
       const same = plans.find((pl) => pl.key === key);

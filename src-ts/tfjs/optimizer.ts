@@ -131,10 +131,11 @@ export class CuoptimOptimizer extends tf.Optimizer {
       slot.param.grad = slot.grad;
     }
     const result = this.#optimizer!.step(this.config.maxGradNorm === undefined ? {} : { maxGradNorm: this.config.maxGradNorm });
-    if (result.applied) {
-      this.#ema?.update();
-      for (const slot of this.#slots) tf.tidy(() => slot.variable.assign(tf.tensor(slot.param.toArray(), slot.variable.shape, "float32")));
-    }
+    // A skipped step (a non-finite gradient) is not an iteration: the variables, the EMA, the
+    // schedule and `iterations` all stay where they were.
+    if (!result.applied) return;
+    this.#ema?.update();
+    for (const slot of this.#slots) tf.tidy(() => slot.variable.assign(tf.tensor(slot.param.toArray(), slot.variable.shape, "float32")));
     this.#schedule?.step();
     this.incrementIterations();
   }
