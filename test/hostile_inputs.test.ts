@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { AdamW, CuoptimError, EMA, Lookahead, lr, quantizeBlockwise, RMSprop, SGD, tensor, zeros, type Optimizer, type Tensor } from "../src-ts/index.js";
+import { Adafactor, AdamW, AdamW8bit, CAME, CuoptimError, EMA, Lookahead, lr, quantizeBlockwise, RMSprop, SGD, tensor, zeros, type Optimizer, type Tensor } from "../src-ts/index.js";
 import { testDevices } from "./helpers/devices.js";
 
 const digest = (ts: Tensor[], opt?: Optimizer<object>): string => {
@@ -164,6 +164,31 @@ for (const device of testDevices()) {
     p.grad = tensor(new Float32Array([1, 1]), [2], { device });
     la.step();
     assert.is(la.stepsSinceSync, 1);
+  });
+
+  test(`${device}: the guard skips finite gradients whose squares would overflow float32, and says so`, () => {
+    const makers: [string, (ps: Tensor[]) => Optimizer<object>][] = [
+      ["AdamW", (ps) => new AdamW(ps)],
+      ["AdamW8bit", (ps) => new AdamW8bit(ps, { min8bitSize: 16, blockSize: 64 })],
+      ["Adafactor (transformers)", (ps) => new Adafactor(ps, { variant: "transformers", lr: 1e-3, relativeStep: false })],
+      ["CAME", (ps) => new CAME(ps)],
+    ];
+    for (const [name, make] of makers) {
+      for (const [grad, gradScale] of [[1e38, 1], [1e20, 1], [1e10, 1e30]] as const) {
+        const p = tensor(Float32Array.from({ length: 64 }, (_, i) => Math.sin(i)), [8, 8], { device });
+        p.grad = tensor(new Float32Array(64).fill(grad), [8, 8], { device });
+        const opt = make([p]);
+        const before = digest([p], opt);
+        const r = opt.step({ gradScale, skipNonFinite: true });
+        assert.is(r.applied, false, `${name}, grads ${grad} x ${gradScale}: skipped`);
+        assert.is(digest([p], opt), before, `${name}, grads ${grad} x ${gradScale}: nothing changed`);
+        // Clipped to a sane norm, the same gradients are applied and everything stays finite.
+        const c = opt.step({ gradScale, maxGradNorm: 1 });
+        assert.is(c.applied, true, `${name}: clipped step applied`);
+        assert.ok(p.toArray().every(Number.isFinite), `${name}: params finite after the clipped step`);
+        for (const [, s] of opt.state) for (const t of Object.values(s.tensors)) if (t.dtype === "float32") assert.ok((t.toArray() as Float32Array).every(Number.isFinite), `${name}: state finite`);
+      }
+    }
   });
 
   test(`${device}: SGD's state dict of a param with momentum takes the same rules`, () => {

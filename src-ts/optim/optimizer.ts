@@ -67,15 +67,17 @@ export interface StepOptions {
   /** The norm for maxGradNorm: 2 (default) or Infinity. */
   normType?: 2 | typeof Infinity;
   /**
-   * Skip the whole step when a gradient holds NaN or Infinity: nothing changes (params, state,
-   * step counts) and the step reports `applied: false`. On by default when maxGradNorm is set
+   * Skip the whole step when a gradient holds NaN or Infinity, or is so large (a 2-norm, after
+   * gradScale and clipping, of at least sqrt(FLT_MAX) ≈ 1.8e19) that its squares would overflow
+   * float32 in the state: nothing changes (params, state, step counts) and the step reports
+   * `applied: false`. On by default when maxGradNorm is set
    * (the norm finds non-finite values for free); otherwise it costs one reduction over the grads.
    */
   skipNonFinite?: boolean;
 }
 
 export interface StepResult {
-  /** false when the step was skipped for a non-finite gradient */
+  /** false when the step was skipped for a non-finite (or float32-overflowing) gradient */
   applied: boolean;
   /** the gradients' total norm (after gradScale), when it was computed */
   gradNorm: number | null;
@@ -108,6 +110,9 @@ function deepFreeze<T>(v: T): T {
   }
   return v;
 }
+
+/** sqrt(FLT_MAX): a float32 whose square is still finite is below this. */
+const SQRT_FLOAT32_MAX = Math.sqrt(3.4028234663852886e38);
 
 /** Steps beyond this could not be counted exactly (and the native step rejects them). */
 const MAX_STEP = Number.MAX_SAFE_INTEGER;
@@ -201,7 +206,20 @@ export abstract class Optimizer<O extends object> {
         this.skippedSteps += 1;
         return { applied: false, gradNorm };
       }
-      if (maxNorm !== undefined) gradScale = Math.fround(gradScale * clipCoefficient(maxNorm, gradNorm));
+      const coef = maxNorm === undefined ? 1 : clipCoefficient(maxNorm, gradNorm);
+      if (maxNorm !== undefined) gradScale = Math.fround(gradScale * coef);
+      // Finite but huge gradients overflow float32 in the state: a square above FLT_MAX (Adam's
+      // second moments, 8-bit absmax, Adafactor's and CAME's row and column sums) is Infinity,
+      // and the next step makes the params NaN. Every such sum of squares is at most ‖g‖₂², so
+      // a guarded step whose (clipped) 2-norm is at least sqrt(FLT_MAX) is skipped instead. With
+      // normType Infinity, √numel · max|g| bounds the 2-norm.
+      if (guard) {
+        const norm2Bound = (normType === Infinity ? gradNorm * Math.sqrt(grads.reduce((n, g) => n + g.numel, 0)) : gradNorm) * coef;
+        if (!(norm2Bound < SQRT_FLOAT32_MAX)) {
+          this.skippedSteps += 1;
+          return { applied: false, gradNorm };
+        }
+      }
     }
     // Every batch's state is created before any batch runs, so an allocation failure in a later
     // group leaves the earlier ones unstepped; state created for a step that then fails is
