@@ -94,4 +94,32 @@ test("a name of 250 characters saves (the temporary name stays within NAME_MAX)"
   assert.equal(readdirSync(dir).filter((f) => f.endsWith(".tmp") && f.includes("nnnn")), []);
 });
 
+test("a flipped data byte, or two same-size tensors with swapped offsets, is refused and nothing changes", () => {
+  const path = join(dir, "checksummed.safetensors");
+  const two = () => ({ a: tensor(new Float32Array([1, 2, 3]), [3], { device: "cpu" }), b: tensor(new Float32Array([4, 5, 6]), [3], { device: "cpu" }) });
+  save(path, { params: two() });
+  const original = readFileSync(path);
+  const headerLength = Number(original.readBigUInt64LE(0));
+  const header = JSON.parse(original.subarray(8, 8 + headerLength).toString("utf8")) as Record<string, { data_offsets: [number, number] }>;
+  // swapped offsets: the header stays valid safetensors, the data stays the same bytes
+  [header.a!.data_offsets, header.b!.data_offsets] = [header.b!.data_offsets, header.a!.data_offsets];
+  let json = Buffer.from(JSON.stringify(header), "utf8");
+  json = Buffer.concat([json, Buffer.alloc(headerLength - json.length, " ")]);
+  const swapped = Buffer.concat([original.subarray(0, 8), json, original.subarray(8 + headerLength)]);
+  const flipped = Buffer.from(original);
+  flipped.writeUInt8(flipped.readUInt8(flipped.length - 1) ^ 0x01, flipped.length - 1);
+  for (const [what, bytes] of [["swapped offsets", swapped], ["a flipped byte", flipped]] as const) {
+    writeFileSync(path, bytes);
+    const into = two();
+    into.a.set(new Float32Array([7, 7, 7]));
+    assert.throws(() => load(path, { params: into }), (e: unknown) => e instanceof CuoptimError && e.code === "ERR_CHECKPOINT" && /does not match its checksum/.test(e.message), what);
+    assert.equal(Array.from(into.a.toArray()), [7, 7, 7], `${what}: the target is unchanged`);
+  }
+  writeFileSync(path, original);
+  const back = two();
+  back.a.set(new Float32Array(3));
+  load(path, { params: back });
+  assert.equal(Array.from(back.a.toArray()), [1, 2, 3]);
+});
+
 test.run();

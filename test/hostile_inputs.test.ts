@@ -5,9 +5,12 @@
 // of opt.defaults; stepping a freed optimizer; an EMA state dict's own decay. Each case must
 // throw a CuoptimError with its code, naming the value, and change no byte of params or state.
 import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Adafactor, AdamW, AdamW8bit, CAME, CuoptimError, EMA, Lookahead, lr, quantizeBlockwise, RMSprop, SGD, tensor, zeros, type Optimizer, type Tensor } from "../src-ts/index.js";
+import { Adafactor, AdamW, AdamW8bit, CAME, CuoptimError, EMA, load, Lookahead, lr, quantizeBlockwise, RMSprop, save, SGD, tensor, zeros, type Optimizer, type Tensor } from "../src-ts/index.js";
 import { testDevices } from "./helpers/devices.js";
 
 const digest = (ts: Tensor[], opt?: Optimizer<object>): string => {
@@ -189,6 +192,34 @@ for (const device of testDevices()) {
         for (const [, s] of opt.state) for (const t of Object.values(s.tensors)) if (t.dtype === "float32") assert.ok((t.toArray() as Float32Array).every(Number.isFinite), `${name}: state finite`);
       }
     }
+  });
+
+  test(`${device}: save() writes only what load() accepts: an unloadable state is refused before any file is written`, () => {
+    const dir = mkdtempSync(join(tmpdir(), "cuoptim-unloadable-"));
+    const mk = (n: number) => {
+      const p = tensor(new Float32Array(n).fill(1), [n], { device });
+      p.grad = tensor(new Float32Array(n).fill(0.1), [n], { device });
+      return p;
+    };
+    // A group added after the scheduler was made: the scheduler's state no longer fits.
+    const [a, b] = [mk(4), mk(4)];
+    const opt = new AdamW([a]);
+    const sched = new lr.StepLR(opt, { stepSize: 1 });
+    opt.step();
+    sched.step();
+    opt.addParamGroup({ params: [b] });
+    const path = join(dir, "late-group.safetensors");
+    assert.throws(() => save(path, { params: { a, b }, optimizer: opt, scheduler: sched }), (e: unknown) => e instanceof CuoptimError && e.code === "ERR_STATE_DICT" && /scheduler's state would not load back, so nothing was written/.test(e.message));
+    assert.not.ok(existsSync(path));
+    // A stepped param removed from its group: its orphaned state is left out, and the file loads.
+    const [c, d] = [mk(4), mk(4)];
+    const opt2 = new AdamW([c, d]);
+    opt2.step();
+    opt2.paramGroups[0]!.params.pop();
+    const path2 = join(dir, "orphan.safetensors");
+    save(path2, { params: { c }, optimizer: opt2 });
+    load(path2, { params: { c }, optimizer: opt2 });
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test(`${device}: SGD's state dict of a param with momentum takes the same rules`, () => {

@@ -12,6 +12,7 @@
 // every target against it (names, shapes, dtypes, classes, state dicts) and reads the data it
 // needs before it changes anything; then the optimizer (whose loadStateDict is itself
 // all-or-nothing), scheduler, EMA and params are set.
+import { crc32 } from "node:zlib";
 import { EMA } from "../ema.js";
 import { CuoptimError, fail } from "../errors.js";
 import { Lookahead } from "../optim/lookahead.js";
@@ -54,7 +55,7 @@ export interface CheckpointInfo {
 }
 
 const FORMAT = "1";
-const KEY = { format: "cuoptim.format", params: "cuoptim.params", optimizer: "cuoptim.optimizer", scheduler: "cuoptim.scheduler", ema: "cuoptim.ema", meta: "cuoptim.meta" };
+const KEY = { format: "cuoptim.format", params: "cuoptim.params", optimizer: "cuoptim.optimizer", scheduler: "cuoptim.scheduler", ema: "cuoptim.ema", meta: "cuoptim.meta", crc32: "cuoptim.crc32" };
 const RESERVED = ["optimizer.", "ema.", "__"];
 
 /** Writes a checkpoint atomically: the path holds the old file or the complete new one. */
@@ -74,12 +75,17 @@ export function save(path: string, contents: CheckpointContents): void {
   if (optimizer !== undefined) {
     const inner = checkOptimizer(optimizer, "optimizer");
     const shapeOf = stateShapes(optimizer);
-    const state = encodeTree(optimizer.stateDict(), "optimizer", tensors, shapeOf);
+    const dict = optimizer.stateDict();
+    // What is written must load back: the loader's own rules, run now.
+    unloadable("optimizer", () => (optimizer as { checkStateDict(d: unknown): void }).checkStateDict(dict));
+    const state = encodeTree(dict, "optimizer", tensors, shapeOf);
     metadata[KEY.optimizer] = JSON.stringify({ class: optimizer.constructor.name, inner: inner === optimizer ? undefined : inner.constructor.name, state });
   }
   if (scheduler !== undefined) {
     checkScheduler(scheduler, "scheduler");
-    metadata[KEY.scheduler] = JSON.stringify({ class: scheduler.constructor.name, state: encodeTree(scheduler.stateDict(), "scheduler", tensors) });
+    const dict = scheduler.stateDict();
+    unloadable("scheduler", () => scheduler.checkStateDict(dict as never));
+    metadata[KEY.scheduler] = JSON.stringify({ class: scheduler.constructor.name, state: encodeTree(dict, "scheduler", tensors) });
   }
   if (ema !== undefined) {
     if (!(ema instanceof EMA)) fail("ERR_INVALID_ARGUMENT", "ema: expected an EMA");
@@ -102,10 +108,13 @@ export function save(path: string, contents: CheckpointContents): void {
     offset = entry.end;
     return entry;
   });
+  // Each tensor's CRC-32, checked when it is read back: a flipped byte, or two same-size tensors
+  // whose offsets were swapped, is refused instead of loaded.
+  metadata[KEY.crc32] = JSON.stringify(Object.fromEntries(tensors.map((t) => [t.name, crc32(bytesOf(t.data))])));
   const header = encodeHeader(entries, metadata);
   writeFileAtomic(path, function* () {
     yield header;
-    for (const t of tensors) yield new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    for (const t of tensors) yield bytesOf(t.data);
   });
 }
 
@@ -131,10 +140,15 @@ export function load(path: string, into: CheckpointTargets = {}): CheckpointInfo
   return withFile(path, (fd, header) => {
     const info = describe(path, header);
     const bad = (what: string): never => fail("ERR_CHECKPOINT", `${path}: ${what}`);
+    const sums = checksums(header, bad);
     const read = (name: string, dtype?: "F32" | "U8"): Float32Array | Uint8Array => {
       const e = header.entries.get(name) ?? bad(`references tensor "${name}", which the file does not hold`);
       if (dtype && e.dtype !== dtype) bad(`tensor "${name}" is ${e.dtype}, expected ${dtype}`);
-      return readTensor(fd, header, e, path);
+      const data = readTensor(fd, header, e, path);
+      const want = sums?.[name];
+      if (sums && want === undefined) bad(`holds no checksum for tensor "${name}"`);
+      if (want !== undefined && crc32(bytesOf(data)) !== want) bad(`tensor "${name}" does not match its checksum (the file is corrupt)`);
+      return data;
     };
 
     // Params: the same names, shapes and dtype as the file's (a different model is refused).
@@ -213,6 +227,36 @@ export function load(path: string, into: CheckpointTargets = {}): CheckpointInfo
 }
 
 // --- helpers --------------------------------------------------------------------------------
+
+/** Runs a loader's check on what save() is about to write; its refusal becomes save's. */
+function unloadable(what: string, check: () => void): void {
+  try {
+    check();
+  } catch (e) {
+    if (e instanceof CuoptimError && e.code === "ERR_STATE_DICT") {
+      throw new CuoptimError("ERR_STATE_DICT", `save: the ${what}'s state would not load back, so nothing was written: ${e.message}`);
+    }
+    throw e;
+  }
+}
+
+const bytesOf = (a: Float32Array | Uint8Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+/** The per-tensor CRC-32s a cuoptim checkpoint carries (null for files written elsewhere). */
+function checksums(header: SafetensorsHeader, bad: (what: string) => never): Record<string, number> | null {
+  const raw = header.metadata[KEY.crc32];
+  if (raw === undefined) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (e) {
+    return bad(`metadata ${KEY.crc32} is not JSON (${(e as Error).message})`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed) || Object.values(parsed).some((v) => !Number.isInteger(v))) {
+    bad(`metadata ${KEY.crc32} is not a map of tensor names to CRC-32s`);
+  }
+  return parsed as Record<string, number>;
+}
 
 function withFile<T>(path: string, f: (fd: number, header: SafetensorsHeader) => T): T {
   const fd = openForReading(path);

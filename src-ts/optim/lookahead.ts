@@ -100,8 +100,29 @@ export class Lookahead<O extends object> {
     return { inner: this.optimizer.stateDict(), slow, stepsSinceSync: this.stepsSinceSync, k: this.k, alpha: this.alpha };
   }
 
+  /** Throws ERR_STATE_DICT unless loadStateDict(dict) would succeed; changes nothing. */
+  checkStateDict(dict: LookaheadStateDict<O>): void {
+    this.#validate(dict);
+  }
+
   /** Loads a stateDict(): everything is checked (the inner state included) before anything changes. */
   loadStateDict(dict: LookaheadStateDict<O>): void {
+    const staged = this.#validate(dict);
+    const tensors = new Map([...staged].map(([p, v]) => [p, stateTensor(p.device, p.shape).set(v)] as const));
+    try {
+      this.optimizer.loadStateDict(dict.inner);
+    } catch (e) {
+      for (const t of tensors.values()) t.free();
+      throw e;
+    }
+    for (const t of this.#slow.values()) t.free();
+    this.#slow.clear();
+    for (const [p, t] of tensors) this.#slow.set(p, t);
+    this.stepsSinceSync = dict.stepsSinceSync;
+  }
+
+  /** Every rule of loadStateDict, the inner optimizer's included; returns the slow weights by param. */
+  #validate(dict: LookaheadStateDict<O>): Map<Tensor, Float32Array> {
     const fault = (msg: string): never => fail("ERR_STATE_DICT", `loadStateDict: ${msg}`);
     if (typeof dict !== "object" || dict === null) fault("expected an object with inner, slow, stepsSinceSync, k and alpha");
     const { slow, stepsSinceSync, k, alpha } = dict;
@@ -122,17 +143,8 @@ export class Lookahead<O extends object> {
       staged.set(p, values);
     }
     for (const [i, p] of params.entries()) if (!staged.has(p)) fault(`slow[${i}]: missing (every param has slow weights)`);
-    const tensors = new Map([...staged].map(([p, v]) => [p, stateTensor(p.device, p.shape).set(v)] as const));
-    try {
-      this.optimizer.loadStateDict(dict.inner);
-    } catch (e) {
-      for (const t of tensors.values()) t.free();
-      throw e;
-    }
-    for (const t of this.#slow.values()) t.free();
-    this.#slow.clear();
-    for (const [p, t] of tensors) this.#slow.set(p, t);
-    this.stepsSinceSync = stepsSinceSync;
+    this.optimizer.checkStateDict(dict.inner);
+    return staged;
   }
 
   /** Slow weights for params the inner optimizer gained since (a copy of their current values). */

@@ -298,6 +298,8 @@ export abstract class Optimizer<O extends object> {
     this.params().forEach((p, i) => index.set(p, i));
     const state: StateDict<O>["state"] = {};
     for (const [param, s] of this.state) {
+      // State of a param since removed from its group cannot be loaded back: it is left out.
+      if (!index.has(param)) continue;
       const entry: Record<string, Float32Array | Uint8Array | number> = { step: s.step, ...s.scalars };
       for (const [k, t] of Object.entries(s.tensors)) entry[k] = t.toArray();
       state[index.get(param)!] = entry as StateDict<O>["state"][number];
@@ -309,6 +311,21 @@ export abstract class Optimizer<O extends object> {
     });
     return { state, paramGroups };
   }
+
+  /**
+   * Throws ERR_STATE_DICT unless loadStateDict(dict) would succeed; changes nothing. save() runs
+   * it on what it writes, so a checkpoint that is written always loads.
+   */
+  checkStateDict(dict: StateDict<O>): void {
+    this.#checkOnly = true;
+    try {
+      this.loadStateDict(dict);
+    } finally {
+      this.#checkOnly = false;
+    }
+  }
+
+  #checkOnly = false;
 
   /** Replaces options and state from a stateDict(); validated completely before anything changes. */
   loadStateDict(dict: StateDict<O>): void {
@@ -380,6 +397,7 @@ export abstract class Optimizer<O extends object> {
       }
       staged.set(param, { step, values, scalars });
     }
+    if (this.#checkOnly) return;
     // Everything checked: allocate the new state, then swap it in.
     const fresh = new Map<Tensor, ParamState>();
     const indexOf = new Map(params.map((p, i) => [p, i]));
