@@ -11,7 +11,7 @@ import * as assert from "uvu/assert";
 import { Adafactor, AdamW, CuoptimError, memoryStats, tensor, type Device } from "../src-ts/index.js";
 import { assertBitwiseEqual, rms } from "./helpers/compare.js";
 import { testDevices } from "./helpers/devices.js";
-import { trainingTest } from "./helpers/training.js";
+import { heavyTest } from "./helpers/heavy.js";
 import { fixturePaths, readFixture } from "./helpers/fixtures.js";
 import { trainSpiral } from "./helpers/spiral.js";
 import { assertReplayMatches, closeF32State, freeReplay, replay, type TorchCase } from "./helpers/torch_case.js";
@@ -59,7 +59,7 @@ for (const device of testDevices().filter((d) => d !== "cpu")) {
 }
 
 for (const device of testDevices()) {
-  test(`${device}: memoryStats: a 1024x2048 matrix keeps 4*(rows + cols) bytes of state`, () => {
+  heavyTest(`${device}: memoryStats: a 1024x2048 matrix keeps 4*(rows + cols) bytes of state`, () => {
     const p = tensor(new Float32Array(1024 * 2048), [1024, 2048], { device });
     p.grad = tensor(new Float32Array(1024 * 2048).fill(1e-3), [1024, 2048], { device });
     const before = memoryStats(device).current.state;
@@ -80,7 +80,7 @@ for (const device of testDevices()) {
   });
 }
 
-trainingTest("training: both variants train the spiral MLP", () => {
+heavyTest("training: both variants train the spiral MLP", () => {
   // torch's variant moves params by RMS(p) * min(lr, 1/sqrt t) per step: lr 0.1 for a short run
   const torchLoss = trainSpiral("cpu", (p) => new Adafactor(p, { lr: 0.1 }), { hidden: 32, steps: 150, seed: 3 }).finalLoss;
   const hfLoss = trainSpiral("cpu", (p) => new Adafactor(p, { variant: "transformers", lr: 1e-2, relativeStep: false, scaleParameter: false }), { hidden: 32, steps: 150, seed: 3 }).finalLoss;

@@ -15,7 +15,7 @@ import {
 } from "../src-ts/index.js";
 import { assertBitwiseEqual } from "./helpers/compare.js";
 import { testDevices } from "./helpers/devices.js";
-import { trainingTest } from "./helpers/training.js";
+import { heavyTest } from "./helpers/heavy.js";
 import { decodeF32, decodeU8, FIXTURES, fixturePaths, readFixture } from "./helpers/fixtures.js";
 import { trainSpiral } from "./helpers/spiral.js";
 import { assertReplayMatches, freeReplay, replay, type TorchCase } from "./helpers/torch_case.js";
@@ -139,7 +139,7 @@ function spiralLoss(device: Device, make: (p: Tensor[]) => Optimizer<object>): n
   return trainSpiral(device, make, { hidden: 64, steps: 200, seed: 7 }).finalLoss;
 }
 
-trainingTest("training: AdamW8bit ends within 5% of 32-bit AdamW's loss (3-layer MLP, 3-class spiral)", () => {
+heavyTest("training: AdamW8bit ends within 5% of 32-bit AdamW's loss (3-layer MLP, 3-class spiral)", () => {
   const device = testDevices()[0]!;
   const opts = { lr: 3e-3, weightDecay: 1e-2 };
   const full = spiralLoss(device, (p) => new AdamW(p, opts));
@@ -151,7 +151,7 @@ trainingTest("training: AdamW8bit ends within 5% of 32-bit AdamW's loss (3-layer
   assert.ok(gap < 0.05 && gap > -0.5, `8-bit ${eight} vs 32-bit ${full}: ${(gap * 100).toFixed(2)}%`);
 });
 
-trainingTest("Lion8bit trains the spiral too", () => {
+heavyTest("Lion8bit trains the spiral too", () => {
   const loss = spiralLoss("cpu", (p) => new Lion8bit(p, { lr: 1e-3 }));
   assert.ok(loss < 0.3, `loss ${loss} (from 1.15)`);
 });

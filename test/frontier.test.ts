@@ -17,7 +17,7 @@ import * as assert from "uvu/assert";
 import { AdamW, CAME, CuoptimError, memoryStats, Shampoo, Sophia, tensor, type Tensor } from "../src-ts/index.js";
 import { assertBitwiseEqual, rms } from "./helpers/compare.js";
 import { testDevices } from "./helpers/devices.js";
-import { trainingTest } from "./helpers/training.js";
+import { heavyTest } from "./helpers/heavy.js";
 import { fixturePaths, readFixture } from "./helpers/fixtures.js";
 import { trainSpiral } from "./helpers/spiral.js";
 import { gradAt, initParam } from "./helpers/synth.js";
@@ -59,21 +59,21 @@ for (const device of devices) {
     });
   }
 
-  trainingTest(`${device}: Shampoo (blocked, preconditioning from step 10) trains the spiral MLP as well as AdamW`, () => {
+  heavyTest(`${device}: Shampoo (blocked, preconditioning from step 10) trains the spiral MLP as well as AdamW`, () => {
     let opt: Shampoo | null = null;
     const loss = trainSpiral(device, (p) => (opt = new Shampoo(p, { lr: 1e-2, preconditionFrequency: 10, startPreconditioningStep: 10, maxPreconditionerDim: 16 })), SPIRAL).finalLoss;
     assert.ok(loss < 1.5 * adamwLoss && loss < 0.1, `Shampoo ${loss} vs AdamW ${adamwLoss}`);
     assert.is(opt!.rootFailures.length, 0);
   });
 
-  trainingTest(`${device}: CAME trains the spiral MLP at least as well as AdamW`, () => {
+  heavyTest(`${device}: CAME trains the spiral MLP at least as well as AdamW`, () => {
     const loss = trainSpiral(device, (p) => new CAME(p, { lr: 1e-2 }), SPIRAL).finalLoss;
     assert.ok(loss < 1.5 * adamwLoss && loss < 0.1, `CAME ${loss} vs AdamW ${adamwLoss}`);
   });
 
   // Gauss-Newton-Bartlett estimates every 5 steps; the loss ends within 1.5x of AdamW's (from
   // ~1.1 at the start: both fit the spiral).
-  trainingTest(`${device}: Sophia with GNB Hessian estimates trains the spiral MLP as well as AdamW`, () => {
+  heavyTest(`${device}: Sophia with GNB Hessian estimates trains the spiral MLP as well as AdamW`, () => {
     const loss = trainSpiral(device, (p) => new Sophia(p, { lr: 1e-2, batchSize: 300, weightDecay: 0 }), { ...SPIRAL, hessianEvery: 5 }).finalLoss;
     assert.ok(loss < 1.5 * adamwLoss && loss < 0.1, `Sophia ${loss} vs AdamW ${adamwLoss}`);
   });
@@ -96,7 +96,7 @@ test("CAME: cuda-sim == cpu bit for bit (factored over several tiles, batched, v
   a.forEach((x, i) => assertBitwiseEqual(b[i]!, x, `tensor ${i}`));
 });
 
-test("CAME keeps O(rows + cols) second-moment and instability state per matrix (plus the first moment)", () => {
+heavyTest("CAME keeps O(rows + cols) second-moment and instability state per matrix (plus the first moment)", () => {
   const p = tensor(new Float32Array(512 * 1024), [512, 1024], { device: "cpu" });
   p.grad = tensor(new Float32Array(512 * 1024).fill(0.01), [512, 1024], { device: "cpu" });
   const before = memoryStats("cpu").current.state;
