@@ -1,5 +1,6 @@
 // src-ts/device.ts — devices, backends and the runtime queries about them.
 import { fail } from "./errors.js";
+import { describe } from "./validate.js";
 import { native, type DeviceName, type RoleBytes } from "./native.js";
 
 export type Device = DeviceName;
@@ -27,8 +28,7 @@ export function isAvailable(device: Device): boolean {
 export function resolveDevice(device: DeviceInput | undefined, name = "device"): Device {
   const d = device ?? "auto";
   if (typeof d !== "string" || !DEVICES.includes(d)) {
-    const got = typeof d === "string" ? JSON.stringify(d) : typeof d === "bigint" ? `the BigInt ${d}n` : typeof d === "symbol" ? "a Symbol" : d === null ? "null" : typeof d;
-    fail("ERR_DEVICE", `${String(name)}: expected one of ${DEVICES.map((x) => `"${x}"`).join(", ")}, got ${got}`);
+    fail("ERR_DEVICE", `${String(name)}: expected one of ${DEVICES.map((x) => `"${x}"`).join(", ")}, got ${describe(d)}`);
   }
   if (d === "auto") return isAvailable("cuda") ? "cuda" : "cpu";
   const info = backends().find((b) => b.name === d);

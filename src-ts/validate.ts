@@ -11,7 +11,8 @@ export interface NumberBounds {
   integer?: boolean;
 }
 
-function describe(v: unknown): string {
+/** How a value is named in messages ("null", "the BigInt 1n", "an array of length 2", ...). */
+export function describe(v: unknown): string {
   if (typeof v === "number") return String(v);
   if (typeof v === "bigint") return `the BigInt ${v}n`;
   if (typeof v === "symbol") return "a Symbol";

@@ -3,7 +3,7 @@
 // get_*_schedule_with_warmup functions. warmupCosine is seed 000's lr_lambda: linear warmup from
 // 0, then cosine decay to minRatio of the peak.
 import { fail } from "../errors.js";
-import { checkNumber, checkOneOf } from "../validate.js";
+import { checkNumber, checkOneOf, optionsObject } from "../validate.js";
 import { checkSchedulable, LRScheduler, type SchedulableOptimizer } from "./scheduler.js";
 
 /** lr = base lr × multiplier(step). */
@@ -35,8 +35,9 @@ interface Total extends Warmup {
 /** Checks the optimizer and that the options are an object, before any option is read. */
 function scheduleOptions<T extends object>(optimizer: SchedulableOptimizer, o: T): T {
   checkSchedulable(optimizer);
-  if (typeof o !== "object" || o === null || Array.isArray(o)) fail("ERR_INVALID_ARGUMENT", "options: expected an options object");
-  return o;
+  // Required here (warmupSteps has no default), so undefined is refused too.
+  if (o === undefined) fail("ERR_INVALID_ARGUMENT", "options: expected an options object");
+  return optionsObject(o);
 }
 
 function warmupSteps(o: Warmup): number {

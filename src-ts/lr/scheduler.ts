@@ -7,7 +7,7 @@
 // from the base lrs. The base lrs are the groups' lrs at construction, kept by the scheduler
 // (torch stores them in the groups as initial_lr).
 import { fail } from "../errors.js";
-import { checkNumber } from "../validate.js";
+import { checkNumber, optionsObject } from "../validate.js";
 
 /** What a scheduler needs of an optimizer (any Optimizer, or a wrapper such as Lookahead): param groups with a numeric lr. */
 export interface SchedulableOptimizer {
@@ -48,13 +48,6 @@ export function checkSchedulable(optimizer: unknown, name = "optimizer"): Schedu
   return optimizer as SchedulableOptimizer;
 }
 
-/** A scheduler's options argument: an object, or undefined for all defaults. */
-export function optionsOf<T extends object>(options: T | undefined | null, name = "options"): T {
-  if (options === undefined) return {} as T;
-  if (typeof options !== "object" || options === null || Array.isArray(options)) fail("ERR_INVALID_ARGUMENT", `${name}: expected an options object`);
-  return options;
-}
-
 export abstract class LRScheduler {
   readonly optimizer: SchedulableOptimizer;
   lastEpoch: number;
@@ -65,7 +58,7 @@ export abstract class LRScheduler {
   /** `lastEpoch` >= 0 resumes a schedule: the base lrs must then be given (they are the groups' lrs otherwise). */
   constructor(optimizer: SchedulableOptimizer, options?: { lastEpoch?: number; baseLrs?: number[] }) {
     checkSchedulable(optimizer);
-    const { lastEpoch = -1, baseLrs } = optionsOf(options);
+    const { lastEpoch = -1, baseLrs } = optionsObject(options);
     checkNumber(lastEpoch, "lastEpoch", { min: -1, integer: true });
     this.optimizer = optimizer;
     this.baseLrs = baseLrs ?? optimizer.paramGroups.map((_, i) => groupLr(optimizer, i));

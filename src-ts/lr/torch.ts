@@ -3,8 +3,8 @@
 // Each computes its lrs with torch's own formula — the chainable form from the groups' current
 // lrs where torch uses one — so sequences match torch to rounding (test/lr.test.ts checks 1e-12).
 import { fail } from "../errors.js";
-import { checkBool, checkNumber, checkOneOf } from "../validate.js";
-import { checkSchedulable, groupLr, LRScheduler, optionsOf, perGroup, setGroupLr, type SchedulableOptimizer, type SchedulerState } from "./scheduler.js";
+import { checkBool, checkNumber, checkOneOf, optionsObject } from "../validate.js";
+import { checkSchedulable, groupLr, LRScheduler, perGroup, setGroupLr, type SchedulableOptimizer, type SchedulerState } from "./scheduler.js";
 
 // torch records each group's first lr once, as 'initial_lr' (setdefault): every later scheduler
 // on the same optimizer takes its base lrs from there, not from the lrs an earlier one set.
@@ -39,7 +39,7 @@ function lambdasFor(fn: EpochFn | EpochFn[], optimizer: SchedulableOptimizer): E
 export class LambdaLR extends TorchScheduler {
   private readonly lambdas: EpochFn[];
   constructor(optimizer: SchedulableOptimizer, lrLambda: EpochFn | EpochFn[], options?: { lastEpoch?: number }) {
-    const { lastEpoch = -1 } = optionsOf(options) as { lastEpoch?: number };
+    const { lastEpoch = -1 } = optionsObject(options) as { lastEpoch?: number };
     super(optimizer, lastEpoch);
     this.lambdas = lambdasFor(lrLambda, optimizer);
     this.initialStep();
@@ -53,7 +53,7 @@ export class LambdaLR extends TorchScheduler {
 export class MultiplicativeLR extends TorchScheduler {
   private readonly lambdas: EpochFn[];
   constructor(optimizer: SchedulableOptimizer, lrLambda: EpochFn | EpochFn[], options?: { lastEpoch?: number }) {
-    const { lastEpoch = -1 } = optionsOf(options) as { lastEpoch?: number };
+    const { lastEpoch = -1 } = optionsObject(options) as { lastEpoch?: number };
     super(optimizer, lastEpoch);
     this.lambdas = lambdasFor(lrLambda, optimizer);
     this.initialStep();
@@ -68,7 +68,7 @@ export class StepLR extends TorchScheduler {
   readonly stepSize: number;
   readonly gamma: number;
   constructor(optimizer: SchedulableOptimizer, options: { stepSize: number; gamma?: number; lastEpoch?: number }) {
-    const { stepSize, gamma = 0.1, lastEpoch = -1 } = optionsOf(options) as { stepSize: number; gamma?: number; lastEpoch?: number };
+    const { stepSize, gamma = 0.1, lastEpoch = -1 } = optionsObject(options) as { stepSize: number; gamma?: number; lastEpoch?: number };
     super(optimizer, lastEpoch);
     this.stepSize = checkNumber(stepSize, "stepSize", { min: 1, integer: true });
     this.gamma = checkNumber(gamma, "gamma", { min: 0 });
@@ -89,7 +89,7 @@ export class MultiStepLR extends TorchScheduler {
   readonly milestones: number[];
   readonly gamma: number;
   constructor(optimizer: SchedulableOptimizer, options: { milestones: number[]; gamma?: number; lastEpoch?: number }) {
-    const { milestones, gamma = 0.1, lastEpoch = -1 } = optionsOf(options) as { milestones: number[]; gamma?: number; lastEpoch?: number };
+    const { milestones, gamma = 0.1, lastEpoch = -1 } = optionsObject(options) as { milestones: number[]; gamma?: number; lastEpoch?: number };
     super(optimizer, lastEpoch);
     if (!Array.isArray(milestones)) fail("ERR_INVALID_ARGUMENT", "milestones: expected an array of epochs");
     this.milestones = milestones.map((m, i) => checkNumber(m, `milestones[${i}]`, { min: 0, integer: true }));
@@ -112,7 +112,7 @@ export class ConstantLR extends TorchScheduler {
   readonly factor: number;
   readonly totalIters: number;
   constructor(optimizer: SchedulableOptimizer, options?: { factor?: number; totalIters?: number; lastEpoch?: number }) {
-    const { factor = 1 / 3, totalIters = 5, lastEpoch = -1 } = optionsOf(options) as { factor?: number; totalIters?: number; lastEpoch?: number };
+    const { factor = 1 / 3, totalIters = 5, lastEpoch = -1 } = optionsObject(options) as { factor?: number; totalIters?: number; lastEpoch?: number };
     super(optimizer, lastEpoch);
     this.factor = checkNumber(factor, "factor", { min: 0, max: 1 });
     this.totalIters = checkNumber(totalIters, "totalIters", { min: 0, integer: true });
@@ -135,7 +135,7 @@ export class LinearLR extends TorchScheduler {
   readonly endFactor: number;
   readonly totalIters: number;
   constructor(optimizer: SchedulableOptimizer, options?: { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number }) {
-    const { startFactor = 1 / 3, endFactor = 1, totalIters = 5, lastEpoch = -1 } = optionsOf(options) as { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number };
+    const { startFactor = 1 / 3, endFactor = 1, totalIters = 5, lastEpoch = -1 } = optionsObject(options) as { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number };
     super(optimizer, lastEpoch);
     this.startFactor = checkNumber(startFactor, "startFactor", { min: 0, max: 1 });
     this.endFactor = checkNumber(endFactor, "endFactor", { min: 0, max: 1 });
@@ -159,7 +159,7 @@ export class LinearLR extends TorchScheduler {
 export class ExponentialLR extends TorchScheduler {
   readonly gamma: number;
   constructor(optimizer: SchedulableOptimizer, options: { gamma: number; lastEpoch?: number }) {
-    const { gamma, lastEpoch = -1 } = optionsOf(options) as { gamma: number; lastEpoch?: number };
+    const { gamma, lastEpoch = -1 } = optionsObject(options) as { gamma: number; lastEpoch?: number };
     super(optimizer, lastEpoch);
     this.gamma = checkNumber(gamma, "gamma", { min: 0 });
     this.initialStep();
@@ -178,7 +178,7 @@ export class PolynomialLR extends TorchScheduler {
   readonly totalIters: number;
   readonly power: number;
   constructor(optimizer: SchedulableOptimizer, options?: { totalIters?: number; power?: number; lastEpoch?: number }) {
-    const { totalIters = 5, power = 1, lastEpoch = -1 } = optionsOf(options) as { totalIters?: number; power?: number; lastEpoch?: number };
+    const { totalIters = 5, power = 1, lastEpoch = -1 } = optionsObject(options) as { totalIters?: number; power?: number; lastEpoch?: number };
     super(optimizer, lastEpoch);
     this.totalIters = checkNumber(totalIters, "totalIters", { min: 1, integer: true });
     this.power = checkNumber(power, "power");
@@ -200,7 +200,7 @@ export class CosineAnnealingLR extends TorchScheduler {
   readonly tMax: number;
   readonly etaMin: number;
   constructor(optimizer: SchedulableOptimizer, options: { tMax: number; etaMin?: number; lastEpoch?: number }) {
-    const { tMax, etaMin = 0, lastEpoch = -1 } = optionsOf(options) as { tMax: number; etaMin?: number; lastEpoch?: number };
+    const { tMax, etaMin = 0, lastEpoch = -1 } = optionsObject(options) as { tMax: number; etaMin?: number; lastEpoch?: number };
     super(optimizer, lastEpoch);
     this.tMax = checkNumber(tMax, "tMax", { min: 1, integer: true });
     this.etaMin = checkNumber(etaMin, "etaMin", { min: 0 });
@@ -227,7 +227,7 @@ export class CosineAnnealingWarmRestarts extends TorchScheduler {
   private tI: number;
   private tCur: number;
   constructor(optimizer: SchedulableOptimizer, options: { t0: number; tMult?: number; etaMin?: number; lastEpoch?: number }) {
-    const { t0, tMult = 1, etaMin = 0, lastEpoch = -1 } = optionsOf(options) as { t0: number; tMult?: number; etaMin?: number; lastEpoch?: number };
+    const { t0, tMult = 1, etaMin = 0, lastEpoch = -1 } = optionsObject(options) as { t0: number; tMult?: number; etaMin?: number; lastEpoch?: number };
     super(optimizer, lastEpoch);
     this.t0 = checkNumber(t0, "t0", { min: 1, integer: true });
     this.tMult = checkNumber(tMult, "tMult", { min: 1, integer: true });
@@ -330,7 +330,7 @@ export class CyclicLR extends TorchScheduler {
     },
   ) {
     checkSchedulable(optimizer);
-    o = optionsOf(o);
+    o = optionsObject(o);
     const lastEpoch = o.lastEpoch ?? -1;
     const baseLrs = perGroup(o.baseLr, optimizer, "baseLr", { min: 0 });
     if (lastEpoch === -1) baseLrs.forEach((lr, i) => setGroupLr(optimizer, i, lr));
@@ -412,7 +412,7 @@ export class OneCycleLR extends TorchScheduler {
     },
   ) {
     checkSchedulable(optimizer);
-    o = optionsOf(o);
+    o = optionsObject(o);
     const maxLrs = perGroup(o.maxLr, optimizer, "maxLr", { min: 0 });
     const divFactor = checkNumber(o.divFactor ?? 25, "divFactor", { min: 0, minOpen: true });
     const finalDivFactor = checkNumber(o.finalDivFactor ?? 1e4, "finalDivFactor", { min: 0, minOpen: true });
@@ -477,7 +477,7 @@ export class SequentialLR extends LRScheduler {
   private readonly schedulers: LRScheduler[];
   private readonly milestones: number[];
   constructor(optimizer: SchedulableOptimizer, options: { schedulers: LRScheduler[]; milestones: number[]; lastEpoch?: number }) {
-    const { schedulers, milestones, lastEpoch = -1 } = optionsOf(options) as { schedulers: LRScheduler[]; milestones: number[]; lastEpoch?: number };
+    const { schedulers, milestones, lastEpoch = -1 } = optionsObject(options) as { schedulers: LRScheduler[]; milestones: number[]; lastEpoch?: number };
     super(optimizer, { lastEpoch: lastEpoch + 1, baseLrs: baseLrsFor(checkSchedulable(optimizer)) });
     if (!Array.isArray(schedulers) || schedulers.length === 0) fail("ERR_INVALID_ARGUMENT", "schedulers: expected a non-empty array");
     schedulers.forEach((s, i) => s?.optimizer !== optimizer && fail("ERR_INVALID_ARGUMENT", `schedulers[${i}]: belongs to another optimizer`));
@@ -576,7 +576,7 @@ export class ReduceLROnPlateau {
     o: { mode?: "min" | "max"; factor?: number; patience?: number; threshold?: number; thresholdMode?: "rel" | "abs"; cooldown?: number; minLr?: number | number[]; eps?: number } = {},
   ) {
     this.optimizer = checkSchedulable(optimizer);
-    o = optionsOf(o);
+    o = optionsObject(o);
     this.mode = checkOneOf(o.mode ?? "min", "mode", ["min", "max"] as const);
     this.factor = checkNumber(o.factor ?? 0.1, "factor", { max: 1, maxOpen: true });
     this.patience = checkNumber(o.patience ?? 10, "patience", { min: 0, integer: true });
