@@ -1,7 +1,6 @@
 // src-native/call_scope.cc — per-thread stack of open native calls and the storage they hold.
 #include "call_scope.h"
 
-#include "errors.h"
 #include "tensor.h"
 
 namespace cuoptim {
@@ -21,11 +20,7 @@ void CallScope::hold(const Tensor& t) {
 void CallScope::ensure_live() {
   if (!innermost) return;
   for (const auto& [tensor, storage] : innermost->held_) {
-    if (tensor->storage() != storage) {
-      throw Error(code::kFreed,
-                  "a tensor passed to this call was freed while the call read its other arguments (by a getter, Proxy "
-                  "or valueOf); nothing was changed");
-    }
+    if (tensor->storage() != storage) Tensor::throw_freed();
   }
 }
 

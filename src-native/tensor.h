@@ -69,11 +69,11 @@ class Tensor {
     if (!storage_) throw_freed();
     return storage_->data();
   }
+  // The kFreed error for a tensor freed while a call read its arguments (also CallScope's).
+  [[noreturn]] static void throw_freed();
   const std::shared_ptr<Storage>& storage() const { return storage_; }
 
  private:
-  [[noreturn]] static void throw_freed();
-
   Backend& backend_;
   DType dtype_;
   std::vector<int64_t> shape_;
