@@ -1,7 +1,7 @@
 // src-native/backend.h — the one interface each backend (cpu, cuda-sim, cuda) implements.
 //
 // A backend owns its memory (allocation, host<->device copies) and runs the optimizer ops on
-// pointers it allocated. Ops are given validated arguments (op_args.h); a backend throws
+// pointers it allocated. Ops are given validated arguments (kernels/op_args.h); a backend throws
 // cuoptim::Error for failures of its own (out of memory, a failed launch).
 #pragma once
 
@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "memory_stats.h"
-#include "op_args.h"
+#include "../kernels/op_args.h"
 
 namespace cuoptim {
 

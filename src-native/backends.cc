@@ -1,6 +1,6 @@
 // src-native/backends.cc — which backends this build has, by device name.
 #include "backend.h"
-#include "errors.h"
+#include "../kernels/errors.h"
 #include "cpu/cpu_backend.h"
 #include "sim/sim_backend.h"
 #ifdef CUOPTIM_WITH_CUDA

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "call_scope.h"
-#include "errors.h"
+#include "../kernels/errors.h"
 
 namespace cuoptim {
 

@@ -8,7 +8,7 @@
 
 #include <napi.h>
 
-#include "op_args.h"
+#include "../kernels/op_args.h"
 
 namespace cuoptim {
 

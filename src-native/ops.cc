@@ -4,6 +4,8 @@
 // param's step count after this step, fresh = whether its state was created for this step.
 // Every argument is validated (op_specs.cc, ops_common.cc) before the backend runs one
 // multi-tensor op; per-tensor scalars are computed here on the host in double.
+//   elementwiseOps() -> {name: {states, readsGrad}}: the op list, for the TypeScript layer
+//   elementwiseStates(op, options) -> the names of the states the op uses under these options
 #include "ops.h"
 
 #include <string>
@@ -77,14 +79,63 @@ Napi::Value elementwise_step(const Napi::CallbackInfo& info) {
   return result;
 }
 
+template <typename Op>
+struct OpTag {
+  using type = Op;
+};
+
+// Calls fn(OpTag<Op>{}) for the op named by info[0].
+template <typename Fn>
+Napi::Value with_op(const Napi::CallbackInfo& info, Fn&& fn) {
+  const std::string op = read_string(info[0], "op");
+#define CUOPTIM_DISPATCH(name, Op) \
+  if (op == #name) return fn(OpTag<Op>{});
+  CUOPTIM_ELEMENTWISE_OPS(CUOPTIM_DISPATCH)
+#undef CUOPTIM_DISPATCH
+  throw Error(code::kInvalidArgument, "op: unknown optimizer \"" + op + "\"");
+}
+
 Napi::Value optimizer_step(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    const std::string op = read_string(info[0], "op");
-#define CUOPTIM_DISPATCH(name, Op) \
-  if (op == #name) return elementwise_step<Op>(info);
-    CUOPTIM_ELEMENTWISE_OPS(CUOPTIM_DISPATCH)
-#undef CUOPTIM_DISPATCH
-    throw Error(code::kInvalidArgument, "op: unknown optimizer \"" + op + "\"");
+    return with_op(info, [&](auto tag) { return elementwise_step<typename decltype(tag)::type>(info); });
+  });
+}
+
+template <typename Op>
+Napi::Object op_info(Napi::Env env) {
+  Napi::Array states = Napi::Array::New(env, Op::kStates);
+  for (int k = 0; k < Op::kStates; ++k) states.Set(static_cast<uint32_t>(k), OpSpec<Op>::kStateNames[k]);
+  Napi::Object info = Napi::Object::New(env);
+  info.Set("states", states);
+  info.Set("readsGrad", Op::kReadsGrad);
+  return info;
+}
+
+Napi::Value elementwise_ops(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Object out = Napi::Object::New(info.Env());
+#define CUOPTIM_OP_INFO(name, Op) out.Set(#name, op_info<Op>(info.Env()));
+    CUOPTIM_ELEMENTWISE_OPS(CUOPTIM_OP_INFO)
+#undef CUOPTIM_OP_INFO
+    return out;
+  });
+}
+
+template <typename Op>
+Napi::Value used_states(const Napi::CallbackInfo& info) {
+  OpSpec<Op> spec;
+  spec.parse(read_object(info[1], "options"));
+  Napi::Array out = Napi::Array::New(info.Env());
+  uint32_t n = 0;
+  for (int k = 0; k < Op::kStates; ++k) {
+    if (Op::uses_state(spec.flags, k)) out.Set(n++, OpSpec<Op>::kStateNames[k]);
+  }
+  return out;
+}
+
+Napi::Value elementwise_states(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    return with_op(info, [&](auto tag) { return used_states<typename decltype(tag)::type>(info); });
   });
 }
 
@@ -92,6 +143,8 @@ Napi::Value optimizer_step(const Napi::CallbackInfo& info) {
 
 void register_ops(Napi::Env env, Napi::Object exports) {
   exports.Set("optimizerStep", Napi::Function::New(env, optimizer_step, "optimizerStep"));
+  exports.Set("elementwiseOps", Napi::Function::New(env, elementwise_ops, "elementwiseOps"));
+  exports.Set("elementwiseStates", Napi::Function::New(env, elementwise_states, "elementwiseStates"));
 }
 
 }  // namespace cuoptim

@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "binding_util.h"
-#include "errors.h"
+#include "../kernels/errors.h"
 #include "tensor_wrap.h"
 
 namespace cuoptim {

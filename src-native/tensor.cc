@@ -4,7 +4,7 @@
 #include <limits>
 
 #include "backend.h"
-#include "errors.h"
+#include "../kernels/errors.h"
 
 namespace cuoptim {
 

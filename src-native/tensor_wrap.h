@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "call_scope.h"
-#include "errors.h"
+#include "../kernels/errors.h"
 #include "tensor.h"
 
 namespace cuoptim {

@@ -41,24 +41,34 @@ export interface RoleBytes {
   paged: number;
 }
 
-/** The element-wise optimizers the addon runs (kernels/math/elementwise.cuh). */
-export type ElementwiseOp =
-  | "adam"
-  | "sgd"
-  | "rmsprop"
-  | "lion"
-  | "adam_bnb32"
-  | "ema"
-  | "radam"
-  | "nadam"
-  | "adamax"
-  | "adagrad"
-  | "adabound"
-  | "sophia"
-  | "sophia_hessian"
-  | "shampoo_graft"
-  | "shampoo_apply"
-  | "lookahead";
+/**
+ * The element-wise optimizers the addon runs, in kernels/math/elementwise.cuh's order
+ * (test/op_list.test.ts checks this list against the addon's).
+ */
+export const ELEMENTWISE_OPS = [
+  "adam",
+  "sgd",
+  "rmsprop",
+  "lion",
+  "adam_bnb32",
+  "ema",
+  "radam",
+  "nadam",
+  "adamax",
+  "adagrad",
+  "adabound",
+  "sophia",
+  "sophia_hessian",
+  "shampoo_graft",
+  "shampoo_apply",
+  "lookahead",
+] as const;
+export type ElementwiseOp = (typeof ELEMENTWISE_OPS)[number];
+/** What the addon says of one element-wise op: its state lists, in order, and whether it reads a gradient. */
+export interface ElementwiseOpInfo {
+  states: string[];
+  readsGrad: boolean;
+}
 /** The blockwise 8-bit optimizers (kernels/math/blockwise.cuh). */
 export type BlockwiseOp = "adam8bit" | "lion8bit";
 
@@ -92,6 +102,10 @@ export interface NativeBinding {
     options: Record<string, number | boolean>,
     hostState?: number[],
   ): number[] | undefined;
+  /** Every element-wise op the addon was built with (kernels/math/elementwise.cuh). */
+  elementwiseOps(): Record<string, ElementwiseOpInfo>;
+  /** The states `op` reads and writes under these (native) options, in the op's order. */
+  elementwiseStates(op: ElementwiseOp, options: Record<string, number | boolean>): string[];
   /** One step of a blockwise 8-bit optimizer: lists = [params, grads, ...codes, ...absmax]. */
   optimizer8bitStep(op: BlockwiseOp, lists: NativeTensor[][], steps: number[], options: Record<string, number | boolean>): void;
   /**
@@ -169,3 +183,5 @@ function load(): NativeBinding {
 
 export const native: NativeBinding = load();
 native.setErrorFactory((code, message) => new CuoptimError(code as CuoptimError["code"], message));
+/** The element-wise ops' state lists, read from the addon once. */
+export const elementwiseOps: Readonly<Record<string, ElementwiseOpInfo>> = native.elementwiseOps();

@@ -18,7 +18,7 @@
 //   6. came_finalize_res          the instability's moving averages and mean_r per slice
 //   7. came_update (reads m, p)   p from the first moment and the instability statistics
 // Every sum follows the tree in adafactor.cuh, in double; the cpu backend follows it too.
-#include "../../src-native/op_args.h"
+#include "../op_args.h"
 #include "../math/adafactor.cuh"
 #include "block_reduce.cuh"
 

@@ -5,6 +5,10 @@
 // changed. Chunks whose pointers are all 16-byte aligned move float4s; the others go element by
 // element, kILP per thread, strided by the block. Unused state lists are null and skipped. Each
 // element is read and written once: memory traffic is the floor.
+//
+// The launchers fused_<name> are not written by hand: CUOPTIM_DEFINE_ELEMENTWISE_LAUNCHER defines
+// one from its line of CUOPTIM_ELEMENTWISE_OPS. CMakeLists.txt writes one .cu per line for nvcc
+// (so the ops compile in parallel); src-native/sim/kernels_sim.cc expands the whole list.
 #pragma once
 
 #include "multi_tensor_apply.cuh"
@@ -82,3 +86,12 @@ void fused_elementwise(const ElementwiseArgs<Op>& args, const char* name, Stream
 
 }  // namespace CUOPTIM_KERNEL_NS
 }  // namespace cuoptim
+
+#define CUOPTIM_DEFINE_ELEMENTWISE_LAUNCHER(name, Op)                                              \
+  namespace cuoptim {                                                                              \
+  namespace CUOPTIM_KERNEL_NS {                                                                    \
+  void fused_##name(const ElementwiseArgs<Op>& args, StreamHandle stream) {                        \
+    fused_elementwise(args, "fused_" #name, stream);                                               \
+  }                                                                                                \
+  }                                                                                                \
+  }

@@ -10,7 +10,7 @@
 #include <string>
 #include <utility>
 
-#include "../../src-native/errors.h"
+#include "../errors.h"
 
 #if defined(__CUDACC__)
 #include <cuda_runtime.h>

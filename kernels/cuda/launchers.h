@@ -2,7 +2,7 @@
 // builds of them: cuoptim::cuda (nvcc, the cuda backend) and cuoptim::sim (the simulator).
 #pragma once
 
-#include "../../src-native/op_args.h"
+#include "../op_args.h"
 
 namespace cuoptim {
 

@@ -10,7 +10,7 @@
 
 #include <cstdint>
 
-#include "../../src-native/op_args.h"
+#include "../op_args.h"
 #include "launch.cuh"
 
 namespace cuoptim {

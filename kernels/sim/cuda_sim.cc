@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "../../src-native/errors.h"
+#include "../errors.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define CUOPTIM_SIM_ASAN 1

@@ -6,7 +6,7 @@
 #include <functional>
 #include <new>
 
-#include "../errors.h"
+#include "../../kernels/errors.h"
 #include "thread_pool.h"
 
 namespace cuoptim {

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "../errors.h"
+#include "../../kernels/errors.h"
 
 namespace cuoptim {
 namespace cuda {

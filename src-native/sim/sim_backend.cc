@@ -6,7 +6,7 @@
 #include <string>
 
 #include "../../kernels/cuda/launchers.h"
-#include "../errors.h"
+#include "../../kernels/errors.h"
 
 namespace cuoptim {
 namespace sim {

@@ -13,7 +13,8 @@
 import { fail } from "../errors.js";
 import { Tensor } from "../tensor.js";
 import { checkBetas, checkBool, checkNumber } from "../validate.js";
-import { Optimizer, type CommonOptions, type ParamGroupInput, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+import { ElementwiseOptimizer, type NativeOptions } from "./elementwise.js";
+import type { CommonOptions, ParamGroupInput, ParamsInput, StepContext, UpdateItem } from "./optimizer.js";
 
 export interface AdaBoundOptions {
   lr: number;
@@ -35,7 +36,7 @@ function checkInitialLr(group: unknown, fallback: unknown, where: string): void 
   }
 }
 
-export class AdaBound extends Optimizer<AdaBoundOptions> {
+export class AdaBound extends ElementwiseOptimizer<AdaBoundOptions> {
   /** Each param's base lr: its group's lr when the group was added. */
   readonly #baseLr = new WeakMap<Tensor, number>();
 
@@ -43,7 +44,7 @@ export class AdaBound extends Optimizer<AdaBoundOptions> {
     const fallback = options?.lr ?? ADABOUND_DEFAULTS.lr;
     const groups = Array.isArray(params) && !params.every((p) => p instanceof Tensor) ? params : [{}];
     groups.forEach((g, i) => checkInitialLr(g, fallback, `paramGroups[${i}]`));
-    super(params, ADABOUND_DEFAULTS, options);
+    super("adabound", params, ADABOUND_DEFAULTS, options);
     for (const g of this.paramGroups) for (const p of g.params) this.#baseLr.set(p, g.lr);
   }
 
@@ -63,36 +64,28 @@ export class AdaBound extends Optimizer<AdaBoundOptions> {
     checkBool(o.amsbound, `${where}.amsbound`);
   }
 
-  protected stateSpec(param: Tensor, o: AdaBoundOptions): StateSpec {
-    const f = { dtype: "float32", shape: param.shape } as const;
-    return { expAvg: f, expAvgSq: f, ...(o.amsbound ? { maxExpAvgSq: f } : {}) };
+  // baseLr only scales the bounds: any value serves where the used states are asked for.
+  protected nativeOptions(o: AdaBoundOptions, baseLr = 1): NativeOptions {
+    return {
+      lr: o.lr,
+      beta1: o.betas[0],
+      beta2: o.betas[1],
+      finalLr: o.finalLr,
+      gamma: o.gamma,
+      baseLr,
+      eps: o.eps,
+      weightDecay: o.weightDecay,
+      amsbound: o.amsbound,
+    };
   }
 
-  protected applyUpdate(o: AdaBoundOptions, items: UpdateItem[], ctx: StepContext): void {
+  protected override applyUpdate(o: AdaBoundOptions, items: UpdateItem[], ctx: StepContext): void {
     // Groups with equal options may still differ in base lr: one native call per base lr.
     const byBase = new Map<number, UpdateItem[]>();
     for (const it of items) {
       const base = this.#baseLr.get(it.param)!;
       byBase.set(base, [...(byBase.get(base) ?? []), it]);
     }
-    for (const [baseLr, batch] of byBase) {
-      this.runElementwise(
-        "adabound",
-        ["expAvg", "expAvgSq", "maxExpAvgSq"],
-        {
-          lr: o.lr,
-          beta1: o.betas[0],
-          beta2: o.betas[1],
-          finalLr: o.finalLr,
-          gamma: o.gamma,
-          baseLr,
-          eps: o.eps,
-          weightDecay: o.weightDecay,
-          amsbound: o.amsbound,
-        },
-        batch,
-        ctx,
-      );
-    }
+    for (const [baseLr, batch] of byBase) this.runElementwise("adabound", this.nativeOptions(o, baseLr), batch, ctx);
   }
 }

@@ -7,9 +7,9 @@
 // Defaults are torch's: lr 1e-2, lrDecay 0, weightDecay 0, initialAccumulatorValue 0, eps 1e-10.
 // The state holds torch's sum as `sum`; torch fills it when the optimizer is built, here when a
 // param first steps (the same numbers).
-import type { Tensor } from "../tensor.js";
 import { checkBool, checkNumber } from "../validate.js";
-import { Optimizer, type CommonOptions, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+import { ElementwiseOptimizer, type NativeOptions } from "./elementwise.js";
+import type { CommonOptions, ParamsInput } from "./optimizer.js";
 
 export interface AdagradOptions {
   lr: number;
@@ -22,9 +22,9 @@ export interface AdagradOptions {
 
 const ADAGRAD_DEFAULTS: AdagradOptions = { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false };
 
-export class Adagrad extends Optimizer<AdagradOptions> {
+export class Adagrad extends ElementwiseOptimizer<AdagradOptions> {
   constructor(params: ParamsInput<AdagradOptions>, options: Partial<AdagradOptions> & CommonOptions = {}) {
-    super(params, ADAGRAD_DEFAULTS, options);
+    super("adagrad", params, ADAGRAD_DEFAULTS, options);
   }
 
   protected checkOptions(o: AdagradOptions, where: string): void {
@@ -36,17 +36,11 @@ export class Adagrad extends Optimizer<AdagradOptions> {
     checkBool(o.maximize, `${where}.maximize`);
   }
 
-  protected stateSpec(param: Tensor, o: AdagradOptions): StateSpec {
-    return { sum: { dtype: "float32", shape: param.shape, init: o.initialAccumulatorValue } };
+  protected override stateInit(o: AdagradOptions): Record<string, number> {
+    return { sum: o.initialAccumulatorValue };
   }
 
-  protected applyUpdate(o: AdagradOptions, items: UpdateItem[], ctx: StepContext): void {
-    this.runElementwise(
-      "adagrad",
-      ["sum"],
-      { lr: o.lr, lrDecay: o.lrDecay, weightDecay: o.weightDecay, eps: o.eps, maximize: o.maximize },
-      items,
-      ctx,
-    );
+  protected nativeOptions(o: AdagradOptions): NativeOptions {
+    return { lr: o.lr, lrDecay: o.lrDecay, weightDecay: o.weightDecay, eps: o.eps, maximize: o.maximize };
   }
 }

@@ -7,9 +7,9 @@
 //   v̂max = max(v̂max, v_t)   (amsgrad; used instead of v_t below)
 //   θ ← θ − γ/(1 − β1^t) · m_t / (√v_t / √(1 − β2^t) + ε)
 // Defaults are torch's: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weightDecay 0 (Adam) / 1e-2 (AdamW).
-import type { Tensor } from "../tensor.js";
 import { checkBetas, checkBool, checkNumber } from "../validate.js";
-import { Optimizer, type CommonOptions, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+import { ElementwiseOptimizer, type NativeOptions } from "./elementwise.js";
+import type { CommonOptions, ParamsInput } from "./optimizer.js";
 
 export interface AdamOptions {
   lr: number;
@@ -23,8 +23,12 @@ export interface AdamOptions {
 const ADAM_DEFAULTS: AdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false };
 const ADAMW_DEFAULTS: AdamOptions = { ...ADAM_DEFAULTS, weightDecay: 1e-2 };
 
-abstract class AdamBase extends Optimizer<AdamOptions> {
+abstract class AdamBase extends ElementwiseOptimizer<AdamOptions> {
   protected abstract readonly decoupled: boolean;
+
+  protected constructor(params: ParamsInput<AdamOptions>, defaults: AdamOptions, options: Partial<AdamOptions> & CommonOptions) {
+    super("adam", params, defaults, options);
+  }
 
   protected checkOptions(o: AdamOptions, where: string): void {
     checkNumber(o.lr, `${where}.lr`, { min: 0 });
@@ -35,30 +39,17 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     checkBool(o.maximize, `${where}.maximize`);
   }
 
-  protected stateSpec(param: Tensor, o: AdamOptions): StateSpec {
-    const shape = param.shape;
-    const spec: StateSpec = { expAvg: { dtype: "float32", shape }, expAvgSq: { dtype: "float32", shape } };
-    if (o.amsgrad) spec.maxExpAvgSq = { dtype: "float32", shape };
-    return spec;
-  }
-
-  protected applyUpdate(o: AdamOptions, items: UpdateItem[], ctx: StepContext): void {
-    this.runElementwise(
-      "adam",
-      ["expAvg", "expAvgSq", "maxExpAvgSq"],
-      {
-        lr: o.lr,
-        beta1: o.betas[0],
-        beta2: o.betas[1],
-        eps: o.eps,
-        weightDecay: o.weightDecay,
-        decoupled: this.decoupled,
-        amsgrad: o.amsgrad,
-        maximize: o.maximize,
-      },
-      items,
-      ctx,
-    );
+  protected nativeOptions(o: AdamOptions): NativeOptions {
+    return {
+      lr: o.lr,
+      beta1: o.betas[0],
+      beta2: o.betas[1],
+      eps: o.eps,
+      weightDecay: o.weightDecay,
+      decoupled: this.decoupled,
+      amsgrad: o.amsgrad,
+      maximize: o.maximize,
+    };
   }
 }
 

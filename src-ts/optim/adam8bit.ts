@@ -143,7 +143,7 @@ abstract class Adam8bitBase extends Blockwise8bit<Adam8bitOptions> {
   }
 
   protected applySmall(o: Adam8bitOptions, items: UpdateItem[], ctx: StepContext): void {
-    this.runElementwise("adam_bnb32", ["state1", "state2"], this.nativeOptions(o), items, ctx);
+    this.runElementwise("adam_bnb32", this.nativeOptions(o), items, ctx);
   }
 }
 
@@ -182,6 +182,6 @@ export class Lion8bit extends Blockwise8bit<LionOptions8bit> {
   }
 
   protected applySmall(o: LionOptions8bit, items: UpdateItem[], ctx: StepContext): void {
-    this.runElementwise("lion", ["state1"], { ...this.nativeOptions(o), maximize: false }, items, ctx);
+    this.runElementwise("lion", { ...this.nativeOptions(o), maximize: false }, items, ctx, { stateNames: ["state1"] });
   }
 }

@@ -6,9 +6,9 @@
 //   θ ← θ − γ/(1 − β1^t) · m_t / u_t
 // Defaults are torch's: lr 2e-3, betas (0.9, 0.999), eps 1e-8, weightDecay 0. The state holds
 // torch's exp_inf as `expInf`.
-import type { Tensor } from "../tensor.js";
 import { checkBetas, checkBool, checkNumber } from "../validate.js";
-import { Optimizer, type CommonOptions, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+import { ElementwiseOptimizer, type NativeOptions } from "./elementwise.js";
+import type { CommonOptions, ParamsInput } from "./optimizer.js";
 
 export interface AdamaxOptions {
   lr: number;
@@ -20,9 +20,9 @@ export interface AdamaxOptions {
 
 const ADAMAX_DEFAULTS: AdamaxOptions = { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false };
 
-export class Adamax extends Optimizer<AdamaxOptions> {
+export class Adamax extends ElementwiseOptimizer<AdamaxOptions> {
   constructor(params: ParamsInput<AdamaxOptions>, options: Partial<AdamaxOptions> & CommonOptions = {}) {
-    super(params, ADAMAX_DEFAULTS, options);
+    super("adamax", params, ADAMAX_DEFAULTS, options);
   }
 
   protected checkOptions(o: AdamaxOptions, where: string): void {
@@ -33,18 +33,7 @@ export class Adamax extends Optimizer<AdamaxOptions> {
     checkBool(o.maximize, `${where}.maximize`);
   }
 
-  protected stateSpec(param: Tensor): StateSpec {
-    const f = { dtype: "float32", shape: param.shape } as const;
-    return { expAvg: f, expInf: f };
-  }
-
-  protected applyUpdate(o: AdamaxOptions, items: UpdateItem[], ctx: StepContext): void {
-    this.runElementwise(
-      "adamax",
-      ["expAvg", "expInf"],
-      { lr: o.lr, beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, weightDecay: o.weightDecay, maximize: o.maximize },
-      items,
-      ctx,
-    );
+  protected nativeOptions(o: AdamaxOptions): NativeOptions {
+    return { lr: o.lr, beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, weightDecay: o.weightDecay, maximize: o.maximize };
   }
 }

@@ -7,9 +7,9 @@
 //   m ← β2·m + (1 − β2)·g_t
 // Defaults are the authors': lr 1e-4, betas (0.9, 0.99), weightDecay 0. The paper advises an lr
 // 3-10x smaller than AdamW's and a weight decay 3-10x larger.
-import type { Tensor } from "../tensor.js";
 import { checkBetas, checkBool, checkNumber } from "../validate.js";
-import { Optimizer, type CommonOptions, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+import { ElementwiseOptimizer, type NativeOptions } from "./elementwise.js";
+import type { CommonOptions, ParamsInput } from "./optimizer.js";
 
 export interface LionOptions {
   lr: number;
@@ -20,9 +20,9 @@ export interface LionOptions {
 
 const LION_DEFAULTS: LionOptions = { lr: 1e-4, betas: [0.9, 0.99], weightDecay: 0, maximize: false };
 
-export class Lion extends Optimizer<LionOptions> {
+export class Lion extends ElementwiseOptimizer<LionOptions> {
   constructor(params: ParamsInput<LionOptions>, options: Partial<LionOptions> & CommonOptions = {}) {
-    super(params, LION_DEFAULTS, options);
+    super("lion", params, LION_DEFAULTS, options);
   }
 
   protected checkOptions(o: LionOptions, where: string): void {
@@ -32,17 +32,7 @@ export class Lion extends Optimizer<LionOptions> {
     checkBool(o.maximize, `${where}.maximize`);
   }
 
-  protected stateSpec(param: Tensor): StateSpec {
-    return { expAvg: { dtype: "float32", shape: param.shape } };
-  }
-
-  protected applyUpdate(o: LionOptions, items: UpdateItem[], ctx: StepContext): void {
-    this.runElementwise(
-      "lion",
-      ["expAvg"],
-      { lr: o.lr, beta1: o.betas[0], beta2: o.betas[1], weightDecay: o.weightDecay, maximize: o.maximize },
-      items,
-      ctx,
-    );
+  protected nativeOptions(o: LionOptions): NativeOptions {
+    return { lr: o.lr, beta1: o.betas[0], beta2: o.betas[1], weightDecay: o.weightDecay, maximize: o.maximize };
   }
 }

@@ -9,9 +9,9 @@
 // Defaults are torch's: lr 2e-3, betas (0.9, 0.999), eps 1e-8, weightDecay 0, momentumDecay 4e-3.
 // decoupledWeightDecay and maximize follow torch >= 2.1 (torch 1.13 has neither). The state holds
 // torch's mu_product as the number `muProduct`.
-import type { Tensor } from "../tensor.js";
 import { checkBetas, checkBool, checkNumber } from "../validate.js";
-import { Optimizer, type CommonOptions, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+import { ElementwiseOptimizer, type NativeOptions } from "./elementwise.js";
+import type { CommonOptions, ParamsInput, StepContext, UpdateItem } from "./optimizer.js";
 
 export interface NAdamOptions {
   lr: number;
@@ -33,9 +33,9 @@ const NADAM_DEFAULTS: NAdamOptions = {
   maximize: false,
 };
 
-export class NAdam extends Optimizer<NAdamOptions> {
+export class NAdam extends ElementwiseOptimizer<NAdamOptions> {
   constructor(params: ParamsInput<NAdamOptions>, options: Partial<NAdamOptions> & CommonOptions = {}) {
-    super(params, NADAM_DEFAULTS, options);
+    super("nadam", params, NADAM_DEFAULTS, options);
   }
 
   protected checkOptions(o: NAdamOptions, where: string): void {
@@ -48,32 +48,25 @@ export class NAdam extends Optimizer<NAdamOptions> {
     checkBool(o.maximize, `${where}.maximize`);
   }
 
-  protected stateSpec(param: Tensor): StateSpec {
-    const f = { dtype: "float32", shape: param.shape } as const;
-    return { expAvg: f, expAvgSq: f };
-  }
-
   protected override scalarSpec(): Record<string, number> {
     return { muProduct: 1 };
   }
 
-  protected applyUpdate(o: NAdamOptions, items: UpdateItem[], ctx: StepContext): void {
-    this.runElementwise(
-      "nadam",
-      ["expAvg", "expAvgSq"],
-      {
-        lr: o.lr,
-        beta1: o.betas[0],
-        beta2: o.betas[1],
-        eps: o.eps,
-        weightDecay: o.weightDecay,
-        momentumDecay: o.momentumDecay,
-        decoupled: o.decoupledWeightDecay,
-        maximize: o.maximize,
-      },
-      items,
-      ctx,
-      "muProduct",
-    );
+  protected nativeOptions(o: NAdamOptions): NativeOptions {
+    return {
+      lr: o.lr,
+      beta1: o.betas[0],
+      beta2: o.betas[1],
+      eps: o.eps,
+      weightDecay: o.weightDecay,
+      momentumDecay: o.momentumDecay,
+      decoupled: o.decoupledWeightDecay,
+      maximize: o.maximize,
+    };
+  }
+
+  // The op also advances each param's mu_product, a host scalar.
+  protected override applyUpdate(o: NAdamOptions, items: UpdateItem[], ctx: StepContext): void {
+    this.runElementwise("nadam", this.nativeOptions(o), items, ctx, { hostScalar: "muProduct" });
   }
 }

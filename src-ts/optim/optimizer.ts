@@ -6,7 +6,7 @@
 // options). The base class validates everything a step will touch before anything changes.
 import type { Device } from "../device.js";
 import { CuoptimError, fail } from "../errors.js";
-import { native, type DTypeName, type ElementwiseOp } from "../native.js";
+import { elementwiseOps, native, type DTypeName, type ElementwiseOp } from "../native.js";
 import { checkGradFor, formatShape, stateTensor, Tensor } from "../tensor.js";
 import { checkBool, checkNumber } from "../validate.js";
 
@@ -415,24 +415,24 @@ export abstract class Optimizer<O extends object> {
   }
 
   /**
-   * Runs one of the addon's element-wise optimizers over a batch: `states` names the op's state
-   * lists in the op's order (a name the stateSpec did not create passes null), `options` its
-   * native options (gradScale is added here).
+   * Runs one of the addon's element-wise optimizers over a batch: its state lists are the
+   * param state's tensors of the op's state names (or of `stateNames`, for state saved under
+   * other names), null where the state has none; `options` are its native options (gradScale is
+   * added here); `hostScalar` names a per-param host scalar the op advances (NAdam).
    */
   protected runElementwise(
     op: ElementwiseOp,
-    states: readonly string[],
     options: Record<string, number | boolean>,
     items: UpdateItem[],
     ctx: StepContext,
-    hostScalar?: string,
+    { stateNames = elementwiseOps[op]!.states, hostScalar }: { stateNames?: readonly string[]; hostScalar?: string } = {},
   ): void {
     const after = this.labelled(items, () => native.optimizerStep(
       op,
       [
         items.map((it) => it.param.native),
         items.map((it) => it.grad.native),
-        ...states.map((k) => (items[0]?.state.tensors[k] ? items.map((it) => it.state.tensors[k]!.native) : null)),
+        ...stateNames.map((k) => (items[0]?.state.tensors[k] ? items.map((it) => it.state.tensors[k]!.native) : null)),
       ],
       Float64Array.from(items, (it) => it.state.step),
       Uint8Array.from(items, (it) => (it.fresh ? 1 : 0)),

@@ -9,9 +9,9 @@
 //   else:    θ ← θ − γ·m̂          (the variance is not yet tractable: SGD with momentum)
 // Defaults are torch's: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weightDecay 0. decoupledWeightDecay
 // and maximize follow torch >= 2.1 (torch 1.13 has neither).
-import type { Tensor } from "../tensor.js";
 import { checkBetas, checkBool, checkNumber } from "../validate.js";
-import { Optimizer, type CommonOptions, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+import { ElementwiseOptimizer, type NativeOptions } from "./elementwise.js";
+import type { CommonOptions, ParamsInput } from "./optimizer.js";
 
 export interface RAdamOptions {
   lr: number;
@@ -24,9 +24,9 @@ export interface RAdamOptions {
 
 const RADAM_DEFAULTS: RAdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, decoupledWeightDecay: false, maximize: false };
 
-export class RAdam extends Optimizer<RAdamOptions> {
+export class RAdam extends ElementwiseOptimizer<RAdamOptions> {
   constructor(params: ParamsInput<RAdamOptions>, options: Partial<RAdamOptions> & CommonOptions = {}) {
-    super(params, RADAM_DEFAULTS, options);
+    super("radam", params, RADAM_DEFAULTS, options);
   }
 
   protected checkOptions(o: RAdamOptions, where: string): void {
@@ -38,26 +38,15 @@ export class RAdam extends Optimizer<RAdamOptions> {
     checkBool(o.maximize, `${where}.maximize`);
   }
 
-  protected stateSpec(param: Tensor): StateSpec {
-    const f = { dtype: "float32", shape: param.shape } as const;
-    return { expAvg: f, expAvgSq: f };
-  }
-
-  protected applyUpdate(o: RAdamOptions, items: UpdateItem[], ctx: StepContext): void {
-    this.runElementwise(
-      "radam",
-      ["expAvg", "expAvgSq"],
-      {
-        lr: o.lr,
-        beta1: o.betas[0],
-        beta2: o.betas[1],
-        eps: o.eps,
-        weightDecay: o.weightDecay,
-        decoupled: o.decoupledWeightDecay,
-        maximize: o.maximize,
-      },
-      items,
-      ctx,
-    );
+  protected nativeOptions(o: RAdamOptions): NativeOptions {
+    return {
+      lr: o.lr,
+      beta1: o.betas[0],
+      beta2: o.betas[1],
+      eps: o.eps,
+      weightDecay: o.weightDecay,
+      decoupled: o.decoupledWeightDecay,
+      maximize: o.maximize,
+    };
   }
 }

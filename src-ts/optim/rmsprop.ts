@@ -6,9 +6,9 @@
 //   centered: ḡ_t = α·ḡ + (1 − α)·g_t,  d = √(v_t − ḡ_t²) + ε;  else d = √v_t + ε
 //   momentum μ > 0: b_t = μ·b + g_t/d,  θ ← θ − γ·b_t;  else θ ← θ − γ·g_t/d
 // Defaults: lr 1e-2, alpha 0.99, eps 1e-8, weightDecay 0, momentum 0, centered false, maximize false.
-import type { Tensor } from "../tensor.js";
 import { checkBool, checkNumber } from "../validate.js";
-import { Optimizer, type CommonOptions, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+import { ElementwiseOptimizer, type NativeOptions } from "./elementwise.js";
+import type { CommonOptions, ParamsInput } from "./optimizer.js";
 
 export interface RMSpropOptions {
   lr: number;
@@ -22,9 +22,9 @@ export interface RMSpropOptions {
 
 const RMSPROP_DEFAULTS: RMSpropOptions = { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false };
 
-export class RMSprop extends Optimizer<RMSpropOptions> {
+export class RMSprop extends ElementwiseOptimizer<RMSpropOptions> {
   constructor(params: ParamsInput<RMSpropOptions>, options: Partial<RMSpropOptions> & CommonOptions = {}) {
-    super(params, RMSPROP_DEFAULTS, options);
+    super("rmsprop", params, RMSPROP_DEFAULTS, options);
   }
 
   protected checkOptions(o: RMSpropOptions, where: string): void {
@@ -39,12 +39,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     checkBool(o.maximize, `${where}.maximize`);
   }
 
-  protected stateSpec(param: Tensor, o: RMSpropOptions): StateSpec {
-    const f = { dtype: "float32", shape: param.shape } as const;
-    return { squareAvg: f, ...(o.centered ? { gradAvg: f } : {}), ...(o.momentum > 0 ? { momentumBuffer: f } : {}) };
-  }
-
-  protected applyUpdate(o: RMSpropOptions, items: UpdateItem[], ctx: StepContext): void {
-    this.runElementwise("rmsprop", ["squareAvg", "gradAvg", "momentumBuffer"], { ...o }, items, ctx);
+  protected nativeOptions(o: RMSpropOptions): NativeOptions {
+    return { ...o };
   }
 }

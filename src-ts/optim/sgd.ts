@@ -7,9 +7,9 @@
 // Defaults: lr 1e-3 (current torch; 1.13 required it), momentum 0, dampening τ 0, weightDecay 0,
 // nesterov false, maximize false. Nesterov needs momentum > 0 and zero dampening, as in torch.
 import { fail } from "../errors.js";
-import type { Tensor } from "../tensor.js";
 import { checkBool, checkNumber } from "../validate.js";
-import { Optimizer, type CommonOptions, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+import { ElementwiseOptimizer, type NativeOptions } from "./elementwise.js";
+import type { CommonOptions, ParamsInput } from "./optimizer.js";
 
 export interface SGDOptions {
   lr: number;
@@ -22,9 +22,9 @@ export interface SGDOptions {
 
 const SGD_DEFAULTS: SGDOptions = { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false };
 
-export class SGD extends Optimizer<SGDOptions> {
+export class SGD extends ElementwiseOptimizer<SGDOptions> {
   constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> & CommonOptions = {}) {
-    super(params, SGD_DEFAULTS, options);
+    super("sgd", params, SGD_DEFAULTS, options);
   }
 
   protected checkOptions(o: SGDOptions, where: string): void {
@@ -39,11 +39,7 @@ export class SGD extends Optimizer<SGDOptions> {
     }
   }
 
-  protected stateSpec(param: Tensor, o: SGDOptions): StateSpec {
-    return o.momentum !== 0 ? { momentumBuffer: { dtype: "float32", shape: param.shape } } : {};
-  }
-
-  protected applyUpdate(o: SGDOptions, items: UpdateItem[], ctx: StepContext): void {
-    this.runElementwise("sgd", ["momentumBuffer"], { ...o }, items, ctx);
+  protected nativeOptions(o: SGDOptions): NativeOptions {
+    return { ...o };
   }
 }

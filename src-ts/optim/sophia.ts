@@ -17,7 +17,8 @@ import { fail } from "../errors.js";
 import { native } from "../native.js";
 import { checkGradFor, type Tensor } from "../tensor.js";
 import { checkBetas, checkBool, checkNumber } from "../validate.js";
-import { Optimizer, type CommonOptions, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+import { ElementwiseOptimizer, type NativeOptions } from "./elementwise.js";
+import type { CommonOptions, ParamsInput } from "./optimizer.js";
 
 export interface SophiaOptions {
   lr: number;
@@ -30,9 +31,9 @@ export interface SophiaOptions {
 
 const SOPHIA_DEFAULTS: SophiaOptions = { lr: 1e-4, betas: [0.965, 0.99], rho: 0.04, weightDecay: 0.1, batchSize: 5120, maximize: false };
 
-export class Sophia extends Optimizer<SophiaOptions> {
+export class Sophia extends ElementwiseOptimizer<SophiaOptions> {
   constructor(params: ParamsInput<SophiaOptions>, options: Partial<SophiaOptions> & CommonOptions = {}) {
-    super(params, SOPHIA_DEFAULTS, options);
+    super("sophia", params, SOPHIA_DEFAULTS, options);
   }
 
   protected checkOptions(o: SophiaOptions, where: string): void {
@@ -44,19 +45,8 @@ export class Sophia extends Optimizer<SophiaOptions> {
     checkBool(o.maximize, `${where}.maximize`);
   }
 
-  protected stateSpec(param: Tensor): StateSpec {
-    const f = { dtype: "float32", shape: param.shape } as const;
-    return { expAvg: f, hessian: f };
-  }
-
-  protected applyUpdate(o: SophiaOptions, items: UpdateItem[], ctx: StepContext): void {
-    this.runElementwise(
-      "sophia",
-      ["expAvg", "hessian"],
-      { lr: o.lr, beta1: o.betas[0], rho: o.rho, batchSize: o.batchSize, weightDecay: o.weightDecay, maximize: o.maximize },
-      items,
-      ctx,
-    );
+  protected nativeOptions(o: SophiaOptions): NativeOptions {
+    return { lr: o.lr, beta1: o.betas[0], rho: o.rho, batchSize: o.batchSize, weightDecay: o.weightDecay, maximize: o.maximize };
   }
 
   /**

@@ -1,4 +1,4 @@
-// src-native/errors.h — the one exception type native code throws.
+// kernels/errors.h — the one exception type native code throws.
 //
 // Backends and validation throw cuoptim::Error with a stable code; the N-API entry points catch
 // it (binding_util.h) and throw the JS CuoptimError carrying the same code. Nothing in native code

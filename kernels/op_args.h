@@ -1,4 +1,4 @@
-// src-native/op_args.h — what an optimizer op hands a backend: raw device pointers, sizes and
+// kernels/op_args.h — what an optimizer op hands a backend: raw device pointers, sizes and
 // host-computed scalars, already validated by ops.cc.
 //
 // A multi-tensor op works on `depth` parallel tensor lists (params, grads, state...). Tensor i of
@@ -10,10 +10,10 @@
 #include <cstdint>
 #include <vector>
 
-#include "../kernels/math/adafactor.cuh"
-#include "../kernels/math/blockwise.cuh"
-#include "../kernels/math/elementwise.cuh"
-#include "../kernels/math/gemm.cuh"
+#include "math/adafactor.cuh"
+#include "math/blockwise.cuh"
+#include "math/elementwise.cuh"
+#include "math/gemm.cuh"
 
 namespace cuoptim {
 
