@@ -48,6 +48,25 @@ export function checkSchedulable(optimizer: unknown, name = "optimizer"): Schedu
   return optimizer as SchedulableOptimizer;
 }
 
+// torch records each group's first lr once, as 'initial_lr' (setdefault): every later scheduler
+// on the same optimizer takes its base lrs from there, not from the lrs an earlier one set.
+const initialLrRecord = new WeakMap<SchedulableOptimizer, number[]>();
+
+/** Each group's initial lr, recorded by the first scheduler built on the optimizer. */
+export function initialLrs(optimizer: SchedulableOptimizer): number[] {
+  let lrs = initialLrRecord.get(optimizer);
+  if (!lrs || lrs.length !== optimizer.paramGroups.length) {
+    lrs = optimizer.paramGroups.map((_, i) => groupLr(optimizer, i));
+    initialLrRecord.set(optimizer, lrs);
+  }
+  return [...lrs];
+}
+
+/** Overwrites the record (OneCycleLR does, as torch's sets initial_lr unconditionally). */
+export function setInitialLrs(optimizer: SchedulableOptimizer, lrs: number[]): void {
+  initialLrRecord.set(optimizer, [...lrs]);
+}
+
 export abstract class LRScheduler {
   readonly optimizer: SchedulableOptimizer;
   lastEpoch: number;
