@@ -6,7 +6,8 @@
 // kernels/math/quant8.cuh) plus one float absmax per block of blockSize elements: about 2 bytes
 // per param for Adam instead of 8. One fused pass per block dequantizes, updates in f32, finds
 // the block's new absmax and requantizes. Params with fewer than min8bitSize elements keep 32-bit
-// state, as bitsandbytes does. Adam8bit and AdamW8bit are the same algorithm — weight decay is
+// state, as bitsandbytes does; as there, that choice and the block size are made once per param,
+// when its state is made. Adam8bit and AdamW8bit are the same algorithm — weight decay is
 // decoupled and applied after the step, as in bitsandbytes' kernel — with defaults 0 and 1e-2.
 // A non-finite gradient element leaves its param as it was and zeroes that element's state.
 //
@@ -18,7 +19,7 @@ import { native, type BlockwiseOp } from "../native.js";
 import { dynamicMap } from "../quant.js";
 import type { Tensor } from "../tensor.js";
 import { checkBetas, checkNumber } from "../validate.js";
-import { Optimizer, type CommonOptions, type ParamsInput, type StateDict, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+import { Optimizer, type CommonOptions, type ParamState, type ParamsInput, type StateDict, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
 
 interface Blockwise8bitOptions {
   lr: number;
@@ -43,20 +44,41 @@ function checkBlockwiseOptions(o: Blockwise8bitOptions, where: string): void {
   checkNumber(o.min8bitSize, `${where}.min8bitSize`, { min: 0, integer: true });
 }
 
+/** How a param's 8-bit optimizer state is laid out, fixed when the state is made. */
+interface Layout {
+  quantized: boolean;
+  blockSize: number;
+}
+
 abstract class Blockwise8bit<O extends Blockwise8bitOptions> extends Optimizer<O> {
   /** The native 8-bit op, its state count, and the element-wise op for small params. */
   protected abstract readonly op: BlockwiseOp;
   protected abstract readonly stateCount: 1 | 2;
 
-  protected quantized(param: Tensor, o: O): boolean {
-    return param.numel >= o.min8bitSize;
+  // bitsandbytes fixes a param's state layout once, when the state is made: a later change of
+  // min8bitSize or blockSize applies to state made afterwards (new params, loaded state), never
+  // to state that exists, which keeps its kind and block size.
+  readonly #layout = new WeakMap<ParamState, Layout>();
+  // While loadStateDict runs: each loaded param's layout, from the entry being loaded.
+  #loading: Map<Tensor, Layout> | null = null;
+
+  private layoutOf(param: Tensor, o: O): Layout {
+    const loading = this.#loading?.get(param);
+    if (loading) return loading;
+    const state = this.state.get(param);
+    const known = state && this.#layout.get(state);
+    if (known) return known;
+    const layout = { quantized: param.numel >= o.min8bitSize, blockSize: o.blockSize };
+    if (state && !this.#loading) this.#layout.set(state, layout);
+    return layout;
   }
 
   protected stateSpec(param: Tensor, o: O): StateSpec {
     const names = this.stateCount === 2 ? ["state1", "state2"] : ["state1"];
     const spec: StateSpec = {};
-    if (this.quantized(param, o)) {
-      const blocks = [Math.ceil(param.numel / o.blockSize)];
+    const { quantized, blockSize } = this.layoutOf(param, o);
+    if (quantized) {
+      const blocks = [Math.ceil(param.numel / blockSize)];
       names.forEach((n, k) => {
         spec[n] = { dtype: "uint8", shape: param.shape };
         spec[`absmax${k + 1}`] = { dtype: "float32", shape: blocks };
@@ -72,16 +94,22 @@ abstract class Blockwise8bit<O extends Blockwise8bitOptions> extends Optimizer<O
   protected abstract nativeOptions(o: O): Record<string, number | boolean>;
 
   protected applyUpdate(o: O, items: UpdateItem[], ctx: StepContext): void {
-    const big = items.filter((it) => this.quantized(it.param, o));
-    const small = items.filter((it) => !this.quantized(it.param, o));
-    if (big.length) {
-      const k = this.stateCount === 2 ? ["state1", "state2", "absmax1", "absmax2"] : ["state1", "absmax1"];
+    // One native call per block size (state made under different blockSize options).
+    const byBlock = new Map<number, UpdateItem[]>();
+    const small: UpdateItem[] = [];
+    for (const it of items) {
+      const { quantized, blockSize } = this.layoutOf(it.param, o);
+      if (!quantized) small.push(it);
+      else byBlock.set(blockSize, [...(byBlock.get(blockSize) ?? []), it]);
+    }
+    const k = this.stateCount === 2 ? ["state1", "state2", "absmax1", "absmax2"] : ["state1", "absmax1"];
+    for (const [blockSize, big] of byBlock) {
       this.labelled(big, () =>
         native.optimizer8bitStep(
           this.op,
           [big.map((it) => it.param.native), big.map((it) => it.grad.native), ...k.map((n) => big.map((it) => it.state.tensors[n]!.native))],
           big.map((it) => it.state.step),
-          { ...this.nativeOptions(o), blockSize: o.blockSize, gradScale: ctx.gradScale },
+          { ...this.nativeOptions(o), blockSize, gradScale: ctx.gradScale },
         ),
       );
     }
@@ -122,7 +150,45 @@ abstract class Blockwise8bit<O extends Blockwise8bitOptions> extends Optimizer<O
         (stripped.state as Record<string, unknown>)[id] = rest;
       }
     }
-    super.loadStateDict(stripped);
+    // Each entry is loaded with its own kind (8-bit codes or float32) and its group's blockSize.
+    const params = this.params();
+    const optionsOf = new Map<Tensor, O>();
+    for (const g of this.paramGroups) for (const p of g.params) optionsOf.set(p, g);
+    const dictBlockSize = new Map<number, unknown>();
+    if (dict && Array.isArray(dict.paramGroups)) {
+      for (const g of dict.paramGroups) if (g && Array.isArray(g.params)) for (const id of g.params) dictBlockSize.set(id, (g as Partial<O>).blockSize);
+    }
+    // The dict's group blockSize, unless the entry's absmax count shows its state was made with
+    // another one: distinct block sizes give distinct counts, except when one block holds the
+    // whole tensor, where every size >= numel steps alike.
+    const blockSizeIn = (id: number, absmax: unknown): number => {
+      const b = dictBlockSize.get(id);
+      const group = typeof b === "number" ? b : optionsOf.get(params[id]!)!.blockSize;
+      const numel = params[id]!.numel;
+      if (!(absmax instanceof Float32Array) || absmax.length === Math.ceil(numel / group)) return group;
+      for (let size = 64; size <= 4096; size *= 2) if (Math.ceil(numel / size) === absmax.length) return size;
+      return group;
+    };
+    const loading = new Map<Tensor, Layout>();
+    for (const [id, entry] of Object.entries(stripped.state ?? {})) {
+      const param = /^(0|[1-9][0-9]*)$/.test(id) ? params[Number(id)] : undefined;
+      const state1 = (entry as Record<string, unknown> | null)?.state1;
+      if (param && (state1 instanceof Uint8Array || state1 instanceof Float32Array)) {
+        const absmax1 = (entry as Record<string, unknown>).absmax1;
+        loading.set(param, { quantized: state1 instanceof Uint8Array, blockSize: blockSizeIn(Number(id), absmax1) });
+      }
+    }
+    this.#loading = loading;
+    try {
+      super.loadStateDict(stripped);
+    } finally {
+      this.#loading = null;
+    }
+    if (this.checkingOnly) return;
+    for (const [param, layout] of loading) {
+      const state = this.state.get(param);
+      if (state) this.#layout.set(state, layout);
+    }
   }
 }
 

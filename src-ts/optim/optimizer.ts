@@ -327,6 +327,11 @@ export abstract class Optimizer<O extends object> {
 
   #checkOnly = false;
 
+  /** Whether the loadStateDict running now only checks (checkStateDict). */
+  protected get checkingOnly(): boolean {
+    return this.#checkOnly;
+  }
+
   /** Replaces options and state from a stateDict(); validated completely before anything changes. */
   loadStateDict(dict: StateDict<O>): void {
     this.assertNotFreed("loadStateDict");
