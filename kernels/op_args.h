@@ -97,6 +97,9 @@ struct AdafactorTensor {
   int64_t batch = 1, rows = 1, cols = 1;
   bool factored = false;
   math::AdafactorStepScalars step{};
+  // AdafactorWorkspace::layout(*this).bytes of device scratch (cuda, cuda-sim; the cpu backend
+  // keeps its own), provided by the caller so that no step allocates once it has begun.
+  void* workspace = nullptr;
 
   __host__ __device__ int64_t numel() const { return batch * rows * cols; }
   __host__ __device__ int64_t strips() const { return (cols + math::kAdafactorStrip - 1) / math::kAdafactorStrip; }

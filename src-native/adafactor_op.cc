@@ -1,16 +1,24 @@
 // src-native/adafactor_op.cc — the Adafactor (and CAME) entry point:
-//   adafactorStep(params, grads, rows, cols, variances, expAvgs, steps, options[, resRows, resCols])
+//   adafactorStep(params, grads, rows, cols, variances, expAvgs, steps, options[, resRows, resCols
+//                 [, workspaces]])
+//   adafactorWorkspaceBytes(shape) -> the device scratch one param of this shape needs
 // rows/cols/variances/expAvgs hold one tensor or null per param: a param with two or more dims
 // has row and column statistics (B*R and B*C elements, B the product of its leading dims), one
 // with fewer has a full `variance`; expAvgs (transformers' first moment) is null or a list.
 // Everything is validated before the backend runs; per-tensor scalars are computed here in
 // double from each step count. CAME (options.variant "came") always has expAvgs, and factored
-// params also have the instability's statistics in resRows/resCols.
+// params also have the instability's statistics in resRows/resCols. On cuda and cuda-sim each
+// param needs a workspace (uint8, adafactorWorkspaceBytes of its shape): the TypeScript layer
+// allocates them with the step's state, before any update, and passes them in workspaces; those
+// not given are allocated here, all before the first tensor runs.
 #include "adafactor_op.h"
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "backend.h"
 #include "binding_util.h"
@@ -128,6 +136,34 @@ math::AdafactorStepScalars step_scalars(const Options& o, double t) {
   return s;
 }
 
+// A param of this shape as the kernels see it: B slices of R x C (factored, two or more dims),
+// or one row of numel.
+AdafactorTensor dims_of(const std::vector<int64_t>& shape) {
+  AdafactorTensor t;
+  t.factored = shape.size() >= 2;
+  if (t.factored) {
+    t.rows = shape[shape.size() - 2];
+    t.cols = shape[shape.size() - 1];
+    t.batch = 1;
+    for (size_t d = 0; d + 2 < shape.size(); ++d) t.batch *= shape[d];
+  } else {
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    t.cols = n;
+  }
+  return t;
+}
+
+// Workspaces this call allocated itself, returned when it ends (after the kernels are queued:
+// stream order keeps a reused block safe).
+struct OwnedWorkspaces {
+  Backend* backend = nullptr;
+  std::vector<std::pair<void*, size_t>> blocks;
+  ~OwnedWorkspaces() {
+    for (auto& [ptr, bytes] : blocks) backend->deallocate(ptr, bytes);
+  }
+};
+
 Tensor* optional_tensor(const Napi::Array& list, uint32_t i, const std::string& name) {
   const Napi::Value v = list.Get(i);
   return v.IsNull() || v.IsUndefined() ? nullptr : &TensorWrap::unwrap(v, name);
@@ -158,6 +194,11 @@ Napi::Value adafactor_step(const Napi::CallbackInfo& info) {
       if (res_rows.Length() != n || res_cols.Length() != n) throw Error(code::kInvalidArgument, "resRows, resCols: expected " + std::to_string(n) + " entries each");
     }
 
+    std::optional<Napi::Array> workspaces;
+    if (info.Length() > 10 && !info[10].IsNull() && !info[10].IsUndefined()) {
+      workspaces = read_array(info[10], "workspaces");
+      if (workspaces->Length() != n) throw Error(code::kInvalidArgument, "workspaces: expected " + std::to_string(n) + " entries");
+    }
     AdafactorArgs args;
     args.hyper = o.hyper;
     Backend* backend = nullptr;
@@ -177,17 +218,7 @@ Napi::Value adafactor_step(const Napi::CallbackInfo& info) {
       Tensor& p = TensorWrap::unwrap(lists[0].Get(i), "params" + at);
       Tensor& g = TensorWrap::unwrap(lists[1].Get(i), "grads" + at);
       if (g.shape() != p.shape()) throw Error(code::kShape, "grads" + at + ": expected the param's shape");
-      AdafactorTensor t;
-      const auto& shape = p.shape();
-      t.factored = shape.size() >= 2;
-      if (t.factored) {
-        t.rows = shape[shape.size() - 2];
-        t.cols = shape[shape.size() - 1];
-        t.batch = 1;
-        for (size_t d = 0; d + 2 < shape.size(); ++d) t.batch *= shape[d];
-      } else {
-        t.cols = p.numel();
-      }
+      AdafactorTensor t = dims_of(p.shape());
       t.param = check(p, "params" + at, p.numel());
       t.grad = check(g, "grads" + at, p.numel());
       Tensor* row = optional_tensor(lists[2], i, "rows" + at);
@@ -209,6 +240,18 @@ Napi::Value adafactor_step(const Napi::CallbackInfo& info) {
         if (rr) t.res_row = check(*rr, "resRows" + at, t.batch * t.rows);
         if (rc) t.res_col = check(*rc, "resCols" + at, t.batch * t.cols);
       }
+      if (workspaces) {
+        Tensor* w = optional_tensor(*workspaces, i, "workspaces" + at);
+        const int64_t bytes = AdafactorWorkspace::layout(t).bytes;
+        if (w) {
+          if (&w->backend() != backend) throw Error(code::kDevice, "workspaces" + at + ": expected a tensor on " + device_name(backend->kind()));
+          if (w->dtype() != DType::U8 || w->numel() < bytes) {
+            throw Error(code::kShape, "workspaces" + at + ": expected a uint8 tensor of at least " + std::to_string(bytes) + " bytes");
+          }
+          t.workspace = w->data();
+          seen.push_back(w->data());
+        }
+      }
       t.step = step_scalars(o, steps[i]);
       if (t.numel() > 0) args.tensors.push_back(t);
     }
@@ -217,8 +260,32 @@ Napi::Value adafactor_step(const Napi::CallbackInfo& info) {
       throw Error(code::kInvalidArgument, "tensors: the same tensor appears more than once among the params and their grads and state");
     }
     CallScope::ensure_live();
-    if (backend && !args.tensors.empty()) backend->adafactor(args);
+    if (!backend || args.tensors.empty()) return info.Env().Undefined();
+    OwnedWorkspaces owned;
+    owned.backend = backend;
+    if (backend->kind() != DeviceKind::Cpu) {
+      for (AdafactorTensor& t : args.tensors) {
+        if (t.workspace) continue;
+        const size_t bytes = static_cast<size_t>(AdafactorWorkspace::layout(t).bytes);
+        t.workspace = backend->allocate(bytes);
+        owned.blocks.emplace_back(t.workspace, bytes);
+      }
+    }
+    backend->adafactor(args);
     return info.Env().Undefined();
+  });
+}
+
+Napi::Value adafactor_workspace_bytes(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const Napi::Array list = read_array(info[0], "shape");
+    std::vector<int64_t> shape;
+    for (uint32_t i = 0; i < list.Length(); ++i) {
+      const double d = read_number(list.Get(i), "shape[" + std::to_string(i) + "]");
+      if (!(d >= 0 && d <= 9007199254740991.0 && std::floor(d) == d)) throw_arg(code::kShape, "shape[" + std::to_string(i) + "]", "a whole number >= 0");
+      shape.push_back(static_cast<int64_t>(d));
+    }
+    return Napi::Number::New(info.Env(), static_cast<double>(AdafactorWorkspace::layout(dims_of(shape)).bytes));
   });
 }
 
@@ -226,6 +293,7 @@ Napi::Value adafactor_step(const Napi::CallbackInfo& info) {
 
 void register_adafactor_op(Napi::Env env, Napi::Object exports) {
   exports.Set("adafactorStep", Napi::Function::New(env, adafactor_step, "adafactorStep"));
+  exports.Set("adafactorWorkspaceBytes", Napi::Function::New(env, adafactor_workspace_bytes, "adafactorWorkspaceBytes"));
 }
 
 }  // namespace cuoptim

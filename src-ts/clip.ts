@@ -6,7 +6,7 @@
 import { fail } from "./errors.js";
 import { native } from "./native.js";
 import { clipCoefficient } from "./optim/optimizer.js";
-import { Tensor } from "./tensor.js";
+import { checkTensor, Tensor } from "./tensor.js";
 import { checkBool, checkNumber, optionsObject } from "./validate.js";
 
 function gradsOf(params: Iterable<Tensor>, name: string): Tensor[] {
@@ -17,7 +17,7 @@ function gradsOf(params: Iterable<Tensor>, name: string): Tensor[] {
   const grads: Tensor[] = [];
   let i = 0;
   for (const p of params) {
-    if (!(p instanceof Tensor)) fail("ERR_INVALID_ARGUMENT", `${name}[${i}]: expected a Tensor`);
+    checkTensor(p, `${name}[${i}]`);
     if (p.grad) grads.push(p.grad);
     i++;
   }

@@ -7,7 +7,7 @@
 // it again to swap back).
 import { fail } from "./errors.js";
 import { native } from "./native.js";
-import { formatShape, stateTensor, Tensor } from "./tensor.js";
+import { checkTensor, formatShape, stateTensor, Tensor } from "./tensor.js";
 import { checkBool, checkNumber, optionsObject } from "./validate.js";
 
 export interface EMAOptions {
@@ -41,7 +41,7 @@ export class EMA {
     const { decay = 0.999, warmup = false } = optionsObject(options);
     if (!Array.isArray(params) || params.length === 0) fail("ERR_INVALID_ARGUMENT", "params: expected a non-empty array of tensors");
     params.forEach((p, i) => {
-      if (!(p instanceof Tensor)) fail("ERR_INVALID_ARGUMENT", `params[${i}]: expected a Tensor`);
+      checkTensor(p, `params[${i}]`);
       p.assertLive(`params[${i}]`);
       if (p.device !== params[0]!.device) fail("ERR_DEVICE", `params[${i}]: expected a tensor on ${params[0]!.device}`);
     });

@@ -124,7 +124,11 @@ export interface NativeBinding {
     options: Record<string, number | boolean | string | null>,
     resRows?: (NativeTensor | null)[],
     resCols?: (NativeTensor | null)[],
+    /** cuda and cuda-sim: each param's scratch (uint8, adafactorWorkspaceBytes); made here when missing. */
+    workspaces?: (NativeTensor | null)[],
   ): void;
+  /** The device scratch (bytes) one Adafactor or CAME param of this shape needs on cuda and cuda-sim. */
+  adafactorWorkspaceBytes(shape: readonly number[]): number;
   /** The gradients' total norm (2 or Infinity), one reduction with a fixed tree. */
   gradNorm(grads: NativeTensor[], normType: number): number;
   /** In place: "scale" multiplies by value, "clamp" clamps to [-value, value]. */

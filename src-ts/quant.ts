@@ -2,7 +2,7 @@
 // dynamic maps the 8-bit optimizers use (kernels/math/quant8.cuh).
 import { fail } from "./errors.js";
 import { native } from "./native.js";
-import { Tensor } from "./tensor.js";
+import { checkTensor, Tensor } from "./tensor.js";
 import { checkBool, checkNumber, optionsObject } from "./validate.js";
 
 export interface QuantizeOptions {
@@ -35,7 +35,7 @@ function checkBlockSize(b: unknown): number {
 /** Per block: absmax = max |x|, code = the map entry nearest to x / absmax. */
 export function quantizeBlockwise(x: Tensor, options?: QuantizeOptions): QuantizedTensor {
   const { blockSize = 4096, signed = true } = optionsObject(options);
-  if (!(x instanceof Tensor)) fail("ERR_INVALID_ARGUMENT", "x: expected a Tensor");
+  checkTensor(x, "x");
   x.assertLive("x");
   const block = checkBlockSize(blockSize);
   checkBool(signed, "signed");

@@ -4,8 +4,14 @@
 // any device. Tensors are freed by the garbage collector, or at once with free().
 import { resolveDevice, type Device, type DeviceInput } from "./device.js";
 import { fail } from "./errors.js";
-import { optionsObject } from "./validate.js";
+import { describe, optionsObject } from "./validate.js";
 import { native, type DTypeName, type NativeTensor, type Role } from "./native.js";
+import * as workerThreads from "node:worker_threads";
+
+// A Tensor is a handle on device memory: a structured clone (postMessage, structuredClone) would
+// copy its fields and not its buffer. Where the runtime can refuse the clone (Node >= 22.10), it
+// does; elsewhere the copy is a plain object that checkTensor names for what it is.
+const markAsUncloneable = (workerThreads as { markAsUncloneable?: (o: object) => void }).markAsUncloneable;
 
 /** The typed array that holds a dtype's values on the host. */
 export type ArrayFor<D extends DTypeName> = D extends "uint8" ? Uint8Array : Float32Array;
@@ -56,6 +62,7 @@ export class Tensor<D extends DTypeName = "float32"> {
     this.dtype = nativeTensor.dtype as D;
     this.numel = nativeTensor.numel;
     this.bytes = nativeTensor.bytes;
+    markAsUncloneable?.(this);
   }
 
   get freed(): boolean {
@@ -69,7 +76,7 @@ export class Tensor<D extends DTypeName = "float32"> {
 
   set grad(g: Tensor | null) {
     if (g !== null) {
-      if (!(g instanceof Tensor)) fail("ERR_INVALID_ARGUMENT", `grad: expected a Tensor or null, got ${typeof g}`);
+      checkTensor(g, "grad");
       checkGradFor(this, g, "grad");
       g.native.setRole("grads");
     }
@@ -173,9 +180,22 @@ export function zeros(shape: readonly number[], options?: TensorOptions): Tensor
   return new Tensor(new native.Tensor(resolveDevice(optionsObject(options).device), "float32", dims));
 }
 
+/** Throws unless `v` is a Tensor (freed or not), saying what it got instead. */
+export function checkTensor(v: unknown, name: string): asserts v is Tensor<DTypeName> {
+  if (v instanceof Tensor) return;
+  const o = v as Record<string, unknown> | null;
+  const clone = typeof o === "object" && o !== null && "native" in o && Array.isArray(o.shape) && typeof o.dtype === "string" && typeof o.device === "string";
+  fail(
+    "ERR_INVALID_ARGUMENT",
+    clone
+      ? `${name}: expected a Tensor, got a plain object with a Tensor's fields: a structured clone (postMessage, structuredClone) copies a Tensor's fields, not its device memory. Send toArray() and the shape, and make a tensor from them on the other side`
+      : `${name}: expected a Tensor, got ${describe(v)}`,
+  );
+}
+
 /** A new zero-filled tensor with `like`'s shape and device. */
 export function zerosLike(like: Tensor): Tensor {
-  if (!(like instanceof Tensor)) fail("ERR_INVALID_ARGUMENT", "like: expected a Tensor");
+  checkTensor(like, "like");
   like.assertLive("like");
   return new Tensor(new native.Tensor(like.device, "float32", [...like.shape]));
 }

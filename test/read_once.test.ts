@@ -78,7 +78,9 @@ for (const device of testDevices().filter((d) => d !== "cuda")) {
     // Calls whose tensors all still live (temporaries a step freed afterwards cannot be copied).
     const tensorsIn = (v: unknown): NativeTensor[] =>
       isTensor(v) ? [v] : Array.isArray(v) ? v.flatMap(tensorsIn) : v && typeof v === "object" && !ArrayBuffer.isView(v) ? Object.values(v).flatMap(tensorsIn) : [];
-    const calls = record(device).filter((c) => {
+    // adafactorStep's workspaces are the step's temporaries, freed after it: replayed without
+    // them, the call makes its own.
+    const calls = record(device).map((c) => (c.fn === "adafactorStep" ? { ...c, args: c.args.slice(0, 10) } : c)).filter((c) => {
       const ts = tensorsIn(c.args);
       return !c.self && ENTRY_POINTS.includes(c.fn) && ts.length > 0 && ts.every((t) => !t.freed);
     });

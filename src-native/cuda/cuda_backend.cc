@@ -165,20 +165,9 @@ void CudaBackend::transform(const TransformArgs& args) { cuda::transform_tensors
 void CudaBackend::gemm(const math::GemmArgs& g) { cuda::gemm(g, stream()); }
 void CudaBackend::add_diagonal(float* base, int64_t n, int64_t ld, float value) { cuda::add_diagonal(base, n, ld, value, stream()); }
 
-// One workspace per tensor, returned to the allocator after its kernels are queued (stream
-// order keeps a reused block safe).
+// Each tensor's workspace comes with it (adafactor_op.cc allocates them before the step).
 void CudaBackend::adafactor(const AdafactorArgs& args) {
-  for (const AdafactorTensor& t : args.tensors) {
-    const size_t bytes = static_cast<size_t>(AdafactorWorkspace::layout(t).bytes);
-    void* workspace = allocate(bytes);
-    try {
-      cuda::adafactor_tensor(t, args.hyper, workspace, stream());
-    } catch (...) {
-      deallocate(workspace, bytes);
-      throw;
-    }
-    deallocate(workspace, bytes);
-  }
+  for (const AdafactorTensor& t : args.tensors) cuda::adafactor_tensor(t, args.hyper, t.workspace, stream());
 }
 
 void CudaBackend::kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag) {

@@ -55,23 +55,12 @@ void SimBackend::grad_norm_partials(const NormArgs& args, std::vector<double>* p
 
 void SimBackend::transform(const TransformArgs& args) { sim::transform_tensors(args, nullptr); }
 
-// One workspace per tensor, returned to the allocator after its kernels are queued (stream
-// order keeps a reused block safe).
 void SimBackend::gemm(const math::GemmArgs& g) { sim::gemm(g, nullptr); }
 void SimBackend::add_diagonal(float* base, int64_t n, int64_t ld, float value) { sim::add_diagonal(base, n, ld, value, nullptr); }
 
+// Each tensor's workspace comes with it (adafactor_op.cc allocates them before the step).
 void SimBackend::adafactor(const AdafactorArgs& args) {
-  for (const AdafactorTensor& t : args.tensors) {
-    const size_t bytes = static_cast<size_t>(AdafactorWorkspace::layout(t).bytes);
-    void* workspace = allocate(bytes);
-    try {
-      sim::adafactor_tensor(t, args.hyper, workspace, nullptr);
-    } catch (...) {
-      deallocate(workspace, bytes);
-      throw;
-    }
-    deallocate(workspace, bytes);
-  }
+  for (const AdafactorTensor& t : args.tensors) sim::adafactor_tensor(t, args.hyper, t.workspace, nullptr);
 }
 
 void SimBackend::kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag) {

@@ -17,7 +17,7 @@ import { EMA } from "../ema.js";
 import { CuoptimError, fail } from "../errors.js";
 import { Lookahead } from "../optim/lookahead.js";
 import { Optimizer } from "../optim/optimizer.js";
-import { formatShape, Tensor } from "../tensor.js";
+import { checkTensor, formatShape, Tensor } from "../tensor.js";
 import { writeFileAtomic } from "./atomic_write.js";
 import { closeSync, encodeHeader, openForReading, readHeader, readTensor, type SafetensorsHeader, type TensorEntry } from "./safetensors.js";
 import { checkPlainJson, decodeTree, encodeTree, referencedTensors, type TreeTensor } from "./state_tree.js";
@@ -321,7 +321,7 @@ function namedParams(params: CheckpointTargets["params"], where: string): [strin
   else return fail("ERR_INVALID_ARGUMENT", `${where}: expected an array of tensors or a record of named tensors`);
   for (const [name, p] of named) {
     const w = Array.isArray(params) ? `${where}[${name}]` : `${where}["${name}"]`;
-    if (!(p instanceof Tensor)) fail("ERR_INVALID_ARGUMENT", `${w}: expected a Tensor`);
+    checkTensor(p, w);
     p.assertLive(w);
     if (p.dtype !== "float32") fail("ERR_DTYPE", `${w}: expected a float32 tensor`);
     if (name === "" || RESERVED.some((r) => name.startsWith(r))) fail("ERR_INVALID_ARGUMENT", `${w}: a param name must be non-empty and not start with ${RESERVED.map((r) => `"${r}"`).join(", ")}`);

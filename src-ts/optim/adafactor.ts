@@ -14,7 +14,7 @@
 // moment. State: torch's rowVar [..., R, 1] / colVar [..., 1, C] or variance; transformers'
 // expAvgSqRow [..., R] / expAvgSqCol [..., C] or expAvgSq, and expAvg when beta1 is set.
 import { fail } from "../errors.js";
-import { native } from "../native.js";
+import { native, type NativeTensor } from "../native.js";
 import type { Tensor } from "../tensor.js";
 import { checkBool, checkNumber, checkOneOf, optionsObject } from "../validate.js";
 import { Optimizer, type CommonOptions, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
@@ -60,6 +60,18 @@ const TRANSFORMERS_DEFAULTS: AdafactorTransformersOptions = {
 const FLOAT32_EPS = 2 ** -23;
 
 type AdafactorInput = (Partial<AdafactorTorchOptions> | Partial<AdafactorTransformersOptions>) & CommonOptions;
+
+/**
+ * The step's device scratch for one Adafactor or CAME param (cuda and cuda-sim; the cpu backend
+ * needs none): made with the step's state, so no batch allocates once the step has begun.
+ */
+export function factoredScratch(param: Tensor): StateSpec {
+  return param.device === "cpu" ? {} : { workspace: { dtype: "uint8", shape: [native.adafactorWorkspaceBytes(param.shape)] } };
+}
+
+export function workspaces(items: readonly UpdateItem[]): (NativeTensor | null)[] {
+  return items.map((it) => it.scratch.workspace?.native ?? null);
+}
 
 export class Adafactor extends Optimizer<AdafactorOptions> {
   /** The variant comes from options.variant, else from the first param group's, else "torch". */
@@ -120,6 +132,10 @@ export class Adafactor extends Optimizer<AdafactorOptions> {
     return spec;
   }
 
+  protected override scratchSpec(param: Tensor): StateSpec {
+    return factoredScratch(param);
+  }
+
   protected applyUpdate(o: AdafactorOptions, items: UpdateItem[], ctx: StepContext): void {
     const torch = o.variant === "torch";
     const pick = (name: string) => items.map((it) => it.state.tensors[name]?.native ?? null);
@@ -142,6 +158,9 @@ export class Adafactor extends Optimizer<AdafactorOptions> {
             weightDecay: o.weightDecay, maximize: false, beta1: o.beta1, scaleParameter: o.scaleParameter,
             relativeStep: o.relativeStep, warmupInit: o.warmupInit, gradScale: ctx.gradScale,
           },
+      undefined,
+      undefined,
+      workspaces(items),
     ));
   }
 }

@@ -13,6 +13,7 @@
 import { native } from "../native.js";
 import type { Tensor } from "../tensor.js";
 import { checkBetas, checkNumber } from "../validate.js";
+import { factoredScratch, workspaces } from "./adafactor.js";
 import { Optimizer, type CommonOptions, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
 
 export interface CAMEOptions {
@@ -47,6 +48,10 @@ export class CAME extends Optimizer<CAMEOptions> {
     return { expAvg: f(s), expAvgSqRow: f([...lead, r]), expAvgSqCol: f([...lead, c]), expAvgResRow: f([...lead, r]), expAvgResCol: f([...lead, c]) };
   }
 
+  protected override scratchSpec(param: Tensor): StateSpec {
+    return factoredScratch(param);
+  }
+
   protected applyUpdate(o: CAMEOptions, items: UpdateItem[], ctx: StepContext): void {
     const pick = (name: string) => items.map((it) => it.state.tensors[name]?.native ?? null);
     this.labelled(items, () => native.adafactorStep(
@@ -63,6 +68,7 @@ export class CAME extends Optimizer<CAMEOptions> {
       },
       pick("expAvgResRow"),
       pick("expAvgResCol"),
+      workspaces(items),
     ));
   }
 }

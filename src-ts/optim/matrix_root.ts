@@ -26,11 +26,13 @@ function gemm(a: Tensor, b: Tensor, c: Tensor, n: number): void {
  * Writes A^(-1/p) (of the n x n matrix `a`, with the relative ridge) into `out` when the
  * iteration converges; `out` is left as it was otherwise. p must be 2 or 4.
  */
-export function inverseRoot(a: Tensor, out: Tensor, n: number, p: 2 | 4, epsilon: number, maxIterations: number): RootResult {
+export function inverseRoot(a: Tensor, out: Tensor, n: number, p: 2 | 4, epsilon: number, maxIterations: number, work?: readonly Tensor[]): RootResult {
   const device = a.device;
   const norm = native.gradNorm([a.native], 2);
   if (!(norm > 0) || !Number.isFinite(norm)) return { ok: false, error: norm === 0 ? 0 : NaN, iterations: 0 };
-  const tmp = Array.from({ length: 5 }, () => zeros([n, n], { device }));
+  // Five n x n temporaries: `work` when given (the caller made them before its step began),
+  // else made here. Every one is written before it is read.
+  const tmp = work ? [...work] : Array.from({ length: 5 }, () => zeros([n, n], { device }));
   try {
     let [m, x, mi, t1, t2] = tmp as [Tensor, Tensor, Tensor, Tensor, Tensor];
     m.set(a);
@@ -70,6 +72,6 @@ export function inverseRoot(a: Tensor, out: Tensor, n: number, p: 2 | 4, epsilon
     if (ok) out.set(x);
     return { ok, error, iterations };
   } finally {
-    for (const t of tmp) t.free();
+    if (!work) for (const t of tmp) t.free();
   }
 }

@@ -7,7 +7,7 @@
 import type { Device } from "../device.js";
 import { CuoptimError, fail } from "../errors.js";
 import { elementwiseOps, native, type DTypeName, type ElementwiseOp } from "../native.js";
-import { checkGradFor, formatShape, stateTensor, Tensor } from "../tensor.js";
+import { checkGradFor, checkTensor, formatShape, stateTensor, Tensor } from "../tensor.js";
 import { checkBool, checkNumber } from "../validate.js";
 
 export type ParamGroupInput<O> = { params: Tensor[]; name?: string } & Partial<O>;
@@ -53,6 +53,8 @@ export interface UpdateItem {
   state: ParamState;
   /** The param's state was created for this step (torch's "state not yet initialised"). */
   fresh: boolean;
+  /** The temporaries its scratchSpec names, made for this step and freed after it. */
+  scratch: Record<string, Tensor<DTypeName>>;
 }
 
 export interface StepOptions {
@@ -86,6 +88,8 @@ export interface StepResult {
 /** What applyUpdate gets to know about the step beyond options and params. */
 export interface StepContext {
   gradScale: number;
+  /** The temporaries stepScratchSpec names, shared by every batch of this step. */
+  scratch: Record<string, Tensor<DTypeName>>;
 }
 
 export interface StateDict<O> {
@@ -162,6 +166,21 @@ export abstract class Optimizer<O extends object> {
   protected abstract stateSpec(param: Tensor, options: O): StateSpec;
   /** Updates a batch of params whose groups share identical options. */
   protected abstract applyUpdate(options: O, items: UpdateItem[], ctx: StepContext): void;
+  /**
+   * Temporaries a param's update needs (none unless a subclass has them). They are made with the
+   * step's state, before any batch runs, so a failed allocation changes nothing; they are freed
+   * when the step ends.
+   */
+  protected scratchSpec(_param: Tensor, _options: O): StateSpec {
+    return {};
+  }
+  /**
+   * Temporaries the whole step shares (none unless a subclass has them), from every batch about
+   * to run (state made, step counts not yet advanced); made and freed as scratchSpec's are.
+   */
+  protected stepScratchSpec(_batches: readonly { options: O; items: readonly UpdateItem[] }[]): StateSpec {
+    return {};
+  }
   /** Per-param host scalars and their initial values (none unless a subclass has them). */
   protected scalarSpec(): Record<string, number> {
     return {};
@@ -221,43 +240,55 @@ export abstract class Optimizer<O extends object> {
         }
       }
     }
-    // Every batch's state is created before any batch runs, so an allocation failure in a later
-    // group leaves the earlier ones unstepped; state created for a step that then fails is
-    // dropped again, so the next step still finds it fresh (torch's lazy initialisation).
+    // Every batch's state and scratch is created before any batch runs, so an allocation failure
+    // leaves every group unstepped; state created for a step that then fails is dropped again, so
+    // the next step still finds it fresh (torch's lazy initialisation).
     const created: Tensor[][] = [];
+    const scratch: Tensor[] = [];
     const batches: UpdateItem[][] = [];
+    let shared: Record<string, Tensor<DTypeName>> = {};
     try {
-      for (const plan of plans) {
-        const made: Tensor[] = [];
-        created.push(made);
-        const items: UpdateItem[] = new Array(plan.items.length);
-        for (let i = 0; i < items.length; i++) {
-          const { param, grad, where } = plan.items[i]!;
-          items[i] = { param, grad, where, ...this.stateFor(param, plan.options, plan.key, made) };
+      try {
+        for (const plan of plans) {
+          const made: Tensor[] = [];
+          created.push(made);
+          const items: UpdateItem[] = new Array(plan.items.length);
+          for (let i = 0; i < items.length; i++) {
+            const { param, grad, where } = plan.items[i]!;
+            const { state, fresh } = this.stateFor(param, plan.options, plan.key, made);
+            items[i] = { param, grad, where, state, fresh, scratch: this.scratchFor(param, plan.options, scratch) };
+          }
+          batches.push(items);
         }
-        batches.push(items);
-      }
-    } catch (e) {
-      this.dropCreated(created.flat());
-      throw e;
-    }
-    let ran = 0;
-    try {
-      for (; ran < plans.length; ran++) {
-        const items = batches[ran]!;
-        if (this.paged) native.prefetch(items.flatMap((it) => Object.values(it.state.tensors).map((t) => t.native)));
-        for (const item of items) item.state.step += 1;
-        try {
-          this.applyUpdate(plans[ran]!.options, items, { gradScale });
-        } catch (e) {
-          for (const item of items) item.state.step -= 1;
-          throw e;
+        if (plans.length) {
+          const spec = this.stepScratchSpec(plans.map((plan, i) => ({ options: plan.options, items: batches[i]! })));
+          shared = this.makeScratch(spec, plans[0]!.items[0]!.param.device, scratch);
         }
+      } catch (e) {
+        this.dropCreated(created.flat());
+        throw e;
       }
-    } catch (e) {
-      // Batches that ran keep their update; state made for the ones that did not is dropped.
-      this.dropCreated(created.slice(ran).flat());
-      throw e;
+      let ran = 0;
+      try {
+        for (; ran < plans.length; ran++) {
+          const items = batches[ran]!;
+          if (this.paged) native.prefetch(items.flatMap((it) => Object.values(it.state.tensors).map((t) => t.native)));
+          for (const item of items) item.state.step += 1;
+          try {
+            this.applyUpdate(plans[ran]!.options, items, { gradScale, scratch: shared });
+          } catch (e) {
+            for (const item of items) item.state.step -= 1;
+            throw e;
+          }
+        }
+      } catch (e) {
+        // Only a failure the checks above cannot foresee gets here (a kernel launch error): batches
+        // that ran keep their update; state made for the ones that did not is dropped.
+        this.dropCreated(created.slice(ran).flat());
+        throw e;
+      }
+    } finally {
+      for (const t of scratch) t.free();
     }
     return { applied: true, gradNorm };
   }
@@ -473,7 +504,7 @@ export abstract class Optimizer<O extends object> {
   protected prepareItems(): { options: O; items: UpdateItem[] }[] {
     return this.planStep().map((plan) => ({
       options: plan.options,
-      items: plan.items.map(({ param, grad, where }) => ({ param, grad, where, ...this.stateFor(param, plan.options, plan.key) })),
+      items: plan.items.map(({ param, grad, where }) => ({ param, grad, where, ...this.stateFor(param, plan.options, plan.key), scratch: {} })),
     }));
   }
 
@@ -502,13 +533,15 @@ export abstract class Optimizer<O extends object> {
   /** `seen`: the params met so far, with their index among all params (added to here). */
   private buildGroup(input: ParamGroupInput<O>, where: string, seen: Map<Tensor, number>): ParamGroup<O> {
     if (typeof input !== "object" || input === null || !Array.isArray(input.params)) {
+      // A list of tensors with something else among them: say what that is.
+      if (typeof input === "object" && input !== null && "native" in input) checkTensor(input, where.replace(/^paramGroups/, "params"));
       fail("ERR_INVALID_ARGUMENT", `${where}: expected {params: Tensor[], ...options}`);
     }
     const { params, ...rest } = input;
     let device = this.#device ?? seen.keys().next().value?.device ?? null;
     params.forEach((p, j) => {
       const name = `${where}.params[${j}]`;
-      if (!(p instanceof Tensor)) fail("ERR_INVALID_ARGUMENT", `${name}: expected a Tensor`);
+      checkTensor(p, name);
       p.assertLive(name);
       if (p.dtype !== "float32") fail("ERR_DTYPE", `${name}: expected a float32 tensor`);
       device ??= p.device;
@@ -551,6 +584,19 @@ export abstract class Optimizer<O extends object> {
       if (same) same.items.push(...items);
       else plans.push({ key, options: options as O, items });
     });
+    // A grad is read while params and state are written: it may be neither a param nor another
+    // param's grad (the kernels refuse such aliasing within a batch; this refuses it across
+    // batches too, before any batch runs).
+    const gradOf = new Map<Tensor, string>();
+    for (const pl of plans) {
+      for (const it of pl.items) {
+        const param = seen.get(it.grad);
+        if (param) fail("ERR_INVALID_ARGUMENT", `${it.where}.grad: this tensor is also the param ${param}; a grad must be a tensor of its own`);
+        const other = gradOf.get(it.grad);
+        if (other) fail("ERR_INVALID_ARGUMENT", `${it.where}.grad: this tensor is also the grad of ${other}; each param needs a grad of its own`);
+        gradOf.set(it.grad, it.where);
+      }
+    }
     return plans.filter((pl) => pl.items.length > 0);
   }
 
@@ -567,6 +613,21 @@ export abstract class Optimizer<O extends object> {
       if (Object.keys(s.tensors).length === 0 && s.step === 0) this.state.delete(param);
     }
     for (const t of created) t.free();
+  }
+
+  /** The param's scratch tensors for this step (each also pushed to `all`, to be freed). */
+  private scratchFor(param: Tensor, options: O, all: Tensor[]): Record<string, Tensor<DTypeName>> {
+    return this.makeScratch(this.scratchSpec(param, options), param.device, all);
+  }
+
+  private makeScratch(spec: StateSpec, device: Device, all: Tensor[]): Record<string, Tensor<DTypeName>> {
+    const out: Record<string, Tensor<DTypeName>> = {};
+    for (const [name, field] of Object.entries(spec)) {
+      const t = stateTensor(device, field.shape, field.dtype, false);
+      all.push(t as Tensor);
+      out[name] = t;
+    }
+    return out;
   }
 
   /** The options (as planStep's key) each state was last completed for. */

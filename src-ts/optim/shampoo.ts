@@ -19,7 +19,7 @@
 // weightDecay 0, preconditionFrequency 20, startPreconditioningStep 20, maxPreconditionerDim
 // 1024 (as PyTorch's distributed Shampoo), rootIterations 100.
 import { native } from "../native.js";
-import { zeros, type Tensor } from "../tensor.js";
+import type { Tensor } from "../tensor.js";
 import { checkBetas, checkBool, checkNumber } from "../validate.js";
 import { inverseRoot } from "./matrix_root.js";
 import { Optimizer, type CommonOptions, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
@@ -69,6 +69,12 @@ interface Block {
 /** [start, size] runs of at most `max` covering n. */
 const split = (n: number, max: number): [number, number][] => Array.from({ length: Math.ceil(n / max) }, (_, i) => [i * max, Math.min(max, n - i * max)]);
 
+/** Whether step t recomputes the inverse roots. */
+function rootsDue(t: number, o: ShampooOptions): boolean {
+  return t >= o.startPreconditioningStep && (t - o.startPreconditioningStep) % o.preconditionFrequency === 0;
+}
+const ROOT_WORK = [0, 1, 2, 3, 4] as const;
+
 export class Shampoo extends Optimizer<ShampooOptions> {
   /** Roots that did not converge (the previous preconditioner was kept). */
   readonly rootFailures: RootFailure[] = [];
@@ -112,6 +118,30 @@ export class Shampoo extends Optimizer<ShampooOptions> {
     return spec;
   }
 
+  /** The step's temporaries: the grafted direction, and for preconditioned params the preconditioned one and a block product each. */
+  protected override scratchSpec(param: Tensor, o: ShampooOptions): StateSpec {
+    const f = (shape: readonly number[]) => ({ dtype: "float32", shape }) as const;
+    const spec: StateSpec = { direction: f(param.shape) };
+    const blocks = this.blocks(param, o);
+    if (blocks.length) spec.preconditioned = f(param.shape);
+    blocks.forEach((b, i) => (spec[`product${i}`] = f([b.rows, b.cols])));
+    return spec;
+  }
+
+  /** The inverse roots' temporaries: five n x n matrices per size n computed this step, shared by every block of that size. */
+  protected override stepScratchSpec(batches: readonly { options: ShampooOptions; items: readonly UpdateItem[] }[]): StateSpec {
+    const spec: StateSpec = {};
+    for (const { options: o, items } of batches) {
+      for (const it of items) {
+        if (!rootsDue(it.state.step + 1, o)) continue;
+        for (const b of this.blocks(it.param, o)) {
+          for (const n of [b.rows, b.cols]) for (const k of ROOT_WORK) spec[`root${n}.${k}`] = { dtype: "float32", shape: [n, n] };
+        }
+      }
+    }
+    return spec;
+  }
+
   /** rootStep: the step the current roots were computed at (0: none yet). */
   protected override scalarSpec(): Record<string, number> {
     return { rootStep: 0 };
@@ -123,69 +153,63 @@ export class Shampoo extends Optimizer<ShampooOptions> {
     for (const it of items) {
       const t = it.state.step;
       const g = it.grad;
-      const direction = zeros([...it.param.shape], { device: it.param.device });
-      const scratch: Tensor[] = [direction];
-      try {
-        native.optimizerStep(
-          "shampoo_graft",
-          [[direction.native], [g.native], [it.state.tensors.expAvgSq!.native]],
-          [t],
-          [it.fresh],
-          { beta2, graftingEps: o.graftingEps, maximize: o.maximize, gradScale: ctx.gradScale },
-        );
-        const blocks = this.blocks(it.param, o);
-        let dir = direction;
-        let scale = 1;
-        if (blocks.length) {
-          const cols = it.param.shape[it.param.shape.length - 1]!;
-          const s2 = ctx.gradScale * ctx.gradScale;
+      const direction = it.scratch.direction as Tensor;
+      native.optimizerStep(
+        "shampoo_graft",
+        [[direction.native], [g.native], [it.state.tensors.expAvgSq!.native]],
+        [t],
+        [it.fresh],
+        { beta2, graftingEps: o.graftingEps, maximize: o.maximize, gradScale: ctx.gradScale },
+      );
+      const blocks = this.blocks(it.param, o);
+      let dir = direction;
+      let scale = 1;
+      if (blocks.length) {
+        const cols = it.param.shape[it.param.shape.length - 1]!;
+        const s2 = ctx.gradScale * ctx.gradScale;
+        blocks.forEach((b, i) => {
+          const view = b.r0 * cols + b.c0;
+          const T = it.state.tensors;
+          // L += G_b G_bᵀ, R += G_bᵀ G_b (as moving averages)
+          native.gemm(g.native, g.native, T[`L${i}`]!.native, { m: b.rows, n: b.rows, k: b.cols, aOffset: view, lda: cols, transA: false, bOffset: view, ldb: cols, transB: true, cOffset: 0, ldc: b.rows, alpha: (1 - beta2) * s2, beta: beta2 });
+          native.gemm(g.native, g.native, T[`R${i}`]!.native, { m: b.cols, n: b.cols, k: b.rows, aOffset: view, lda: cols, transA: true, bOffset: view, ldb: cols, transB: false, cOffset: 0, ldc: b.cols, alpha: (1 - beta2) * s2, beta: beta2 });
+        });
+        if (rootsDue(t, o)) {
+          let all = true;
+          blocks.forEach((b, i) => {
+            for (const [side, n] of [["L", b.rows], ["R", b.cols]] as const) {
+              const work = ROOT_WORK.map((k) => ctx.scratch[`root${n}.${k}`] as Tensor);
+              const r = inverseRoot(it.state.tensors[`${side}${i}`] as Tensor, it.state.tensors[`${side}inv${i}`] as Tensor, n, 4, o.epsilon, o.rootIterations, work);
+              if (!r.ok) {
+                all = false;
+                if (r.error !== 0) this.#rootFailed({ param: params.indexOf(it.param), block: i, side, step: t, error: r.error });
+              }
+            }
+          });
+          if (all) it.state.scalars.rootStep = t;
+        }
+        if (it.state.scalars.rootStep! > 0) {
+          const pre = it.scratch.preconditioned as Tensor;
           blocks.forEach((b, i) => {
             const view = b.r0 * cols + b.c0;
-            const T = it.state.tensors;
-            // L += G_b G_bᵀ, R += G_bᵀ G_b (as moving averages)
-            native.gemm(g.native, g.native, T[`L${i}`]!.native, { m: b.rows, n: b.rows, k: b.cols, aOffset: view, lda: cols, transA: false, bOffset: view, ldb: cols, transB: true, cOffset: 0, ldc: b.rows, alpha: (1 - beta2) * s2, beta: beta2 });
-            native.gemm(g.native, g.native, T[`R${i}`]!.native, { m: b.cols, n: b.cols, k: b.rows, aOffset: view, lda: cols, transA: true, bOffset: view, ldb: cols, transB: false, cOffset: 0, ldc: b.cols, alpha: (1 - beta2) * s2, beta: beta2 });
+            const tmp = it.scratch[`product${i}`] as Tensor;
+            native.gemm(it.state.tensors[`Linv${i}`]!.native, g.native, tmp.native, { m: b.rows, n: b.cols, k: b.rows, aOffset: 0, lda: b.rows, transA: false, bOffset: view, ldb: cols, transB: false, cOffset: 0, ldc: b.cols, alpha: 1, beta: 0 });
+            native.gemm(tmp.native, it.state.tensors[`Rinv${i}`]!.native, pre.native, { m: b.rows, n: b.cols, k: b.cols, aOffset: 0, lda: b.cols, transA: false, bOffset: 0, ldb: b.cols, transB: false, cOffset: view, ldc: cols, alpha: 1, beta: 0 });
           });
-          if (t >= o.startPreconditioningStep && (t - o.startPreconditioningStep) % o.preconditionFrequency === 0) {
-            let all = true;
-            blocks.forEach((b, i) => {
-              for (const [side, n] of [["L", b.rows], ["R", b.cols]] as const) {
-                const r = inverseRoot(it.state.tensors[`${side}${i}`] as Tensor, it.state.tensors[`${side}inv${i}`] as Tensor, n, 4, o.epsilon, o.rootIterations);
-                if (!r.ok) {
-                  all = false;
-                  if (r.error !== 0) this.#rootFailed({ param: params.indexOf(it.param), block: i, side, step: t, error: r.error });
-                }
-              }
-            });
-            if (all) it.state.scalars.rootStep = t;
-          }
-          if (it.state.scalars.rootStep! > 0) {
-            const pre = zeros([...it.param.shape], { device: it.param.device });
-            scratch.push(pre);
-            blocks.forEach((b, i) => {
-              const view = b.r0 * cols + b.c0;
-              const tmp = zeros([b.rows, b.cols], { device: it.param.device });
-              scratch.push(tmp);
-              native.gemm(it.state.tensors[`Linv${i}`]!.native, g.native, tmp.native, { m: b.rows, n: b.cols, k: b.rows, aOffset: 0, lda: b.rows, transA: false, bOffset: view, ldb: cols, transB: false, cOffset: 0, ldc: b.cols, alpha: 1, beta: 0 });
-              native.gemm(tmp.native, it.state.tensors[`Rinv${i}`]!.native, pre.native, { m: b.rows, n: b.cols, k: b.cols, aOffset: 0, lda: b.cols, transA: false, bOffset: 0, ldb: b.cols, transB: false, cOffset: view, ldc: cols, alpha: 1, beta: 0 });
-            });
-            const dNorm = native.gradNorm([direction.native], 2);
-            const pNorm = native.gradNorm([pre.native], 2);
-            if (pNorm > 0 && Number.isFinite(pNorm) && Number.isFinite(dNorm)) {
-              dir = pre;
-              scale = ((o.maximize ? -1 : 1) * dNorm) / pNorm;
-            }
+          const dNorm = native.gradNorm([direction.native], 2);
+          const pNorm = native.gradNorm([pre.native], 2);
+          if (pNorm > 0 && Number.isFinite(pNorm) && Number.isFinite(dNorm)) {
+            dir = pre;
+            scale = ((o.maximize ? -1 : 1) * dNorm) / pNorm;
           }
         }
-        native.optimizerStep("shampoo_apply", [[it.param.native], [dir.native], [it.state.tensors.expAvg!.native]], [t], [it.fresh], {
-          lr: o.lr,
-          beta1,
-          weightDecay: o.weightDecay,
-          scale,
-        });
-      } finally {
-        for (const s of scratch) s.free();
       }
+      native.optimizerStep("shampoo_apply", [[it.param.native], [dir.native], [it.state.tensors.expAvg!.native]], [t], [it.fresh], {
+        lr: o.lr,
+        beta1,
+        weightDecay: o.weightDecay,
+        scale,
+      });
     }
   }
 
