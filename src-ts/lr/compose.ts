@@ -11,6 +11,7 @@ export class SequentialLR extends LRScheduler {
   private readonly milestones: number[];
   constructor(optimizer: SchedulableOptimizer, options: { schedulers: LRScheduler[]; milestones: number[]; lastEpoch?: number }) {
     const { schedulers, milestones, lastEpoch = -1 } = optionsObject(options) as { schedulers: LRScheduler[]; milestones: number[]; lastEpoch?: number };
+    // torch: every child scheduler has recorded initial_lr by now; the groups restart from it.
     super(optimizer, { lastEpoch: lastEpoch + 1, baseLrs: initialLrs(checkSchedulable(optimizer)) });
     if (!Array.isArray(schedulers) || schedulers.length === 0) fail("ERR_INVALID_ARGUMENT", "schedulers: expected a non-empty array");
     schedulers.forEach((s, i) => s?.optimizer !== optimizer && fail("ERR_INVALID_ARGUMENT", `schedulers[${i}]: belongs to another optimizer`));

@@ -4,8 +4,8 @@
 // does, so the lr before the first optimizer.step() is the schedule's value at step 0. step()
 // advances one epoch and writes each group's lr; getLastLr() returns the values last written.
 // A subclass computes the new lrs from the current ones (getLr(), torch's chainable form) or
-// from the base lrs. The base lrs are the groups' lrs at construction, kept by the scheduler
-// (torch stores them in the groups as initial_lr).
+// from the base lrs. The base lrs are the groups' initial lrs (initialLrs below), which the first
+// scheduler built on the optimizer records, as torch's initial_lr.
 import { fail } from "../errors.js";
 import { checkNumber, optionsObject } from "../validate.js";
 
@@ -48,23 +48,32 @@ export function checkSchedulable(optimizer: unknown, name = "optimizer"): Schedu
   return optimizer as SchedulableOptimizer;
 }
 
-// torch records each group's first lr once, as 'initial_lr' (setdefault): every later scheduler
-// on the same optimizer takes its base lrs from there, not from the lrs an earlier one set.
-const initialLrRecord = new WeakMap<SchedulableOptimizer, number[]>();
+// torch records each group's first lr once, as 'initial_lr' (setdefault), when a scheduler is
+// built from epoch -1: every later scheduler on the optimizer takes its base lrs from there, not
+// from the lrs an earlier one set. cuoptim keeps it in the group as `initialLr`, so the
+// optimizer's state dict (and a checkpoint) carries it as torch's does.
 
-/** Each group's initial lr, recorded by the first scheduler built on the optimizer. */
-export function initialLrs(optimizer: SchedulableOptimizer): number[] {
-  let lrs = initialLrRecord.get(optimizer);
-  if (!lrs || lrs.length !== optimizer.paramGroups.length) {
-    lrs = optimizer.paramGroups.map((_, i) => groupLr(optimizer, i));
-    initialLrRecord.set(optimizer, lrs);
-  }
-  return [...lrs];
+/**
+ * Each group's initial lr: recorded from its current lr where a group has none (a schedule that
+ * starts, lastEpoch -1), required where a schedule resumes (lastEpoch >= 0), as torch requires
+ * initial_lr then.
+ */
+export function initialLrs(optimizer: SchedulableOptimizer, lastEpoch = -1): number[] {
+  return optimizer.paramGroups.map((g, i) => {
+    const group = g as { initialLr?: unknown };
+    if (group.initialLr === undefined) {
+      if (lastEpoch !== -1) {
+        fail("ERR_INVALID_ARGUMENT", `paramGroups[${i}].initialLr: missing; a schedule resumed at lastEpoch ${lastEpoch} takes its base lr from it (torch: initial_lr): load the optimizer's state dict first, or pass baseLrs`);
+      }
+      group.initialLr = groupLr(optimizer, i);
+    }
+    return checkNumber(group.initialLr, `paramGroups[${i}].initialLr`, { min: 0 });
+  });
 }
 
 /** Overwrites the record (OneCycleLR does, as torch's sets initial_lr unconditionally). */
-export function setInitialLrs(optimizer: SchedulableOptimizer, lrs: number[]): void {
-  initialLrRecord.set(optimizer, [...lrs]);
+export function setInitialLrs(optimizer: SchedulableOptimizer, lrs: readonly number[]): void {
+  lrs.forEach((lr, i) => ((optimizer.paramGroups[i] as { initialLr?: number }).initialLr = lr));
 }
 
 export abstract class LRScheduler {
@@ -74,13 +83,13 @@ export abstract class LRScheduler {
   protected stepCount = 0;
   protected lastLr: number[] = [];
 
-  /** `lastEpoch` >= 0 resumes a schedule: the base lrs must then be given (they are the groups' lrs otherwise). */
+  /** `lastEpoch` >= 0 resumes a schedule: the groups must then hold initialLr, or the base lrs be given. */
   constructor(optimizer: SchedulableOptimizer, options?: { lastEpoch?: number; baseLrs?: number[] }) {
     checkSchedulable(optimizer);
     const { lastEpoch = -1, baseLrs } = optionsObject(options);
     checkNumber(lastEpoch, "lastEpoch", { min: -1, integer: true });
     this.optimizer = optimizer;
-    this.baseLrs = baseLrs ?? optimizer.paramGroups.map((_, i) => groupLr(optimizer, i));
+    this.baseLrs = baseLrs ? [...baseLrs] : initialLrs(optimizer, lastEpoch);
     this.lastEpoch = lastEpoch;
   }
 
@@ -106,19 +115,22 @@ export abstract class LRScheduler {
     this.advanceTo(epoch, () => this.closedForm() ?? this.getLr());
   }
 
-  /** getLr reads lastEpoch, so it is set first and put back when the lrs cannot be computed. */
+  /**
+   * getLr reads lastEpoch and stepCount, so both advance first (stepCount counts this step, as
+   * torch's _step_count does while get_lr runs) and are put back when the lrs cannot be computed.
+   */
   private advanceTo(epoch: number, lrs: () => number[]): void {
-    const previous = this.lastEpoch;
+    const previous = [this.lastEpoch, this.stepCount] as const;
     this.lastEpoch = epoch;
+    this.stepCount += 1;
     let values: number[];
     try {
       values = lrs();
       values.forEach((lr, i) => checkNumber(lr, `lr of paramGroups[${i}] at epoch ${epoch}`));
     } catch (e) {
-      this.lastEpoch = previous;
+      [this.lastEpoch, this.stepCount] = previous;
       throw e;
     }
-    this.stepCount += 1;
     this.apply(values);
   }
 

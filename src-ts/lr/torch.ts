@@ -7,12 +7,12 @@
 // lrs where torch uses one — so sequences match torch to rounding (test/lr.test.ts checks 1e-12).
 import { fail } from "../errors.js";
 import { checkBool, checkNumber, checkOneOf, optionsObject } from "../validate.js";
-import { checkSchedulable, initialLrs, LRScheduler, type SchedulableOptimizer, type SchedulerState } from "./scheduler.js";
+import { checkSchedulable, LRScheduler, type SchedulableOptimizer, type SchedulerState } from "./scheduler.js";
 
 /** A scheduler whose base lrs are the optimizer's initial lrs (torch's _LRScheduler). */
 export abstract class TorchScheduler extends LRScheduler {
   constructor(optimizer: SchedulableOptimizer, lastEpoch = -1) {
-    super(optimizer, { lastEpoch, baseLrs: initialLrs(checkSchedulable(optimizer)) });
+    super(checkSchedulable(optimizer), { lastEpoch });
   }
 }
 

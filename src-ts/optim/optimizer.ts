@@ -10,7 +10,16 @@ import { elementwiseOps, native, type DTypeName, type ElementwiseOp } from "../n
 import { checkGradFor, checkTensor, formatShape, stateTensor, Tensor } from "../tensor.js";
 import { checkBool, checkNumber } from "../validate.js";
 
-export type ParamGroupInput<O> = { params: Tensor[]; name?: string } & Partial<O>;
+/**
+ * What a param group holds besides the optimizer's options: an optional `name`, and `initialLr`,
+ * each group's lr when the first scheduler was built on it (torch's initial_lr), which every
+ * scheduler takes its base lr from and which state dicts carry.
+ */
+export interface GroupExtras {
+  name?: string;
+  initialLr?: number;
+}
+export type ParamGroupInput<O> = { params: Tensor[] } & GroupExtras & Partial<O>;
 
 /** Options every optimizer takes at construction (not per group). */
 export interface CommonOptions {
@@ -22,7 +31,7 @@ export interface CommonOptions {
    */
   paged?: boolean;
 }
-export type ParamGroup<O> = O & { params: Tensor[]; name?: string };
+export type ParamGroup<O> = O & { params: Tensor[] } & GroupExtras;
 export type ParamsInput<O> = Tensor[] | ParamGroupInput<O>[];
 
 /** One state tensor: its dtype and shape for a given param (and group options). */
@@ -94,7 +103,7 @@ export interface StepContext {
 
 export interface StateDict<O> {
   state: Record<number, { step: number } & Record<string, Float32Array | Uint8Array | number>>;
-  paramGroups: (O & { params: number[]; name?: string })[];
+  paramGroups: (O & { params: number[] } & GroupExtras)[];
 }
 
 /**
@@ -447,7 +456,12 @@ export abstract class Optimizer<O extends object> {
     }
     this.releaseState();
     for (const [p, s] of fresh) this.state.set(p, s);
-    newOptions.forEach((o, i) => Object.assign(this.paramGroups[i]!, o));
+    newOptions.forEach((o, i) => {
+      const group = this.paramGroups[i]!;
+      // The dict's groups replace the optimizer's, as torch's do: a record it lacks is dropped.
+      if (!("initialLr" in o)) delete group.initialLr;
+      Object.assign(group, o);
+    });
   }
 
   /**
@@ -511,17 +525,18 @@ export abstract class Optimizer<O extends object> {
   // --- internals -----------------------------------------------------------------------------
 
   /** defaults + input, checked; from a state dict (fromDict) every option must be present. */
-  private mergeOptions(input: Partial<O> & { name?: string }, where: string, fromDict = false): O & { name?: string } {
+  private mergeOptions(input: Partial<O> & GroupExtras, where: string, fromDict = false): O & GroupExtras {
     try {
-      const known = new Set([...Object.keys(this.defaults), "name"]);
+      const known = new Set([...Object.keys(this.defaults), "name", "initialLr"]);
       for (const k of Object.keys(input)) {
         if (!known.has(k)) fail("ERR_INVALID_ARGUMENT", `${where}.${k}: unknown option (known: ${[...known].join(", ")})`);
       }
       if (fromDict) {
         for (const k of Object.keys(this.defaults)) if (!(k in input)) fail("ERR_INVALID_ARGUMENT", `${where}.${k}: missing`);
       }
-      const merged = { ...structuredClone(this.defaults), ...structuredClone(input) } as O & { name?: string };
+      const merged = { ...structuredClone(this.defaults), ...structuredClone(input) } as O & GroupExtras;
       if (merged.name !== undefined && typeof merged.name !== "string") fail("ERR_INVALID_ARGUMENT", `${where}.name: expected a string`);
+      if (merged.initialLr !== undefined) checkNumber(merged.initialLr, `${where}.initialLr`, { min: 0 });
       this.checkOptions(merged, where);
       return merged;
     } catch (e) {
@@ -566,7 +581,7 @@ export abstract class Optimizer<O extends object> {
     const plans: { key: string; options: O; items: { param: Tensor; grad: Tensor; where: string }[] }[] = [];
     const seen = new Map<Tensor, string>();
     this.paramGroups.forEach((group, gi) => {
-      const { params, name: _name, ...options } = group;
+      const { params, name: _name, initialLr: _initialLr, ...options } = group;
       this.checkOptions(options as O, `paramGroups[${gi}]`);
       const items: { param: Tensor; grad: Tensor; where: string }[] = [];
       params.forEach((p, j) => {
