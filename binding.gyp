@@ -45,6 +45,7 @@
         "src-native/memory_stats.cc",
         "src-native/norm_ops.cc",
         "src-native/op_specs.cc",
+        "src-native/op_specs_tfjs.cc",
         "src-native/ops.cc",
         "src-native/ops_common.cc",
         "src-native/quant_ops.cc",

@@ -4,10 +4,9 @@
 #include <cmath>
 
 #include "binding_util.h"
+#include "op_spec_fields.h"
 
 namespace cuoptim {
-
-namespace {
 
 const std::string kOwner = "options";
 
@@ -21,12 +20,9 @@ double number_in(const Napi::Object& o, const char* key, double lo, bool lo_open
   return d;
 }
 
-constexpr double kInf = HUGE_VAL;
 double non_negative(const Napi::Object& o, const char* key) { return number_in(o, key, 0, false, kInf, false); }
 double unit_interval(const Napi::Object& o, const char* key) { return number_in(o, key, 0, false, 1, true); }
 bool flag(const Napi::Object& o, const char* key) { return read_bool_field(o, key, kOwner); }
-
-}  // namespace
 
 void OpSpec<math::AdamOp>::parse(const Napi::Object& o) {
   lr = non_negative(o, "lr");

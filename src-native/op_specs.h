@@ -170,6 +170,61 @@ struct OpSpec<math::ShampooApplyOp> {
   void tensor_scalars(double step, bool fresh, float* out) const;
 };
 
+// TensorFlow.js's optimizers (kernels/math/tfjs.cuh): every scalar arrives as tfjs computes it.
+template <>
+struct OpSpec<math::TfjsMomentumOp> {
+  static constexpr const char* kStateNames[] = {"accumulation"};
+  math::TfjsMomentumOp::Hyper hyper{};
+  unsigned flags = 0;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double, bool, float*) const {}
+};
+
+template <>
+struct OpSpec<math::TfjsRmspropOp> {
+  static constexpr const char* kStateNames[] = {"rms", "momentum", "mg"};
+  math::TfjsRmspropOp::Hyper hyper{};
+  unsigned flags = 0;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double, bool, float*) const {}
+};
+
+template <>
+struct OpSpec<math::TfjsAdagradOp> {
+  static constexpr const char* kStateNames[] = {"accumulator"};
+  math::TfjsAdagradOp::Hyper hyper{};
+  unsigned flags = 0;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double, bool, float*) const {}
+};
+
+template <>
+struct OpSpec<math::TfjsAdadeltaOp> {
+  static constexpr const char* kStateNames[] = {"accumGrad", "accumVar"};
+  math::TfjsAdadeltaOp::Hyper hyper{};
+  unsigned flags = 0;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double, bool, float*) const {}
+};
+
+template <>
+struct OpSpec<math::TfjsAdamOp> {
+  static constexpr const char* kStateNames[] = {"m", "v"};
+  math::TfjsAdamOp::Hyper hyper{};
+  unsigned flags = 0;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double, bool, float*) const {}
+};
+
+template <>
+struct OpSpec<math::TfjsAdamaxOp> {
+  static constexpr const char* kStateNames[] = {"m", "v"};
+  math::TfjsAdamaxOp::Hyper hyper{};
+  unsigned flags = 0;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double, bool, float*) const {}
+};
+
 // Blockwise 8-bit optimizers: parse() also reads blockSize.
 template <typename Rule>
 struct BlockwiseSpec;

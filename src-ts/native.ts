@@ -62,6 +62,12 @@ export const ELEMENTWISE_OPS = [
   "shampoo_graft",
   "shampoo_apply",
   "lookahead",
+  "tfjs_momentum",
+  "tfjs_rmsprop",
+  "tfjs_adagrad",
+  "tfjs_adadelta",
+  "tfjs_adam",
+  "tfjs_adamax",
 ] as const;
 export type ElementwiseOp = (typeof ELEMENTWISE_OPS)[number];
 /** What the addon says of one element-wise op: its state lists, in order, and whether it reads a gradient. */

@@ -25,6 +25,7 @@ import {
   Sophia,
   tensor,
 } from "../src-ts/index.js";
+import { TfjsAdadelta, TfjsAdagrad, TfjsAdam, TfjsAdamax, TfjsMomentum, TfjsRMSprop } from "../src-ts/tfjs/semantics.js";
 import { assertBitwiseEqual } from "./helpers/compare.js";
 import { stateArrays, type AnyOptimizer } from "./helpers/state.js";
 import { gradAt, initParam } from "./helpers/synth.js";
@@ -65,6 +66,12 @@ const variants: [string, (p: ReturnType<typeof tensor>[]) => AnyOptimizer][] = [
   ["Adafactor (torch) wd maximize", (p) => new Adafactor(p, { weightDecay: 0.1, maximize: true })],
   ["Adafactor (transformers) beta1 wd", (p) => new Adafactor(p, { variant: "transformers", lr: 1e-3, relativeStep: false, beta1: 0.9, weightDecay: 0.1 })],
   ["CAME wd", (p) => new CAME(p, { lr: 1e-3, weightDecay: 0.05 })],
+  ["tfjs momentum nesterov", (p) => new TfjsMomentum(p, { lr: 1e-2, momentum: 0.9, useNesterov: true })],
+  ["tfjs rmsprop centered", (p) => new TfjsRMSprop(p, { lr: 1e-3, momentum: 0.5, centered: true })],
+  ["tfjs adagrad", (p) => new TfjsAdagrad(p, { lr: 1e-2 })],
+  ["tfjs adadelta", (p) => new TfjsAdadelta(p, { lr: 1 })],
+  ["tfjs adam", (p) => new TfjsAdam(p, { lr: 1e-2 })],
+  ["tfjs adamax decay", (p) => new TfjsAdamax(p, { lr: 1e-2, decay: 0.01 })],
 ];
 
 for (const [name, make] of variants) {

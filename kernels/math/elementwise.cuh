@@ -28,6 +28,7 @@
 #include "sgd.cuh"
 #include "shampoo.cuh"
 #include "sophia.cuh"
+#include "tfjs.cuh"
 
 // X(name, Op): `name` names the backend method, the CUDA launcher (fused_<name>) and the op
 // string the TypeScript layer passes.
@@ -47,4 +48,10 @@
   X(sophia_hessian, ::cuoptim::math::SophiaHessianOp) \
   X(shampoo_graft, ::cuoptim::math::ShampooGraftOp) \
   X(shampoo_apply, ::cuoptim::math::ShampooApplyOp) \
-  X(lookahead, ::cuoptim::math::LookaheadOp)
+  X(lookahead, ::cuoptim::math::LookaheadOp) \
+  X(tfjs_momentum, ::cuoptim::math::TfjsMomentumOp) \
+  X(tfjs_rmsprop, ::cuoptim::math::TfjsRmspropOp) \
+  X(tfjs_adagrad, ::cuoptim::math::TfjsAdagradOp) \
+  X(tfjs_adadelta, ::cuoptim::math::TfjsAdadeltaOp) \
+  X(tfjs_adam, ::cuoptim::math::TfjsAdamOp) \
+  X(tfjs_adamax, ::cuoptim::math::TfjsAdamaxOp)

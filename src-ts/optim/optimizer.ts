@@ -133,7 +133,8 @@ const MAX_STEP = Number.MAX_SAFE_INTEGER;
  * State fields that are sums or averages of squares, maxima of magnitudes, or block maxima, by
  * the names the optimizers give them: a negative value there is corrupt, and its square root NaN.
  */
-const NON_NEGATIVE_STATE = /(Sq|SqRow|SqCol|Var|Inf)$|^(sum|squareAvg|absmax\d+|expAvgRes(Row|Col))$/;
+// Second moments and accumulated squares (tfjs's names included: v, rms, accumulator, accumGrad).
+const NON_NEGATIVE_STATE = /(Sq|SqRow|SqCol|Var|Inf)$|^(sum|squareAvg|absmax\d+|expAvgRes(Row|Col)|v|rms|accumulator|accumGrad)$/;
 
 const STEP_OPTIONS = new Set(["gradScale", "maxGradNorm", "normType", "skipNonFinite"]);
 

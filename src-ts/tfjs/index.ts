@@ -3,6 +3,7 @@
 import { CuoptimOptimizer, type CuoptimTfjsConfig } from "./optimizer.js";
 
 export { CuoptimOptimizer, type CuoptimTfjsConfig };
+export { train } from "./train.js";
 
 /** `model.compile({ optimizer: cuoptimOptimizer({ optimizer: "AdamW", options: { lr: 3e-4 } }) })` */
 export function cuoptimOptimizer(config: CuoptimTfjsConfig): CuoptimOptimizer {

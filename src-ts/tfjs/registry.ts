@@ -15,6 +15,7 @@ import { SGD } from "../optim/sgd.js";
 import { Sophia } from "../optim/sophia.js";
 import { CAME } from "../optim/came.js";
 import { Shampoo } from "../optim/shampoo.js";
+import { TfjsAdadelta, TfjsAdagrad, TfjsAdam, TfjsAdamax, TfjsMomentum, TfjsRMSprop, TfjsSGD } from "./semantics.js";
 import * as llm from "../lr/llm.js";
 import type { SchedulableOptimizer } from "../lr/scheduler.js";
 import type { MultiplierSchedule } from "../lr/llm.js";
@@ -43,6 +44,14 @@ export const OPTIMIZERS: Record<string, Make> = {
   Sophia: wrap(Sophia),
   CAME: wrap(CAME),
   Shampoo: wrap(Shampoo),
+  // TensorFlow.js's own update rules (semantics.ts), behind the tf.train.* drop-ins of train.ts
+  "tfjs.sgd": wrap(TfjsSGD),
+  "tfjs.momentum": wrap(TfjsMomentum),
+  "tfjs.rmsprop": wrap(TfjsRMSprop),
+  "tfjs.adagrad": wrap(TfjsAdagrad),
+  "tfjs.adadelta": wrap(TfjsAdadelta),
+  "tfjs.adam": wrap(TfjsAdam),
+  "tfjs.adamax": wrap(TfjsAdamax),
 };
 
 type Schedule = (optimizer: SchedulableOptimizer, options: never) => MultiplierSchedule;
