@@ -15,6 +15,7 @@ import { Tensor } from "../tensor.js";
 import { checkBetas, checkBool, checkNumber } from "../validate.js";
 import { ElementwiseOptimizer, type NativeOptions } from "./elementwise.js";
 import type { CommonOptions, ParamGroupInput, ParamsInput, StepContext, UpdateItem } from "./optimizer.js";
+import { runElementwise } from "./run.js";
 
 export interface AdaBoundOptions {
   lr: number;
@@ -86,6 +87,6 @@ export class AdaBound extends ElementwiseOptimizer<AdaBoundOptions> {
       const base = this.#baseLr.get(it.param)!;
       byBase.set(base, [...(byBase.get(base) ?? []), it]);
     }
-    for (const [baseLr, batch] of byBase) this.runElementwise("adabound", this.nativeOptions(o, baseLr), batch, ctx);
+    for (const [baseLr, batch] of byBase) runElementwise("adabound", this.nativeOptions(o, baseLr), batch, ctx);
   }
 }

@@ -18,6 +18,7 @@ import { native, type NativeTensor } from "../native.js";
 import type { Tensor } from "../tensor.js";
 import { checkBool, checkNumber, checkOneOf, optionsObject } from "../validate.js";
 import { Optimizer, type CommonOptions, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+import { labelled } from "./run.js";
 
 export interface AdafactorTorchOptions {
   variant: "torch";
@@ -139,7 +140,7 @@ export class Adafactor extends Optimizer<AdafactorOptions> {
   protected applyUpdate(o: AdafactorOptions, items: UpdateItem[], ctx: StepContext): void {
     const torch = o.variant === "torch";
     const pick = (name: string) => items.map((it) => it.state.tensors[name]?.native ?? null);
-    this.labelled(items, () => native.adafactorStep(
+    labelled(items, () => native.adafactorStep(
       items.map((it) => it.param.native),
       items.map((it) => it.grad.native),
       pick(torch ? "rowVar" : "expAvgSqRow"),

@@ -20,6 +20,7 @@ import { dynamicMap } from "../quant.js";
 import type { Tensor } from "../tensor.js";
 import { checkBetas, checkNumber } from "../validate.js";
 import { Optimizer, type CommonOptions, type ParamState, type ParamsInput, type StateDict, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+import { labelled, runElementwise } from "./run.js";
 
 interface Blockwise8bitOptions {
   lr: number;
@@ -104,7 +105,7 @@ abstract class Blockwise8bit<O extends Blockwise8bitOptions> extends Optimizer<O
     }
     const k = this.stateCount === 2 ? ["state1", "state2", "absmax1", "absmax2"] : ["state1", "absmax1"];
     for (const [blockSize, big] of byBlock) {
-      this.labelled(big, () =>
+      labelled(big, () =>
         native.optimizer8bitStep(
           this.op,
           [big.map((it) => it.param.native), big.map((it) => it.grad.native), ...k.map((n) => big.map((it) => it.state.tensors[n]!.native))],
@@ -209,7 +210,7 @@ abstract class Adam8bitBase extends Blockwise8bit<Adam8bitOptions> {
   }
 
   protected applySmall(o: Adam8bitOptions, items: UpdateItem[], ctx: StepContext): void {
-    this.runElementwise("adam_bnb32", this.nativeOptions(o), items, ctx);
+    runElementwise("adam_bnb32", this.nativeOptions(o), items, ctx);
   }
 }
 
@@ -248,6 +249,6 @@ export class Lion8bit extends Blockwise8bit<LionOptions8bit> {
   }
 
   protected applySmall(o: LionOptions8bit, items: UpdateItem[], ctx: StepContext): void {
-    this.runElementwise("lion", { ...this.nativeOptions(o), maximize: false }, items, ctx, { stateNames: ["state1"] });
+    runElementwise("lion", { ...this.nativeOptions(o), maximize: false }, items, ctx, { stateNames: ["state1"] });
   }
 }

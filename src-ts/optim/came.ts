@@ -15,6 +15,7 @@ import type { Tensor } from "../tensor.js";
 import { checkBetas, checkNumber } from "../validate.js";
 import { factoredScratch, workspaces } from "./adafactor.js";
 import { Optimizer, type CommonOptions, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+import { labelled } from "./run.js";
 
 export interface CAMEOptions {
   lr: number;
@@ -54,7 +55,7 @@ export class CAME extends Optimizer<CAMEOptions> {
 
   protected applyUpdate(o: CAMEOptions, items: UpdateItem[], ctx: StepContext): void {
     const pick = (name: string) => items.map((it) => it.state.tensors[name]?.native ?? null);
-    this.labelled(items, () => native.adafactorStep(
+    labelled(items, () => native.adafactorStep(
       items.map((it) => it.param.native),
       items.map((it) => it.grad.native),
       pick("expAvgSqRow"),

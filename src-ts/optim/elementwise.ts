@@ -9,6 +9,7 @@ import type { ElementwiseOp } from "../native.js";
 import { native } from "../native.js";
 import type { Tensor } from "../tensor.js";
 import { Optimizer, type CommonOptions, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
+import { runElementwise } from "./run.js";
 
 export type NativeOptions = Record<string, number | boolean>;
 
@@ -40,7 +41,7 @@ export abstract class ElementwiseOptimizer<O extends object> extends Optimizer<O
   }
 
   protected applyUpdate(options: O, items: UpdateItem[], ctx: StepContext): void {
-    this.runElementwise(this.#op, this.nativeOptions(options), items, ctx);
+    runElementwise(this.#op, this.nativeOptions(options), items, ctx);
   }
 
   private usedStates(options: O): readonly string[] {

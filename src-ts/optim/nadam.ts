@@ -12,6 +12,7 @@
 import { checkBetas, checkBool, checkNumber } from "../validate.js";
 import { ElementwiseOptimizer, type NativeOptions } from "./elementwise.js";
 import type { CommonOptions, ParamsInput, StepContext, UpdateItem } from "./optimizer.js";
+import { runElementwise } from "./run.js";
 
 export interface NAdamOptions {
   lr: number;
@@ -67,6 +68,6 @@ export class NAdam extends ElementwiseOptimizer<NAdamOptions> {
 
   // The op also advances each param's mu_product, a host scalar.
   protected override applyUpdate(o: NAdamOptions, items: UpdateItem[], ctx: StepContext): void {
-    this.runElementwise("nadam", this.nativeOptions(o), items, ctx, { hostScalar: "muProduct" });
+    runElementwise("nadam", this.nativeOptions(o), items, ctx, { hostScalar: "muProduct" });
   }
 }

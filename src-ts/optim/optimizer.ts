@@ -5,138 +5,17 @@
 // and the update itself (applyUpdate, one native multi-tensor call per batch of groups that share
 // options). The base class validates everything a step will touch before anything changes.
 import type { Device } from "../device.js";
-import { CuoptimError, fail } from "../errors.js";
-import { elementwiseOps, native, type DTypeName, type ElementwiseOp } from "../native.js";
-import { checkGradFor, checkTensor, formatShape, stateTensor, Tensor } from "../tensor.js";
-import { checkBool, checkNumber } from "../validate.js";
+import { fail } from "../errors.js";
+import { native, type DTypeName } from "../native.js";
+import { checkTensor, stateTensor, Tensor } from "../tensor.js";
+import { checkBool } from "../validate.js";
+import { deepFreeze, mergeGroupOptions } from "./groups.js";
+import { guardStep, parseStepOptions, planStep } from "./plan.js";
+import { stageState } from "./state_dict.js";
+import type { CommonOptions, GroupExtras, ParamGroup, ParamGroupInput, ParamsInput, ParamState, StateDict, StateSpec, StepContext, StepOptions, StepResult, UpdateItem } from "./types.js";
 
-/**
- * What a param group holds besides the optimizer's options: an optional `name`, and `initialLr`,
- * each group's lr when the first scheduler was built on it (torch's initial_lr), which every
- * scheduler takes its base lr from and which state dicts carry.
- */
-export interface GroupExtras {
-  name?: string;
-  initialLr?: number;
-}
-export type ParamGroupInput<O> = { params: Tensor[] } & GroupExtras & Partial<O>;
-
-/** Options every optimizer takes at construction (not per group). */
-export interface CommonOptions {
-  /**
-   * Keep the optimizer state in paged memory (bitsandbytes' paged optimizers): on cuda, CUDA
-   * managed memory that is prefetched to the device before each step and that the driver evicts
-   * to the host under memory pressure (memoryStats reports it as `paged`); on cpu and cuda-sim
-   * accepted and a no-op.
-   */
-  paged?: boolean;
-}
-export type ParamGroup<O> = O & { params: Tensor[] } & GroupExtras;
-export type ParamsInput<O> = Tensor[] | ParamGroupInput<O>[];
-
-/** One state tensor: its dtype and shape for a given param (and group options). */
-export interface StateField {
-  dtype: DTypeName;
-  shape: readonly number[];
-  /** The value a new tensor is filled with (default 0; float32 only). */
-  init?: number;
-}
-export type StateSpec = Record<string, StateField>;
-
-/**
- * Per-param state: the step count, the tensors its stateSpec names, and the host scalars its
- * scalarSpec names (e.g. NAdam's running product of momentum coefficients).
- */
-export interface ParamState {
-  step: number;
-  tensors: Record<string, Tensor<DTypeName>>;
-  scalars: Record<string, number>;
-}
-
-/** One param about to be updated. */
-export interface UpdateItem {
-  param: Tensor;
-  grad: Tensor;
-  /** The user's path to the param, `paramGroups[i].params[j]`, for messages. */
-  where: string;
-  state: ParamState;
-  /** The param's state was created for this step (torch's "state not yet initialised"). */
-  fresh: boolean;
-  /** The temporaries its scratchSpec names, made for this step and freed after it. */
-  scratch: Record<string, Tensor<DTypeName>>;
-}
-
-export interface StepOptions {
-  /** Multiplies every gradient as it is read (unscaling folded into the step). */
-  gradScale?: number;
-  /**
-   * Clips the gradients' total norm to this (torch's clip_grad_norm_ over every param with a
-   * grad), folded into the step: the scale is applied as the optimizer reads each gradient, the
-   * gradients themselves are left as they are.
-   */
-  maxGradNorm?: number;
-  /** The norm for maxGradNorm: 2 (default) or Infinity. */
-  normType?: 2 | typeof Infinity;
-  /**
-   * Skip the whole step when a gradient holds NaN or Infinity, or is so large (a 2-norm, after
-   * gradScale and clipping, of at least sqrt(FLT_MAX) ≈ 1.8e19) that its squares would overflow
-   * float32 in the state: nothing changes (params, state, step counts) and the step reports
-   * `applied: false`. On by default when maxGradNorm is set
-   * (the norm finds non-finite values for free); otherwise it costs one reduction over the grads.
-   */
-  skipNonFinite?: boolean;
-}
-
-export interface StepResult {
-  /** false when the step was skipped for a non-finite (or float32-overflowing) gradient */
-  applied: boolean;
-  /** the gradients' total norm (after gradScale), when it was computed */
-  gradNorm: number | null;
-}
-
-/** What applyUpdate gets to know about the step beyond options and params. */
-export interface StepContext {
-  gradScale: number;
-  /** The temporaries stepScratchSpec names, shared by every batch of this step. */
-  scratch: Record<string, Tensor<DTypeName>>;
-}
-
-export interface StateDict<O> {
-  state: Record<number, { step: number } & Record<string, Float32Array | Uint8Array | number>>;
-  paramGroups: (O & { params: number[] } & GroupExtras)[];
-}
-
-/**
- * torch's clip coefficient, in float32 as torch computes it on a float32 norm:
- * min(1, maxNorm / (norm + 1e-6)).
- */
-export function clipCoefficient(maxNorm: number, norm: number): number {
-  const f = Math.fround;
-  const coef = f(f(maxNorm) / f(f(norm) + f(1e-6)));
-  return coef < 1 ? coef : 1;
-}
-
-function deepFreeze<T>(v: T): T {
-  if (v && typeof v === "object") {
-    for (const x of Object.values(v)) deepFreeze(x);
-    Object.freeze(v);
-  }
-  return v;
-}
-
-/** sqrt(FLT_MAX): a float32 whose square is still finite is below this. */
-const SQRT_FLOAT32_MAX = Math.sqrt(3.4028234663852886e38);
-
-/** Steps beyond this could not be counted exactly (and the native step rejects them). */
-const MAX_STEP = Number.MAX_SAFE_INTEGER;
-/**
- * State fields that are sums or averages of squares, maxima of magnitudes, or block maxima, by
- * the names the optimizers give them: a negative value there is corrupt, and its square root NaN.
- */
-// Second moments and accumulated squares (tfjs's names included: v, rms, accumulator, accumGrad).
-const NON_NEGATIVE_STATE = /(Sq|SqRow|SqCol|Var|Inf)$|^(sum|squareAvg|absmax\d+|expAvgRes(Row|Col)|v|rms|accumulator|accumGrad)$/;
-
-const STEP_OPTIONS = new Set(["gradScale", "maxGradNorm", "normType", "skipNonFinite"]);
+export { clipCoefficient } from "./plan.js";
+export type * from "./types.js";
 
 export abstract class Optimizer<O extends object> {
   readonly defaults: Readonly<O>;
@@ -216,39 +95,12 @@ export abstract class Optimizer<O extends object> {
   /** Applies one update to every param that has a gradient (see StepOptions for clipping and the guard). */
   step(options: StepOptions = {}): StepResult {
     this.assertNotFreed("step");
-    if (typeof options !== "object" || options === null) fail("ERR_INVALID_ARGUMENT", "step: expected an options object");
-    for (const k of Object.keys(options)) {
-      if (!STEP_OPTIONS.has(k)) fail("ERR_INVALID_ARGUMENT", `step: options.${k}: unknown option (known: ${[...STEP_OPTIONS].join(", ")})`);
-    }
-    // A negative scale would flip the update's direction.
-    let gradScale = checkNumber(options.gradScale ?? 1, "gradScale", { min: 0 });
-    const maxNorm = options.maxGradNorm === undefined ? undefined : checkNumber(options.maxGradNorm, "maxGradNorm", { min: 0 });
-    const normType = options.normType ?? 2;
-    if (normType !== 2 && normType !== Infinity) fail("ERR_RANGE", `normType: expected 2 or Infinity, got ${String(normType)}`);
-    const guard = options.skipNonFinite === undefined ? maxNorm !== undefined : checkBool(options.skipNonFinite, "skipNonFinite");
-    const plans = this.planStep();
-    let gradNorm: number | null = null;
-    if (maxNorm !== undefined || guard) {
-      const grads = plans.flatMap((p) => p.items.map((it) => it.grad.native));
-      gradNorm = grads.length ? native.gradNorm(grads, normType) * Math.abs(gradScale) : 0;
-      if (guard && !Number.isFinite(gradNorm)) {
-        this.skippedSteps += 1;
-        return { applied: false, gradNorm };
-      }
-      const coef = maxNorm === undefined ? 1 : clipCoefficient(maxNorm, gradNorm);
-      if (maxNorm !== undefined) gradScale = Math.fround(gradScale * coef);
-      // Finite but huge gradients overflow float32 in the state: a square above FLT_MAX (Adam's
-      // second moments, 8-bit absmax, Adafactor's and CAME's row and column sums) is Infinity,
-      // and the next step makes the params NaN. Every such sum of squares is at most ‖g‖₂², so
-      // a guarded step whose (clipped) 2-norm is at least sqrt(FLT_MAX) is skipped instead. With
-      // normType Infinity, √numel · max|g| bounds the 2-norm.
-      if (guard) {
-        const norm2Bound = (normType === Infinity ? gradNorm * Math.sqrt(grads.reduce((n, g) => n + g.numel, 0)) : gradNorm) * coef;
-        if (!(norm2Bound < SQRT_FLOAT32_MAX)) {
-          this.skippedSteps += 1;
-          return { applied: false, gradNorm };
-        }
-      }
+    const parsed = parseStepOptions(options);
+    const plans = planStep(this.paramGroups, (o, where) => this.checkOptions(o, where));
+    const { skip, gradNorm, gradScale } = guardStep(plans, parsed);
+    if (skip) {
+      this.skippedSteps += 1;
+      return { applied: false, gradNorm };
     }
     // Every batch's state and scratch is created before any batch runs, so an allocation failure
     // leaves every group unstepped; state created for a step that then fails is dropped again, so
@@ -405,44 +257,7 @@ export abstract class Optimizer<O extends object> {
       }
       return options;
     });
-    const scalarSpec = this.scalarSpec();
-    const staged = new Map<Tensor, { step: number; values: Record<string, Float32Array | Uint8Array>; scalars: Record<string, number> }>();
-    for (const [key, entry] of Object.entries(state)) {
-      // Canonical decimal only: "01", "1e0" and "0x1" are not index 1.
-      const id = /^(0|[1-9][0-9]*)$/.test(key) ? Number(key) : -1;
-      if (id < 0 || id >= params.length) fault(`state: key ${JSON.stringify(key)} is not a param index below ${params.length}`);
-      const param = params[id]!;
-      const spec = this.stateSpec(param, groupOf[id]!);
-      if (typeof entry !== "object" || entry === null) fault(`state[${id}]: expected an object`);
-      const step = entry.step;
-      if (typeof step !== "number" || !Number.isInteger(step) || step < 0 || step >= MAX_STEP) {
-        fault(`state[${id}].step: expected a whole number in [0, 2^53 - 1), got ${String(step)}`);
-      }
-      const values: Record<string, Float32Array | Uint8Array> = {};
-      for (const [name, field] of Object.entries(spec)) {
-        const v = entry[name];
-        const numel = field.shape.reduce((a, b) => a * b, 1);
-        const ctor = field.dtype === "uint8" ? Uint8Array : Float32Array;
-        if (!(v instanceof ctor)) fault(`state[${id}].${name}: expected a ${ctor.name} (${field.dtype}), got ${v === undefined ? "nothing" : (v as object).constructor?.name ?? typeof v}`);
-        if (v.length !== numel) fault(`state[${id}].${name}: expected ${numel} values (shape ${formatShape(field.shape)}), got ${v.length}`);
-        if (v instanceof Float32Array) {
-          const nonNegative = NON_NEGATIVE_STATE.test(name);
-          const at = v.findIndex((x) => !Number.isFinite(x) || (nonNegative && x < 0));
-          if (at >= 0) fault(`state[${id}].${name}[${at}]: expected a finite${nonNegative ? ", non-negative" : ""} value, got ${v[at]}`);
-        }
-        values[name] = v;
-      }
-      const scalars: Record<string, number> = {};
-      for (const name of Object.keys(scalarSpec)) {
-        const v = entry[name];
-        if (typeof v !== "number" || !Number.isFinite(v)) fault(`state[${id}].${name}: expected a finite number, got ${v === undefined ? "nothing" : String(v)}`);
-        scalars[name] = v;
-      }
-      for (const name of Object.keys(entry)) {
-        if (name !== "step" && !(name in spec) && !(name in scalarSpec)) fault(`state[${id}].${name}: not part of this optimizer's state`);
-      }
-      staged.set(param, { step, values, scalars });
-    }
+    const staged = stageState(state, params, (id) => this.stateSpec(params[id]!, groupOf[id]!), this.scalarSpec(), fault);
     if (this.#checkOnly) return;
     // Everything checked: allocate the new state, then swap it in.
     const fresh = new Map<Tensor, ParamState>();
@@ -466,58 +281,12 @@ export abstract class Optimizer<O extends object> {
   }
 
   /**
-   * Runs one of the addon's element-wise optimizers over a batch: its state lists are the
-   * param state's tensors of the op's state names (or of `stateNames`, for state saved under
-   * other names), null where the state has none; `options` are its native options (gradScale is
-   * added here); `hostScalar` names a per-param host scalar the op advances (NAdam).
-   */
-  protected runElementwise(
-    op: ElementwiseOp,
-    options: Record<string, number | boolean>,
-    items: UpdateItem[],
-    ctx: StepContext,
-    { stateNames = elementwiseOps[op]!.states, hostScalar }: { stateNames?: readonly string[]; hostScalar?: string } = {},
-  ): void {
-    const after = this.labelled(items, () => native.optimizerStep(
-      op,
-      [
-        items.map((it) => it.param.native),
-        items.map((it) => it.grad.native),
-        ...stateNames.map((k) => (items[0]?.state.tensors[k] ? items.map((it) => it.state.tensors[k]!.native) : null)),
-      ],
-      Float64Array.from(items, (it) => it.state.step),
-      Uint8Array.from(items, (it) => (it.fresh ? 1 : 0)),
-      { ...options, gradScale: ctx.gradScale },
-      hostScalar === undefined ? undefined : items.map((it) => it.state.scalars[hostScalar]!),
-    ));
-    // The op ran: only now does the host scalar advance (a failed step leaves it as it was).
-    if (hostScalar !== undefined) items.forEach((it, i) => (it.state.scalars[hostScalar] = after![i]!));
-  }
-
-  /**
-   * Runs a native call over `items` (its lists in items' order) and puts the user's path into
-   * an error that names a position in one of its lists: "grads[3]: ..." becomes
-   * "paramGroups[1].params[0].grad: ...".
-   */
-  protected labelled<T>(items: readonly UpdateItem[], call: () => T): T {
-    try {
-      return call();
-    } catch (e) {
-      const m = e instanceof CuoptimError ? /^(\w+)\[(\d+)\]([\s\S]*)$/.exec(e.message) : null;
-      const item = m ? items[Number(m[2])] : undefined;
-      if (!m || !item) throw e;
-      const path = m[1] === "params" ? item.where : m[1] === "grads" ? `${item.where}.grad` : `${item.where} (state ${m[1]})`;
-      throw new CuoptimError((e as CuoptimError).code, `${path}${m[3]}`);
-    }
-  }
-
-  /**
    * Every param that has a gradient (all validated), with its state (created when missing),
    * batched by options, for work beside the step (e.g. Sophia's Hessian update): no step count
    * changes.
    */
   protected prepareItems(): { options: O; items: UpdateItem[] }[] {
-    return this.planStep().map((plan) => ({
+    return planStep(this.paramGroups, (o, where) => this.checkOptions(o, where)).map((plan) => ({
       options: plan.options,
       items: plan.items.map(({ param, grad, where }) => ({ param, grad, where, ...this.stateFor(param, plan.options, plan.key), scratch: {} })),
     }));
@@ -527,23 +296,7 @@ export abstract class Optimizer<O extends object> {
 
   /** defaults + input, checked; from a state dict (fromDict) every option must be present. */
   private mergeOptions(input: Partial<O> & GroupExtras, where: string, fromDict = false): O & GroupExtras {
-    try {
-      const known = new Set([...Object.keys(this.defaults), "name", "initialLr"]);
-      for (const k of Object.keys(input)) {
-        if (!known.has(k)) fail("ERR_INVALID_ARGUMENT", `${where}.${k}: unknown option (known: ${[...known].join(", ")})`);
-      }
-      if (fromDict) {
-        for (const k of Object.keys(this.defaults)) if (!(k in input)) fail("ERR_INVALID_ARGUMENT", `${where}.${k}: missing`);
-      }
-      const merged = { ...structuredClone(this.defaults), ...structuredClone(input) } as O & GroupExtras;
-      if (merged.name !== undefined && typeof merged.name !== "string") fail("ERR_INVALID_ARGUMENT", `${where}.name: expected a string`);
-      if (merged.initialLr !== undefined) checkNumber(merged.initialLr, `${where}.initialLr`, { min: 0 });
-      this.checkOptions(merged, where);
-      return merged;
-    } catch (e) {
-      if (fromDict && e instanceof CuoptimError) fail("ERR_STATE_DICT", `loadStateDict: ${e.message}`);
-      throw e;
-    }
+    return mergeGroupOptions(this.defaults, input, where, (o, w) => this.checkOptions(o, w), fromDict);
   }
 
   /** `seen`: the params met so far, with their index among all params (added to here). */
@@ -575,45 +328,6 @@ export abstract class Optimizer<O extends object> {
       p.setRole("params");
     }
     this.paramGroups.push(group);
-  }
-
-  /** Validates the whole step and batches groups with equal options (no state is created yet). */
-  private planStep(): { key: string; options: O; items: { param: Tensor; grad: Tensor; where: string }[] }[] {
-    const plans: { key: string; options: O; items: { param: Tensor; grad: Tensor; where: string }[] }[] = [];
-    const seen = new Map<Tensor, string>();
-    this.paramGroups.forEach((group, gi) => {
-      const { params, name: _name, initialLr: _initialLr, ...options } = group;
-      this.checkOptions(options as O, `paramGroups[${gi}]`);
-      const items: { param: Tensor; grad: Tensor; where: string }[] = [];
-      params.forEach((p, j) => {
-        const where = `paramGroups[${gi}].params[${j}]`;
-        p.assertLive(where);
-        const prior = seen.get(p);
-        if (prior) fail("ERR_INVALID_ARGUMENT", `${where}: this tensor is also ${prior}; a param may appear only once (it would be updated twice)`);
-        seen.set(p, where);
-        if (p.grad === null) return;
-        checkGradFor(p, p.grad, `paramGroups[${gi}].params[${j}].grad`);
-        items.push({ param: p, grad: p.grad, where });
-      });
-      const key = JSON.stringify(options);
-      const same = plans.find((pl) => pl.key === key);
-      if (same) same.items.push(...items);
-      else plans.push({ key, options: options as O, items });
-    });
-    // A grad is read while params and state are written: it may be neither a param nor another
-    // param's grad (the kernels refuse such aliasing within a batch; this refuses it across
-    // batches too, before any batch runs).
-    const gradOf = new Map<Tensor, string>();
-    for (const pl of plans) {
-      for (const it of pl.items) {
-        const param = seen.get(it.grad);
-        if (param) fail("ERR_INVALID_ARGUMENT", `${it.where}.grad: this tensor is also the param ${param}; a grad must be a tensor of its own`);
-        const other = gradOf.get(it.grad);
-        if (other) fail("ERR_INVALID_ARGUMENT", `${it.where}.grad: this tensor is also the grad of ${other}; each param needs a grad of its own`);
-        gradOf.set(it.grad, it.where);
-      }
-    }
-    return plans.filter((pl) => pl.items.length > 0);
   }
 
   /** Undoes stateFor for the tensors it created: frees them, and drops states left empty. */

@@ -12,6 +12,7 @@ import { fail } from "../errors.js";
 import { ElementwiseOptimizer, type NativeOptions } from "../optim/elementwise.js";
 import type { CommonOptions, ParamsInput, StepContext, UpdateItem } from "../optim/optimizer.js";
 import { checkBool, checkNumber } from "../validate.js";
+import { runElementwise } from "../optim/run.js";
 
 const f32 = Math.fround;
 /** tfjs's ENGINE.backend.epsilon() on float32 backends. */
@@ -166,7 +167,7 @@ export class TfjsAdam extends ElementwiseOptimizer<TfjsAdamOptions> {
     return { lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.epsilon, oneMinusAccBeta1: one(o.beta1), oneMinusAccBeta2: one(o.beta2) };
   }
   protected override applyUpdate(o: TfjsAdamOptions, items: UpdateItem[], ctx: StepContext): void {
-    this.runElementwise("tfjs_adam", this.nativeOptions(o, commonStep(items, "TfjsAdam")), items, ctx);
+    runElementwise("tfjs_adam", this.nativeOptions(o, commonStep(items, "TfjsAdam")), items, ctx);
   }
 }
 
@@ -198,7 +199,7 @@ export class TfjsAdamax extends ElementwiseOptimizer<TfjsAdamaxOptions> {
     return { beta1: o.beta1, beta2: o.beta2, eps: o.epsilon, stepSize };
   }
   protected override applyUpdate(o: TfjsAdamaxOptions, items: UpdateItem[], ctx: StepContext): void {
-    this.runElementwise("tfjs_adamax", this.nativeOptions(o, commonStep(items, "TfjsAdamax")), items, ctx);
+    runElementwise("tfjs_adamax", this.nativeOptions(o, commonStep(items, "TfjsAdamax")), items, ctx);
   }
 }
 

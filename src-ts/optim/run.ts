@@ -1,0 +1,51 @@
+// src-ts/optim/run.ts — running one of the addon's element-wise ops over a batch of update items,
+// and putting the user's path to a param into the errors native calls raise about it.
+import { CuoptimError } from "../errors.js";
+import { elementwiseOps, native, type ElementwiseOp } from "../native.js";
+import type { StepContext, UpdateItem } from "./types.js";
+
+/**
+ * Runs one of the addon's element-wise optimizers over a batch: its state lists are the
+ * param state's tensors of the op's state names (or of `stateNames`, for state saved under
+ * other names), null where the state has none; `options` are its native options (gradScale is
+ * added here); `hostScalar` names a per-param host scalar the op advances (NAdam).
+ */
+export function runElementwise(
+  op: ElementwiseOp,
+  options: Record<string, number | boolean>,
+  items: UpdateItem[],
+  ctx: StepContext,
+  { stateNames = elementwiseOps[op]!.states, hostScalar }: { stateNames?: readonly string[]; hostScalar?: string } = {},
+): void {
+  const after = labelled(items, () => native.optimizerStep(
+    op,
+    [
+      items.map((it) => it.param.native),
+      items.map((it) => it.grad.native),
+      ...stateNames.map((k) => (items[0]?.state.tensors[k] ? items.map((it) => it.state.tensors[k]!.native) : null)),
+    ],
+    Float64Array.from(items, (it) => it.state.step),
+    Uint8Array.from(items, (it) => (it.fresh ? 1 : 0)),
+    { ...options, gradScale: ctx.gradScale },
+    hostScalar === undefined ? undefined : items.map((it) => it.state.scalars[hostScalar]!),
+  ));
+  // The op ran: only now does the host scalar advance (a failed step leaves it as it was).
+  if (hostScalar !== undefined) items.forEach((it, i) => (it.state.scalars[hostScalar] = after![i]!));
+}
+
+/**
+ * Runs a native call over `items` (its lists in items' order) and puts the user's path into
+ * an error that names a position in one of its lists: "grads[3]: ..." becomes
+ * "paramGroups[1].params[0].grad: ...".
+ */
+export function labelled<T>(items: readonly UpdateItem[], call: () => T): T {
+  try {
+    return call();
+  } catch (e) {
+    const m = e instanceof CuoptimError ? /^(\w+)\[(\d+)\]([\s\S]*)$/.exec(e.message) : null;
+    const item = m ? items[Number(m[2])] : undefined;
+    if (!m || !item) throw e;
+    const path = m[1] === "params" ? item.where : m[1] === "grads" ? `${item.where}.grad` : `${item.where} (state ${m[1]})`;
+    throw new CuoptimError((e as CuoptimError).code, `${path}${m[3]}`);
+  }
+}

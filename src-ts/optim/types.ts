@@ -1,0 +1,101 @@
+// src-ts/optim/types.ts — the shapes the optimizer base class (optimizer.ts) and its subclasses
+// share: param groups, per-param state and its spec, the items a step updates, step options and
+// results, state dicts.
+import type { DTypeName } from "../native.js";
+import type { Tensor } from "../tensor.js";
+
+/**
+ * What a param group holds besides the optimizer's options: an optional `name`, and `initialLr`,
+ * each group's lr when the first scheduler was built on it (torch's initial_lr), which every
+ * scheduler takes its base lr from and which state dicts carry.
+ */
+export interface GroupExtras {
+  name?: string;
+  initialLr?: number;
+}
+export type ParamGroupInput<O> = { params: Tensor[] } & GroupExtras & Partial<O>;
+
+/** Options every optimizer takes at construction (not per group). */
+export interface CommonOptions {
+  /**
+   * Keep the optimizer state in paged memory (bitsandbytes' paged optimizers): on cuda, CUDA
+   * managed memory that is prefetched to the device before each step and that the driver evicts
+   * to the host under memory pressure (memoryStats reports it as `paged`); on cpu and cuda-sim
+   * accepted and a no-op.
+   */
+  paged?: boolean;
+}
+export type ParamGroup<O> = O & { params: Tensor[] } & GroupExtras;
+export type ParamsInput<O> = Tensor[] | ParamGroupInput<O>[];
+
+/** One state tensor: its dtype and shape for a given param (and group options). */
+export interface StateField {
+  dtype: DTypeName;
+  shape: readonly number[];
+  /** The value a new tensor is filled with (default 0; float32 only). */
+  init?: number;
+}
+export type StateSpec = Record<string, StateField>;
+
+/**
+ * Per-param state: the step count, the tensors its stateSpec names, and the host scalars its
+ * scalarSpec names (e.g. NAdam's running product of momentum coefficients).
+ */
+export interface ParamState {
+  step: number;
+  tensors: Record<string, Tensor<DTypeName>>;
+  scalars: Record<string, number>;
+}
+
+/** One param about to be updated. */
+export interface UpdateItem {
+  param: Tensor;
+  grad: Tensor;
+  /** The user's path to the param, `paramGroups[i].params[j]`, for messages. */
+  where: string;
+  state: ParamState;
+  /** The param's state was created for this step (torch's "state not yet initialised"). */
+  fresh: boolean;
+  /** The temporaries its scratchSpec names, made for this step and freed after it. */
+  scratch: Record<string, Tensor<DTypeName>>;
+}
+
+export interface StepOptions {
+  /** Multiplies every gradient as it is read (unscaling folded into the step). */
+  gradScale?: number;
+  /**
+   * Clips the gradients' total norm to this (torch's clip_grad_norm_ over every param with a
+   * grad), folded into the step: the scale is applied as the optimizer reads each gradient, the
+   * gradients themselves are left as they are.
+   */
+  maxGradNorm?: number;
+  /** The norm for maxGradNorm: 2 (default) or Infinity. */
+  normType?: 2 | typeof Infinity;
+  /**
+   * Skip the whole step when a gradient holds NaN or Infinity, or is so large (a 2-norm, after
+   * gradScale and clipping, of at least sqrt(FLT_MAX) ≈ 1.8e19) that its squares would overflow
+   * float32 in the state: nothing changes (params, state, step counts) and the step reports
+   * `applied: false`. On by default when maxGradNorm is set
+   * (the norm finds non-finite values for free); otherwise it costs one reduction over the grads.
+   */
+  skipNonFinite?: boolean;
+}
+
+export interface StepResult {
+  /** false when the step was skipped for a non-finite (or float32-overflowing) gradient */
+  applied: boolean;
+  /** the gradients' total norm (after gradScale), when it was computed */
+  gradNorm: number | null;
+}
+
+/** What applyUpdate gets to know about the step beyond options and params. */
+export interface StepContext {
+  gradScale: number;
+  /** The temporaries stepScratchSpec names, shared by every batch of this step. */
+  scratch: Record<string, Tensor<DTypeName>>;
+}
+
+export interface StateDict<O> {
+  state: Record<number, { step: number } & Record<string, Float32Array | Uint8Array | number>>;
+  paramGroups: (O & { params: number[] } & GroupExtras)[];
+}
