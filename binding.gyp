@@ -46,6 +46,7 @@
         "src-native/norm_ops.cc",
         "src-native/op_specs.cc",
         "src-native/op_specs_tfjs.cc",
+        "src-native/op_specs_torch_extra.cc",
         "src-native/ops.cc",
         "src-native/ops_common.cc",
         "src-native/quant_ops.cc",

@@ -170,6 +170,36 @@ struct OpSpec<math::ShampooApplyOp> {
   void tensor_scalars(double step, bool fresh, float* out) const;
 };
 
+template <>
+struct OpSpec<math::AdadeltaOp> {
+  static constexpr const char* kStateNames[] = {"squareAvg", "accDelta"};
+  math::AdadeltaHyper hyper{};
+  unsigned flags = 0;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double, bool, float*) const {}
+};
+
+template <>
+struct OpSpec<math::RpropOp> {
+  static constexpr const char* kStateNames[] = {"prev", "stepSize"};
+  math::RpropHyper hyper{};
+  unsigned flags = 0;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double, bool, float*) const {}
+};
+
+// ASGD keeps eta per param on the host (torch's 0-dim float32 tensor): host_step() takes it
+// before the step and returns it after.
+template <>
+struct OpSpec<math::AsgdOp> {
+  static constexpr const char* kStateNames[] = {"ax"};
+  math::AsgdHyper hyper{};
+  unsigned flags = 0;
+  double lr = 0, lambd = 0, alpha = 0, t0 = 0;
+  void parse(const Napi::Object& o);
+  double host_step(double step, double eta, float* out) const;
+};
+
 // TensorFlow.js's optimizers (kernels/math/tfjs.cuh): every scalar arrives as tfjs computes it.
 template <>
 struct OpSpec<math::TfjsMomentumOp> {

@@ -68,6 +68,9 @@ export const ELEMENTWISE_OPS = [
   "tfjs_adadelta",
   "tfjs_adam",
   "tfjs_adamax",
+  "adadelta",
+  "rprop",
+  "asgd",
 ] as const;
 export type ElementwiseOp = (typeof ELEMENTWISE_OPS)[number];
 /** What the addon says of one element-wise op: its state lists, in order, and whether it reads a gradient. */

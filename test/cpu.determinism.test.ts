@@ -2,29 +2,7 @@
 // every instruction set it can pick (avx512 / avx2 / baseline), as DESIGN.md requires.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import {
-  AdaBound,
-  Adafactor,
-  Adagrad,
-  Adam,
-  Adamax,
-  AdamW,
-  AdamW8bit,
-  CAME,
-  cpuIsa,
-  Lion,
-  Lion8bit,
-  Lookahead,
-  NAdam,
-  numThreads,
-  RAdam,
-  RMSprop,
-  setCpuIsa,
-  setNumThreads,
-  SGD,
-  Sophia,
-  tensor,
-} from "../src-ts/index.js";
+import { AdaBound, Adafactor, Adagrad, Adam, Adamax, AdamW, AdamW8bit, CAME, cpuIsa, Lion, Lion8bit, Lookahead, NAdam, numThreads, RAdam, RMSprop, setCpuIsa, setNumThreads, SGD, Sophia, tensor, Adadelta, Rprop, ASGD } from "../src-ts/index.js";
 import { TfjsAdadelta, TfjsAdagrad, TfjsAdam, TfjsAdamax, TfjsMomentum, TfjsRMSprop } from "../src-ts/tfjs/semantics.js";
 import { assertBitwiseEqual } from "./helpers/compare.js";
 import { stateArrays, type AnyOptimizer } from "./helpers/state.js";
@@ -66,6 +44,9 @@ const variants: [string, (p: ReturnType<typeof tensor>[]) => AnyOptimizer][] = [
   ["Adafactor (torch) wd maximize", (p) => new Adafactor(p, { weightDecay: 0.1, maximize: true })],
   ["Adafactor (transformers) beta1 wd", (p) => new Adafactor(p, { variant: "transformers", lr: 1e-3, relativeStep: false, beta1: 0.9, weightDecay: 0.1 })],
   ["CAME wd", (p) => new CAME(p, { lr: 1e-3, weightDecay: 0.05 })],
+  ["Adadelta wd", (p) => new Adadelta(p, { weightDecay: 0.01 })],
+  ["Rprop", (p) => new Rprop(p, { lr: 1e-3 })],
+  ["ASGD averaging", (p) => new ASGD(p, { lr: 1e-2, t0: 1, weightDecay: 0.01 })],
   ["tfjs momentum nesterov", (p) => new TfjsMomentum(p, { lr: 1e-2, momentum: 0.9, useNesterov: true })],
   ["tfjs rmsprop centered", (p) => new TfjsRMSprop(p, { lr: 1e-3, momentum: 0.5, centered: true })],
   ["tfjs adagrad", (p) => new TfjsAdagrad(p, { lr: 1e-2 })],

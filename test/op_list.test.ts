@@ -49,6 +49,9 @@ const CASES: [string, () => cuoptim.Optimizer<object>, string[]][] = [
   ["Adagrad", () => new cuoptim.Adagrad([param()], { initialAccumulatorValue: 0.5 }), ["sum"]],
   ["AdaBound amsbound", () => new cuoptim.AdaBound([param()], { amsbound: true }), ["expAvg", "expAvgSq", "maxExpAvgSq"]],
   ["Sophia", () => new cuoptim.Sophia([param()]), ["expAvg", "hessian"]],
+  ["Adadelta", () => new cuoptim.Adadelta([param()]), ["squareAvg", "accDelta"]],
+  ["Rprop", () => new cuoptim.Rprop([param()]), ["prev", "stepSize"]],
+  ["ASGD", () => new cuoptim.ASGD([param()]), ["ax"]],
 ];
 
 function param(): cuoptim.Tensor {
@@ -62,7 +65,7 @@ for (const [name, make, states] of CASES) {
     const opt = make();
     opt.step();
     const saved = opt.stateDict().state[0] as Record<string, unknown> | undefined;
-    const tensors = Object.keys(saved ?? {}).filter((k) => k !== "step" && k !== "muProduct");
+    const tensors = Object.keys(saved ?? {}).filter((k) => k !== "step" && k !== "muProduct" && k !== "eta");
     assert.equal(tensors, states);
     opt.free();
   });

@@ -1,4 +1,4 @@
-// test/torch.parity.test.ts — Adam, AdamW, SGD, RMSprop, RAdam, NAdam, Adamax and Adagrad against
+// test/torch.parity.test.ts — Adam, AdamW, SGD, RMSprop, RAdam, NAdam, Adamax, Adagrad, Adadelta, Rprop and ASGD against
 // torch 1.13 fixtures, on every backend.
 //
 // Fixtures: test/fixtures/torch/*.json from test/fixtures/gen/torch_optim.py (plus a live case
@@ -22,7 +22,7 @@ const FLOOR = 1e-4;
 const cases = fixturePaths("torch").map((p) => readFixture<TorchCase>(p));
 
 test("fixtures are present for every torch optimizer", () => {
-  for (const name of ["Adam", "AdamW", "SGD", "RMSprop", "RAdam", "NAdam", "Adamax", "Adagrad"]) {
+  for (const name of ["Adam", "AdamW", "SGD", "RMSprop", "RAdam", "NAdam", "Adamax", "Adagrad", "Adadelta", "Rprop", "ASGD"]) {
     assert.ok(cases.filter((c) => c.optimizer === name).length >= 4, `expected committed ${name} fixtures`);
   }
 });

@@ -15,16 +15,19 @@
 #pragma once
 
 #include "adabound.cuh"
+#include "adadelta.cuh"
 #include "adagrad.cuh"
 #include "adam8bit.cuh"
 #include "adamax.cuh"
 #include "adamw.cuh"
+#include "asgd.cuh"
 #include "ema.cuh"
 #include "lion.cuh"
 #include "lookahead.cuh"
 #include "nadam.cuh"
 #include "radam.cuh"
 #include "rmsprop.cuh"
+#include "rprop.cuh"
 #include "sgd.cuh"
 #include "shampoo.cuh"
 #include "sophia.cuh"
@@ -54,4 +57,7 @@
   X(tfjs_adagrad, ::cuoptim::math::TfjsAdagradOp) \
   X(tfjs_adadelta, ::cuoptim::math::TfjsAdadeltaOp) \
   X(tfjs_adam, ::cuoptim::math::TfjsAdamOp) \
-  X(tfjs_adamax, ::cuoptim::math::TfjsAdamaxOp)
+  X(tfjs_adamax, ::cuoptim::math::TfjsAdamaxOp) \
+  X(adadelta, ::cuoptim::math::AdadeltaOp) \
+  X(rprop, ::cuoptim::math::RpropOp) \
+  X(asgd, ::cuoptim::math::AsgdOp)

@@ -71,7 +71,7 @@ export abstract class Optimizer<O extends object> {
     return {};
   }
   /** Per-param host scalars and their initial values (none unless a subclass has them). */
-  protected scalarSpec(): Record<string, number> {
+  protected scalarSpec(_options: O): Record<string, number> {
     return {};
   }
 
@@ -257,7 +257,7 @@ export abstract class Optimizer<O extends object> {
       }
       return options;
     });
-    const staged = stageState(state, params, (id) => this.stateSpec(params[id]!, groupOf[id]!), this.scalarSpec(), fault);
+    const staged = stageState(state, params, (id) => this.stateSpec(params[id]!, groupOf[id]!), this.scalarSpec(this.defaults), fault);
     if (this.#checkOnly) return;
     // Everything checked: allocate the new state, then swap it in.
     const fresh = new Map<Tensor, ParamState>();
@@ -371,7 +371,7 @@ export abstract class Optimizer<O extends object> {
     let state = this.state.get(param);
     if (state && this.#completeFor.get(state) === key) return { state, fresh: false };
     if (!state) {
-      state = { step: 0, tensors: {}, scalars: { ...this.scalarSpec() } };
+      state = { step: 0, tensors: {}, scalars: { ...this.scalarSpec(options) } };
       this.state.set(param, state);
     }
     let fresh = false;

@@ -1,5 +1,6 @@
 // src-ts/tfjs/registry.ts — cuoptim's optimizers and LLM schedules by name, so an adapter's
 // configuration is plain JSON (tfjs serializes optimizers as {className, config}).
+import { Adadelta } from "../optim/adadelta.js";
 import { Adafactor } from "../optim/adafactor.js";
 import { AdaBound } from "../optim/adabound.js";
 import { Adagrad } from "../optim/adagrad.js";
@@ -11,6 +12,8 @@ import { NAdam } from "../optim/nadam.js";
 import type { Optimizer, ParamGroupInput } from "../optim/optimizer.js";
 import { RAdam } from "../optim/radam.js";
 import { RMSprop } from "../optim/rmsprop.js";
+import { Rprop } from "../optim/rprop.js";
+import { ASGD } from "../optim/asgd.js";
 import { SGD } from "../optim/sgd.js";
 import { Sophia } from "../optim/sophia.js";
 import { CAME } from "../optim/came.js";
@@ -44,6 +47,9 @@ export const OPTIMIZERS: Record<string, Make> = {
   Sophia: wrap(Sophia),
   CAME: wrap(CAME),
   Shampoo: wrap(Shampoo),
+  Adadelta: wrap(Adadelta),
+  Rprop: wrap(Rprop),
+  ASGD: wrap(ASGD),
   // TensorFlow.js's own update rules (semantics.ts), behind the tf.train.* drop-ins of train.ts
   "tfjs.sgd": wrap(TfjsSGD),
   "tfjs.momentum": wrap(TfjsMomentum),
