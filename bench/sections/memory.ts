@@ -1,7 +1,7 @@
 // bench/sections/memory.ts — bytes per parameter, measured: each optimizer is built over a
 // parameter list, stepped once (state is created lazily, as in torch), and memoryStats' current
 // bytes by role (params, grads, optimizer state) are read and divided by the parameter count.
-import { Adafactor, Adam, AdamW, AdamW8bit, CAME, Lion, memoryStats, RMSprop, SGD, Shampoo, Sophia, zeros, type Device, type Optimizer, type Tensor } from "../../src-ts/index.js";
+import { ASGD, Adadelta, Adafactor, Adam, AdamW, AdamW8bit, CAME, Lion, memoryStats, RMSprop, Rprop, SGD, Shampoo, Sophia, zeros, type Device, type Optimizer, type Tensor } from "../../src-ts/index.js";
 import { numelOf, type ParamSpec } from "../lib/models.js";
 import type { Progress } from "../lib/progress.js";
 
@@ -18,6 +18,9 @@ export const MEMORY_OPTIMIZERS: [string, Make][] = [
   ["Sophia", (g) => new Sophia(g)],
   ["CAME", (g) => new CAME(g)],
   ["Shampoo", (g) => new Shampoo(g)],
+  ["Adadelta", (g) => new Adadelta(g)],
+  ["Rprop", (g) => new Rprop(g)],
+  ["ASGD", (g) => new ASGD(g)],
 ];
 
 /** Published or seed figures to put beside the measurements: optimizer state bytes per param. */
@@ -33,6 +36,9 @@ export const CLAIMS: Record<string, string> = {
   Sophia: "3× θ (Liu et al. 2023: m and h, as Adam): 8 B",
   CAME: "θ (m) + O(rows + cols) (Luo et al. 2023)",
   Shampoo: "m, Adam's v (8 B) + blocks' L, R and roots: 8 B + 8·(b_r² + b_c²)/(b_r·b_c) per block",
+  Adadelta: "3× θ (Zeiler 2012: E[g²], E[Δx²]): 8 B",
+  Rprop: "3× θ (Riedmiller & Braun 1993: previous gradient, step size): 8 B",
+  ASGD: "2× θ (Polyak & Juditsky 1992: the averaged iterate): 4 B",
 };
 
 export interface MemoryRow {

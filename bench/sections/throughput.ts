@@ -3,7 +3,8 @@
 // thread count), TensorFlow.js's AdamOptimizer (pure-JS cpu backend) and a plain TypeScript loop.
 // Each figure is the median of 10 steps after 2 warm-up steps. "Useful traffic" counts the bytes
 // an optimizer must move per param per step (e.g. AdamW: read p, g, m, v and write p, m, v = 28).
-import { Adafactor, AdamW, AdamW8bit, CAME, Lion, RMSprop, SGD, Shampoo, Sophia, synchronize, tensor, type Device, type Optimizer, type Tensor } from "../../src-ts/index.js";
+import { ASGD, Adadelta, Adafactor, AdamW, AdamW8bit, CAME, Lion, RMSprop, Rprop, SGD, Shampoo, Sophia, synchronize, tensor, type Device, type Optimizer, type Tensor } from "../../src-ts/index.js";
+import { TfjsAdam } from "../../src-ts/tfjs/semantics.js";
 import { PlainAdamW } from "../baselines/plain_adamw.js";
 import { tfjsAdam } from "../baselines/tfjs_adam.js";
 import { torchStepTimes } from "../lib/machine.js";
@@ -34,6 +35,10 @@ export const USEFUL_BYTES: Record<string, number> = {
   Sophia: 24, // p r/w, g r, m r/w, h r
   CAME: 20, // p r/w, g r, m r/w (the statistics are O(rows + cols))
   Shampoo: 28, // as AdamW, plus the preconditioner products (compute-bound)
+  Adadelta: 28, // p r/w, g r, square_avg r/w, acc_delta r/w
+  Rprop: 28, // p r/w, g r, prev r/w, step_size r/w
+  ASGD: 20, // p r/w, g r, ax r/w
+  "tfjs adam": 28, // as AdamW (cuoptim/tfjs train.adam's kernel)
 };
 
 // [name, make, timed steps]: Shampoo's steps are matrix products (O(block dim) flops per
@@ -50,6 +55,10 @@ const CUOPTIM: [string, (p: Tensor[]) => Optimizer<object>, number?][] = [
   // Preconditioned from step 2 so the timed steps include the preconditioner products; a root
   // recomputation (every preconditionFrequency steps) is timed in the report's notes.
   ["Shampoo", (p) => new Shampoo(p, { startPreconditioningStep: 2, preconditionFrequency: 1000 }), 3],
+  ["Adadelta", (p) => new Adadelta(p)],
+  ["Rprop", (p) => new Rprop(p)],
+  ["ASGD", (p) => new ASGD(p, { t0: 1 })],
+  ["tfjs adam", (p) => new TfjsAdam(p) as unknown as Optimizer<object>],
 ];
 export const CUOPTIM_THROUGHPUT_COUNT = CUOPTIM.length;
 
