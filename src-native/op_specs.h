@@ -200,6 +200,18 @@ struct OpSpec<math::AsgdOp> {
   double host_step(double step, double eta, float* out) const;
 };
 
+// LARS takes each param's trust ratio from the host (hostState, computed from the addon's norms)
+// and returns it unchanged.
+template <>
+struct OpSpec<math::LarsOp> {
+  static constexpr const char* kStateNames[] = {"momentumBuffer"};
+  math::LarsHyper hyper{};
+  unsigned flags = 0;
+  double lr = 0;
+  void parse(const Napi::Object& o);
+  double host_step(double step, double trust, float* out) const;
+};
+
 // TensorFlow.js's optimizers (kernels/math/tfjs.cuh): every scalar arrives as tfjs computes it.
 template <>
 struct OpSpec<math::TfjsMomentumOp> {

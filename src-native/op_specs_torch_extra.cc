@@ -1,5 +1,6 @@
 // src-native/op_specs_torch_extra.cc — option parsing and host scalars for torch.optim's
-// Adadelta, Rprop and ASGD (kernels/math/adadelta.cuh, rprop.cuh, asgd.cuh), torch 1.13.
+// Adadelta, Rprop and ASGD (kernels/math/adadelta.cuh, rprop.cuh, asgd.cuh; torch 1.13), and for
+// LARS (kernels/math/lars.cuh).
 #include <algorithm>
 #include <cmath>
 
@@ -49,6 +50,20 @@ double OpSpec<math::AsgdOp>::host_step(double t, double eta, float* out) const {
   out[1] = f32(-eta);
   out[2] = t <= 1 ? 1.0f : f32(1.0 / std::max(1.0, (t - 1) - t0));
   return static_cast<double>(f32(lr / std::pow(1.0 + lambd * lr * t, alpha)));
+}
+
+void OpSpec<math::LarsOp>::parse(const Napi::Object& o) {
+  lr = non_negative(o, "lr");
+  const double wd = non_negative(o, "weightDecay");
+  hyper = {f32(non_negative(o, "momentum")), f32(wd), grad_scale(o)};
+  flags = (wd != 0 ? math::kLarsWeightDecay : 0u) | (flag(o, "maximize") ? math::kLarsMaximize : 0u);
+}
+
+// λ_t = lr * trust, in double, rounded once.
+double OpSpec<math::LarsOp>::host_step(double, double trust, float* out) const {
+  if (!(trust >= 0) || trust == HUGE_VAL) throw Error(code::kRange, "hostState: expected a finite trust ratio >= 0, got " + std::to_string(trust));
+  out[0] = f32(-(lr * trust));
+  return trust;
 }
 
 }  // namespace cuoptim

@@ -41,6 +41,7 @@ export { Adamax, type AdamaxOptions } from "./optim/adamax.js";
 export { Adadelta, type AdadeltaOptions } from "./optim/adadelta.js";
 export { Adagrad, type AdagradOptions } from "./optim/adagrad.js";
 export { ASGD, type ASGDOptions } from "./optim/asgd.js";
+export { LARS, type LARSOptions } from "./optim/lars.js";
 export { Rprop, type RpropOptions } from "./optim/rprop.js";
 export { AdaBound, type AdaBoundOptions } from "./optim/adabound.js";
 export { Sophia, type SophiaOptions } from "./optim/sophia.js";

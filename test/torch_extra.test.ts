@@ -1,12 +1,13 @@
-// test/torch_extra.test.ts — Adadelta, Rprop and ASGD (torch.optim's, torch 1.13) train a small real
+// test/torch_extra.test.ts — Adadelta, Rprop and ASGD (torch.optim's, torch 1.13) and LARS train a small real
 // problem: the spiral MLP of test/helpers/spiral.ts, full batch, 200 steps, on every backend. Their
-// numbers are checked element by element against torch in torch.parity.test.ts; this checks they
+// numbers are checked element by element against torch in torch.parity.test.ts (LARS against its
+// reference in reference.parity.test.ts); this checks they
 // optimise. Thresholds: the initial loss is 1.16; AdamW (lr 1e-2) reaches 0.022 here, SGD (lr 0.5)
 // about what ASGD at the same lr reaches (t0 1e6: no averaging yet, a slowly decaying step). Bad
 // options are refused as torch refuses them, before anything changes.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { ASGD, Adadelta, CuoptimError, Rprop, SGD, tensor, type Optimizer, type Tensor } from "../src-ts/index.js";
+import { ASGD, Adadelta, CuoptimError, LARS, Rprop, SGD, tensor, type Optimizer, type Tensor } from "../src-ts/index.js";
 import { testDevices } from "./helpers/devices.js";
 import { heavyTest } from "./helpers/heavy.js";
 import { trainSpiral } from "./helpers/spiral.js";
@@ -17,6 +18,7 @@ const sgdLoss = trainSpiral("cpu", (p) => new SGD(p, { lr: 0.5 }), SPIRAL).final
 const CASES: [string, (p: Tensor[]) => Optimizer<object>, number][] = [
   ["Adadelta (defaults)", (p) => new Adadelta(p) as unknown as Optimizer<object>, 0.1],
   ["Rprop (defaults)", (p) => new Rprop(p) as unknown as Optimizer<object>, 0.05],
+  ["LARS (lr 1)", (p) => new LARS(p, { lr: 1 }) as unknown as Optimizer<object>, 0.05],
   ["ASGD (lr 0.5)", (p) => new ASGD(p, { lr: 0.5 }) as unknown as Optimizer<object>, Math.max(0.15, 1.05 * sgdLoss)],
 ];
 
@@ -37,6 +39,8 @@ test("bad options are refused at construction and in a later step, naming the op
     [() => new Adadelta([param()], { rho: 1.5 }), /options\.rho/],
     [() => new ASGD([param()], { lr: -1 }), /options\.lr/],
     [() => new ASGD([param()], { t0: NaN }), /options\.t0/],
+    [() => new LARS([param()], { trustCoefficient: 0 }), /options\.trustCoefficient/],
+    [() => new LARS([param()], { momentum: 1 }), /options\.momentum/],
   ];
   for (const [make, message] of cases) assert.throws(make, (e: unknown) => e instanceof CuoptimError && message.test((e as Error).message));
   const p = param();

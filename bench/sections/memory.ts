@@ -19,7 +19,7 @@ export const MEMORY_OPTIMIZERS: [string, Make][] = [
   ["CAME", (g) => new CAME(g)],
   ["Shampoo", (g) => new Shampoo(g)],
   ["Adadelta", (g) => new Adadelta(g)],
-  ["Rprop", (g) => new Rprop(g)],
+  ["Rprop", (g) => new Rprop(g.map(({ params }) => ({ params })))], // torch's Rprop has no weight decay
   ["ASGD", (g) => new ASGD(g)],
 ];
 

@@ -3,7 +3,7 @@
 // thread count), TensorFlow.js's AdamOptimizer (pure-JS cpu backend) and a plain TypeScript loop.
 // Each figure is the median of 10 steps after 2 warm-up steps. "Useful traffic" counts the bytes
 // an optimizer must move per param per step (e.g. AdamW: read p, g, m, v and write p, m, v = 28).
-import { ASGD, Adadelta, Adafactor, AdamW, AdamW8bit, CAME, Lion, RMSprop, Rprop, SGD, Shampoo, Sophia, synchronize, tensor, type Device, type Optimizer, type Tensor } from "../../src-ts/index.js";
+import { ASGD, Adadelta, Adafactor, AdamW, LARS, AdamW8bit, CAME, Lion, RMSprop, Rprop, SGD, Shampoo, Sophia, synchronize, tensor, type Device, type Optimizer, type Tensor } from "../../src-ts/index.js";
 import { TfjsAdam } from "../../src-ts/tfjs/semantics.js";
 import { PlainAdamW } from "../baselines/plain_adamw.js";
 import { tfjsAdam } from "../baselines/tfjs_adam.js";
@@ -38,6 +38,7 @@ export const USEFUL_BYTES: Record<string, number> = {
   Adadelta: 28, // p r/w, g r, square_avg r/w, acc_delta r/w
   Rprop: 28, // p r/w, g r, prev r/w, step_size r/w
   ASGD: 20, // p r/w, g r, ax r/w
+  LARS: 28, // p r/w, g r, buf r/w, plus the two norm passes (p r, g r)
   "tfjs adam": 28, // as AdamW (cuoptim/tfjs train.adam's kernel)
 };
 
@@ -58,6 +59,7 @@ const CUOPTIM: [string, (p: Tensor[]) => Optimizer<object>, number?][] = [
   ["Adadelta", (p) => new Adadelta(p)],
   ["Rprop", (p) => new Rprop(p)],
   ["ASGD", (p) => new ASGD(p, { t0: 1 })],
+  ["LARS", (p) => new LARS(p, { lr: 1 })],
   ["tfjs adam", (p) => new TfjsAdam(p) as unknown as Optimizer<object>],
 ];
 export const CUOPTIM_THROUGHPUT_COUNT = CUOPTIM.length;

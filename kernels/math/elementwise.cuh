@@ -22,6 +22,7 @@
 #include "adamw.cuh"
 #include "asgd.cuh"
 #include "ema.cuh"
+#include "lars.cuh"
 #include "lion.cuh"
 #include "lookahead.cuh"
 #include "nadam.cuh"
@@ -60,4 +61,5 @@
   X(tfjs_adamax, ::cuoptim::math::TfjsAdamaxOp) \
   X(adadelta, ::cuoptim::math::AdadeltaOp) \
   X(rprop, ::cuoptim::math::RpropOp) \
-  X(asgd, ::cuoptim::math::AsgdOp)
+  X(asgd, ::cuoptim::math::AsgdOp) \
+  X(lars, ::cuoptim::math::LarsOp)

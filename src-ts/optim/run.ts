@@ -8,14 +8,15 @@ import type { StepContext, UpdateItem } from "./types.js";
  * Runs one of the addon's element-wise optimizers over a batch: its state lists are the
  * param state's tensors of the op's state names (or of `stateNames`, for state saved under
  * other names), null where the state has none; `options` are its native options (gradScale is
- * added here); `hostScalar` names a per-param host scalar the op advances (NAdam).
+ * added here); `hostScalar` names a per-param host scalar the op advances (NAdam), or, with
+ * `hostValues`, one it is given afresh each step and stores (LARS's trust ratios).
  */
 export function runElementwise(
   op: ElementwiseOp,
   options: Record<string, number | boolean>,
   items: UpdateItem[],
   ctx: StepContext,
-  { stateNames = elementwiseOps[op]!.states, hostScalar }: { stateNames?: readonly string[]; hostScalar?: string } = {},
+  { stateNames = elementwiseOps[op]!.states, hostScalar, hostValues }: { stateNames?: readonly string[]; hostScalar?: string; hostValues?: readonly number[] } = {},
 ): void {
   const after = labelled(items, () => native.optimizerStep(
     op,
@@ -27,7 +28,7 @@ export function runElementwise(
     Float64Array.from(items, (it) => it.state.step),
     Uint8Array.from(items, (it) => (it.fresh ? 1 : 0)),
     { ...options, gradScale: ctx.gradScale },
-    hostScalar === undefined ? undefined : items.map((it) => it.state.scalars[hostScalar]!),
+    hostScalar === undefined ? undefined : hostValues ? [...hostValues] : items.map((it) => it.state.scalars[hostScalar]!),
   ));
   // The op ran: only now does the host scalar advance (a failed step leaves it as it was).
   if (hostScalar !== undefined) items.forEach((it, i) => (it.state.scalars[hostScalar] = after![i]!));

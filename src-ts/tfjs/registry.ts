@@ -14,6 +14,7 @@ import { RAdam } from "../optim/radam.js";
 import { RMSprop } from "../optim/rmsprop.js";
 import { Rprop } from "../optim/rprop.js";
 import { ASGD } from "../optim/asgd.js";
+import { LARS } from "../optim/lars.js";
 import { SGD } from "../optim/sgd.js";
 import { Sophia } from "../optim/sophia.js";
 import { CAME } from "../optim/came.js";
@@ -50,6 +51,7 @@ export const OPTIMIZERS: Record<string, Make> = {
   Adadelta: wrap(Adadelta),
   Rprop: wrap(Rprop),
   ASGD: wrap(ASGD),
+  LARS: wrap(LARS),
   // TensorFlow.js's own update rules (semantics.ts), behind the tf.train.* drop-ins of train.ts
   "tfjs.sgd": wrap(TfjsSGD),
   "tfjs.momentum": wrap(TfjsMomentum),
