@@ -85,7 +85,8 @@ export class AdaBound extends ElementwiseOptimizer<AdaBoundOptions> {
     const byBase = new Map<number, UpdateItem[]>();
     for (const it of items) {
       const base = this.#baseLr.get(it.param)!;
-      byBase.set(base, [...(byBase.get(base) ?? []), it]);
+      if (byBase.has(base)) byBase.get(base)!.push(it);
+      else byBase.set(base, [it]);
     }
     for (const [baseLr, batch] of byBase) runElementwise("adabound", this.nativeOptions(o, baseLr), batch, ctx);
   }

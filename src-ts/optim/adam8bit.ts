@@ -101,7 +101,8 @@ abstract class Blockwise8bit<O extends Blockwise8bitOptions> extends Optimizer<O
     for (const it of items) {
       const { quantized, blockSize } = this.layoutOf(it.param, o);
       if (!quantized) small.push(it);
-      else byBlock.set(blockSize, [...(byBlock.get(blockSize) ?? []), it]);
+      else if (byBlock.has(blockSize)) byBlock.get(blockSize)!.push(it);
+      else byBlock.set(blockSize, [it]);
     }
     const k = this.stateCount === 2 ? ["state1", "state2", "absmax1", "absmax2"] : ["state1", "absmax1"];
     for (const [blockSize, big] of byBlock) {
