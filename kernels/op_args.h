@@ -25,6 +25,13 @@ struct TensorLists {
   std::vector<std::array<void*, kMaxTensorLists>> ptrs;  // ptrs[tensor][list]
   std::vector<int64_t> numel;
   std::vector<std::array<float, kMaxTensorScalars>> scalars;  // scalars[tensor][k]
+  // Element-wise steps with 16-bit storage (math::TensorFormat bits, and each tensor's
+  // stochastic-rounding key); empty when every list is float32.
+  std::vector<uint32_t> formats;
+  std::vector<uint32_t> keys;
+
+  uint32_t format(size_t t) const { return formats.empty() ? 0u : formats[t]; }
+  uint32_t key(size_t t) const { return keys.empty() ? 0u : keys[t]; }
 
   size_t size() const { return numel.size(); }
   int64_t total_numel() const {
@@ -35,11 +42,16 @@ struct TensorLists {
 };
 
 // An element-wise optimizer step (kernels/math/elementwise.cuh): lists are the params, the
-// grads, then Op::kStates state lists (nullptr pointers for states the flags leave unused);
+// grads, then Op::kStates state lists (nullptr pointers for states the flags leave unused), then
+// the shadow list (the 16-bit params of a step that updates f32 masters; null otherwise);
 // per-tensor scalars are Op's kTensorScalars.
 inline constexpr int kParamList = 0;
 inline constexpr int kGradList = 1;
 inline constexpr int kFirstStateList = 2;
+template <typename Op>
+inline constexpr int kShadowList = kFirstStateList + Op::kStates;
+template <typename Op>
+inline constexpr int kElementwiseDepth = kFirstStateList + Op::kStates + 1;
 
 template <typename Op>
 struct ElementwiseArgs {

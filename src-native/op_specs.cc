@@ -144,6 +144,11 @@ void OpSpec<math::EmaOp>::parse(const Napi::Object& o) {
   hyper.weight = static_cast<float>(number_in(o, "weight", 0, false, 1, false));
 }
 
+// options.gradScale is the copy's scale (any finite number: clipping and unscaling multiply).
+void OpSpec<math::CastOp>::parse(const Napi::Object& o) {
+  hyper.scale = static_cast<float>(read_number_field(o, "gradScale", "options"));
+}
+
 // The flags every Adam-like spec shares: decoupled or L2 weight decay, maximize.
 template <unsigned kL2, unsigned kDecoupled, unsigned kMaximize>
 unsigned decay_flags(const Napi::Object& o, double wd) {

@@ -72,6 +72,18 @@ struct OpSpec<math::EmaOp> {
 };
 
 template <>
+struct OpSpec<math::CastOp> {
+  static constexpr const char* kStateNames[] = {nullptr};
+  math::CastHyper hyper{};
+  unsigned flags = 0;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double, bool, float*) const {}
+};
+
+template <>
+struct OpSpec<math::ScaleOp> : OpSpec<math::CastOp> {};
+
+template <>
 struct OpSpec<math::RadamOp> {
   static constexpr const char* kStateNames[] = {"expAvg", "expAvgSq"};
   math::RadamHyper hyper{};

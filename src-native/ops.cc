@@ -1,7 +1,12 @@
 // src-native/ops.cc — the optimizer entry point:
-//   optimizerStep(op, lists, steps, fresh, options[, hostState]) -> updated hostState (NAdam)
-// lists = [params, grads, ...one list per state of the op (null where unused)], steps = each
-// param's step count after this step, fresh = whether its state was created for this step.
+//   optimizerStep(op, lists, steps, fresh, options[, hostState[, storage]]) -> updated hostState
+// lists = [params, grads, ...one list per state of the op (null where unused)[, masters]],
+// steps = each param's step count after this step, fresh = whether its state was created for
+// this step. Params may be bfloat16 or float16 (kernels/math/half.cuh): their grads any float
+// dtype, their states all float32 or all of their dtype; `masters` (f32, one per
+// param, or null) makes the update run on the masters and write the params from them;
+// storage = {stochasticRounding, seed, tensorIds: Uint32Array} rounds 16-bit params
+// stochastically, keyed by (seed, tensorIds[i], steps[i]).
 // Every argument is validated (op_specs.cc, ops_common.cc) before the backend runs one
 // multi-tensor op; per-tensor scalars are computed here on the host in double.
 //   elementwiseOps() -> {name: {states, readsGrad}}: the op list, for the TypeScript layer
@@ -10,6 +15,7 @@
 
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include "binding_util.h"
 #include "op_specs.h"
@@ -30,31 +36,109 @@ struct has_host_state : std::false_type {};
 template <typename Spec>
 struct has_host_state<Spec, decltype(void(&Spec::host_step))> : std::true_type {};
 
+// The step's 16-bit options (the optional last argument).
+struct StorageOptions {
+  bool stochastic = false;
+  uint32_t seed = 0;
+  std::vector<uint32_t> ids;
+};
+
+StorageOptions read_storage(const Napi::CallbackInfo& info, size_t arg, size_t n) {
+  StorageOptions o;
+  if (info.Length() <= arg || info[arg].IsUndefined()) return o;
+  Napi::Object obj = read_object(info[arg], "storage");
+  o.stochastic = read_bool_field(obj, "stochasticRounding", "storage");
+  if (!o.stochastic) return o;
+  o.seed = static_cast<uint32_t>(read_whole(obj.Get("seed"), "storage.seed", 0, 0xffffffffLL));
+  const Napi::Value ids = obj.Get("tensorIds");
+  if (!ids.IsTypedArray() || ids.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
+      ids.As<Napi::TypedArray>().ElementLength() != n) {
+    throw Error(code::kInvalidArgument, "storage.tensorIds: expected a Uint32Array of " + std::to_string(n) + " ids");
+  }
+  const Napi::Uint32Array a = ids.As<Napi::Uint32Array>();
+  o.ids.assign(a.Data(), a.Data() + n);
+  return o;
+}
+
+// Checks each param's mix of dtypes and fills the lists' formats (masters: the param slot then
+// holds the master, the shadow slot the 16-bit param).
+void set_formats(ReadLists& r, int shadow, bool masters, const StorageOptions& o, const std::vector<double>& steps) {
+  const size_t n = r.params.size();
+  bool any = masters || o.stochastic;
+  for (size_t i = 0; i < n && !any; ++i) any = any || r.params[i]->dtype() != DType::F32 || r.dtypes[i][kGradList] != DType::F32;
+  for (size_t i = 0; i < n && !any; ++i) {
+    for (int l = kFirstStateList; l < shadow; ++l) any = any || (r.lists.ptrs[i][l] && r.dtypes[i][l] != DType::F32);
+  }
+  if (!any) return;
+  r.lists.formats.assign(n, 0);
+  if (o.stochastic) r.lists.keys.assign(n, 0);
+  for (size_t i = 0; i < n; ++i) {
+    const Tensor& p = *r.params[i];
+    const DType pd = p.dtype();
+    const std::string where = "params[" + std::to_string(i) + "]";
+    // Any float grad (the TypeScript layer holds a param's grad to its dtype or float32; casts
+    // and the EMA read any dtype into any other).
+    const DType gd = r.lists.ptrs[i][kGradList] ? r.dtypes[i][kGradList] : DType::F32;
+    DType sd = DType::F32;
+    bool first = true;
+    for (int l = kFirstStateList; l < shadow; ++l) {
+      if (!r.lists.ptrs[i][l]) continue;
+      const DType d = r.dtypes[i][l];
+      if ((d != DType::F32 && d != pd) || (!first && d != sd)) {
+        throw Error(code::kDtype, "state[" + std::to_string(i) + "]: expected every state of a param in float32 or all in the param's dtype (" +
+                                      dtype_name(pd) + "), got " + dtype_name(d));
+      }
+      sd = d;
+      first = false;
+    }
+    unsigned shadow_type = 0;
+    if (masters) {
+      if (!is_half(pd)) throw Error(code::kDtype, where + ": master weights need a bfloat16 or float16 param, got " + std::string(dtype_name(pd)));
+      shadow_type = storage_type(pd);
+      std::swap(r.lists.ptrs[i][shadow], r.lists.ptrs[i][kParamList]);
+    }
+    if (o.stochastic) {
+      if (!is_half(pd) || masters) {
+        throw Error(code::kInvalidArgument, where + ": stochastic rounding needs a bfloat16 or float16 param without master weights");
+      }
+      r.lists.keys[i] = math::stochastic_key(o.seed, o.ids[i], static_cast<uint64_t>(steps[i]));
+    }
+    const unsigned param_type = masters ? math::kStoreF32 : storage_type(pd);
+    r.lists.formats[i] = math::TensorFormat::make(param_type, storage_type(gd), storage_type(sd), o.stochastic, shadow_type).bits;
+  }
+}
+
 template <typename Op>
 Napi::Value elementwise_step(const Napi::CallbackInfo& info) {
   OpSpec<Op> spec;
   spec.parse(read_object(info[4], "options"));
   Napi::Array lists = read_array(info[1], "lists");
-  constexpr int kDepth = kFirstStateList + Op::kStates;
-  if (lists.Length() != static_cast<uint32_t>(kDepth)) {
-    throw Error(code::kInvalidArgument, "lists: expected " + std::to_string(kDepth) + " tensor lists (params, grads and " +
-                                            std::to_string(Op::kStates) + " state lists), got " + std::to_string(lists.Length()));
+  constexpr int kStateLists = kFirstStateList + Op::kStates;
+  constexpr int kDepth = kElementwiseDepth<Op>;
+  if (lists.Length() != static_cast<uint32_t>(kStateLists) && lists.Length() != static_cast<uint32_t>(kStateLists + 1)) {
+    throw Error(code::kInvalidArgument, "lists: expected " + std::to_string(kStateLists) + " tensor lists (params, grads and " +
+                                            std::to_string(Op::kStates) + " state lists) and optionally the masters, got " + std::to_string(lists.Length()));
   }
-  std::vector<ListArg> specs = {{"params", lists.Get(0u), kParamList}};
+  std::vector<ListArg> specs = {{"params", lists.Get(0u), kParamList, DType::F32, 0, true}};
   if (Op::kReadsGrad) {
-    specs.push_back({"grads", lists.Get(1u), kGradList});
+    specs.push_back({"grads", lists.Get(1u), kGradList, DType::F32, 0, true});
   } else if (!lists.Get(1u).IsNull()) {
     throw Error(code::kInvalidArgument, "lists[1]: expected null: this op reads no gradient");
   }
   for (int k = 0; k < Op::kStates; ++k) {
     if (Op::uses_state(spec.flags, k)) {
-      specs.push_back({OpSpec<Op>::kStateNames[k], lists.Get(static_cast<uint32_t>(kFirstStateList + k)), kFirstStateList + k});
+      specs.push_back({OpSpec<Op>::kStateNames[k], lists.Get(static_cast<uint32_t>(kFirstStateList + k)), kFirstStateList + k, DType::F32, 0, true});
     }
   }
+  // Masters go in the shadow slot for reading; set_formats swaps them into the param slot.
+  const bool with_masters = lists.Length() == static_cast<uint32_t>(kStateLists + 1) && !lists.Get(static_cast<uint32_t>(kStateLists)).IsNull();
+  if (with_masters) specs.push_back({"masters", lists.Get(static_cast<uint32_t>(kStateLists)), kShadowList<Op>});
   ReadLists r = read_lists(specs, kDepth);
   const size_t n = r.params.size();
   const std::vector<double> steps = read_steps(info[2], n, "steps");
   const std::vector<bool> fresh = read_flags(info[3], n, "fresh");
+  const StorageOptions storage = read_storage(info, 6, n);
+  set_formats(r, kShadowList<Op>, with_masters, storage, steps);
   if (n == 0) return Napi::Array::New(info.Env(), 0);
   ElementwiseArgs<Op> args;
   args.lists = std::move(r.lists);

@@ -34,6 +34,7 @@ ReadLists read_lists(const std::vector<ListArg>& specs, int depth) {
   out.lists.ptrs.assign(n, {});
   out.lists.numel.resize(n);
   out.lists.scalars.resize(n);
+  out.dtypes.assign(n, {});
   std::vector<const void*> seen;
   seen.reserve(static_cast<size_t>(n) * specs.size());
   const TensorWrap::Batch batch;
@@ -47,7 +48,7 @@ ReadLists read_lists(const std::vector<ListArg>& specs, int depth) {
         throw Error(code::kDevice, name() + ": expected a tensor on " + device_name(out.backend->kind()) + " (like " +
                                        specs[0].name + "[0]), got one on " + device_name(t.backend().kind()));
       }
-      if (t.dtype() != specs[l].dtype) {
+      if (t.dtype() != specs[l].dtype && !(specs[l].half_ok && is_half(t.dtype()))) {
         throw Error(code::kDtype, name() + ": expected dtype " + dtype_name(specs[l].dtype) + ", got " + dtype_name(t.dtype()));
       }
       if (l == 0) {
@@ -64,6 +65,7 @@ ReadLists read_lists(const std::vector<ListArg>& specs, int depth) {
         }
       }
       out.lists.ptrs[i][specs[l].slot] = t.data();
+      out.dtypes[i][specs[l].slot] = t.dtype();
       seen.push_back(t.data());
     }
     out.lists.numel[i] = param->numel();

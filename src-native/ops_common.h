@@ -2,7 +2,7 @@
 //
 // An op receives parallel JS arrays of native tensors (params, grads, state lists). Before any
 // backend is called, read_lists() checks that each list has one live float32 tensor per param,
-// on the param's device, with the param's shape, and that no tensor appears twice anywhere
+// (or, where the list allows it, 16-bit) on the param's device, with the param's shape, and that no tensor appears twice anywhere
 // (a param listed twice would be updated twice, racing with itself).
 #pragma once
 
@@ -22,12 +22,14 @@ struct ListArg {
   int slot;                  // index of this list in TensorLists::ptrs
   DType dtype = DType::F32;
   int64_t per_element = 0;   // 0: the param's shape; n > 0: ceil(param numel / n) elements (one per block)
+  bool half_ok = false;      // also bfloat16 / float16 (element-wise steps; ops.cc checks the mix)
 };
 
 struct ReadLists {
   Backend* backend = nullptr;
   TensorLists lists;
   std::vector<Tensor*> params;
+  std::vector<std::array<DType, kMaxTensorLists>> dtypes;  // dtypes[tensor][slot]
 };
 
 // lists[0] must be the params. `depth` is the number of slots; slots no ListArg names stay null.

@@ -5,6 +5,7 @@
 
 #include "backend.h"
 #include "../kernels/errors.h"
+#include "../kernels/math/half.cuh"
 
 namespace cuoptim {
 
@@ -12,14 +13,22 @@ size_t dtype_size(DType dtype) {
   switch (dtype) {
     case DType::F32: return 4;
     case DType::U8: return 1;
+    case DType::BF16:
+    case DType::F16: return 2;
   }
   return 0;
+}
+
+unsigned storage_type(DType dtype) {
+  return dtype == DType::BF16 ? math::kStoreBF16 : dtype == DType::F16 ? math::kStoreF16 : math::kStoreF32;
 }
 
 const char* dtype_name(DType dtype) {
   switch (dtype) {
     case DType::F32: return "float32";
     case DType::U8: return "uint8";
+    case DType::BF16: return "bfloat16";
+    case DType::F16: return "float16";
   }
   return "?";
 }
@@ -27,6 +36,8 @@ const char* dtype_name(DType dtype) {
 bool parse_dtype(const std::string& name, DType* out) {
   if (name == "float32") { *out = DType::F32; return true; }
   if (name == "uint8") { *out = DType::U8; return true; }
+  if (name == "bfloat16") { *out = DType::BF16; return true; }
+  if (name == "float16") { *out = DType::F16; return true; }
   return false;
 }
 

@@ -16,9 +16,12 @@ namespace cuoptim {
 
 class Backend;
 
-enum class DType : uint8_t { F32 = 0, U8 };
+enum class DType : uint8_t { F32 = 0, U8, BF16, F16 };
 
 size_t dtype_size(DType dtype);
+inline bool is_half(DType dtype) { return dtype == DType::BF16 || dtype == DType::F16; }
+// The element-wise kernels' storage code (kernels/math/half.cuh) of a float dtype.
+unsigned storage_type(DType dtype);
 const char* dtype_name(DType dtype);
 bool parse_dtype(const std::string& name, DType* out);
 

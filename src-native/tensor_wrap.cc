@@ -6,22 +6,43 @@
 
 #include "backend.h"
 #include "binding_util.h"
+#include "../kernels/math/half.cuh"
 
 namespace cuoptim {
 
 namespace {
 
-// The element type a typed array must have to carry this dtype's values.
+// The element type a typed array must have to carry this dtype's values: 16-bit tensors take a
+// Uint16Array of raw bits, or a Float32Array (rounded to nearest-even on the way in, widened on
+// the way out).
 bool typed_array_matches(const Napi::TypedArray& a, DType dtype) {
   switch (dtype) {
     case DType::F32: return a.TypedArrayType() == napi_float32_array;
     case DType::U8: return a.TypedArrayType() == napi_uint8_array;
+    case DType::BF16:
+    case DType::F16: return a.TypedArrayType() == napi_uint16_array || a.TypedArrayType() == napi_float32_array;
   }
   return false;
 }
 
 const char* typed_array_name(DType dtype) {
-  return dtype == DType::F32 ? "a Float32Array" : "a Uint8Array";
+  return dtype == DType::F32 ? "a Float32Array" : dtype == DType::U8 ? "a Uint8Array" : "a Float32Array (values) or a Uint16Array (raw bits)";
+}
+
+// A 16-bit tensor's values from / to float32 on the host (kernels/math/half.cuh).
+void round_to_half(DType dtype, const float* src, uint16_t* dst, size_t n) {
+  if (dtype == DType::BF16) {
+    for (size_t i = 0; i < n; ++i) dst[i] = math::f32_to_bf16(src[i]);
+  } else {
+    for (size_t i = 0; i < n; ++i) dst[i] = math::f32_to_f16(src[i]);
+  }
+}
+void widen_half(DType dtype, const uint16_t* src, float* dst, size_t n) {
+  if (dtype == DType::BF16) {
+    for (size_t i = 0; i < n; ++i) dst[i] = math::bf16_to_f32(src[i]);
+  } else {
+    for (size_t i = 0; i < n; ++i) dst[i] = math::f16_to_f32(src[i]);
+  }
 }
 
 // Every live TensorWrap, process-wide: napi_unwrap hands back whatever pointer an object was
@@ -111,7 +132,7 @@ TensorWrap::TensorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tensor
     DType dtype;
     const std::string dtype_arg = read_string(info[1], "dtype");
     if (!parse_dtype(dtype_arg, &dtype)) {
-      throw_arg(code::kDtype, "dtype", "\"float32\" or \"uint8\", got \"" + dtype_arg + "\"");
+      throw_arg(code::kDtype, "dtype", "\"float32\", \"bfloat16\", \"float16\" or \"uint8\", got \"" + dtype_arg + "\"");
     }
     std::vector<int64_t> shape = read_shape(info[2], "shape");
     Role role = Role::Other;
@@ -196,6 +217,12 @@ Napi::Value TensorWrap::upload(const Napi::CallbackInfo& info) {
                                     std::to_string(a.ElementLength()));
     }
     const uint8_t* src = static_cast<const uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
+    if (is_half(t.dtype()) && a.TypedArrayType() == napi_float32_array) {
+      std::vector<uint16_t> bits(static_cast<size_t>(t.numel()));
+      round_to_half(t.dtype(), reinterpret_cast<const float*>(src), bits.data(), bits.size());
+      t.backend().upload(t.data(), bits.data(), t.bytes());
+      return info.Env().Undefined();
+    }
     t.backend().upload(t.data(), src, t.bytes());
     return info.Env().Undefined();
   });
@@ -214,6 +241,12 @@ Napi::Value TensorWrap::download(const Napi::CallbackInfo& info) {
                                     std::to_string(a.ElementLength()));
     }
     uint8_t* dst = static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
+    if (is_half(t.dtype()) && a.TypedArrayType() == napi_float32_array) {
+      std::vector<uint16_t> bits(static_cast<size_t>(t.numel()));
+      t.backend().download(bits.data(), t.data(), t.bytes());
+      widen_half(t.dtype(), bits.data(), reinterpret_cast<float*>(dst), bits.size());
+      return info.Env().Undefined();
+    }
     t.backend().download(dst, t.data(), t.bytes());
     return info.Env().Undefined();
   });
@@ -270,6 +303,8 @@ Napi::Value TensorWrap::view(const Napi::CallbackInfo& info) {
     Napi::TypedArray view;
     if (t.dtype() == DType::F32) {
       view = Napi::Float32Array::New(env, static_cast<size_t>(t.numel()), ab, 0);
+    } else if (is_half(t.dtype())) {
+      view = Napi::Uint16Array::New(env, static_cast<size_t>(t.numel()), ab, 0);
     } else {
       view = Napi::Uint8Array::New(env, static_cast<size_t>(t.numel()), ab, 0);
     }

@@ -6,6 +6,7 @@
 import { fail } from "./errors.js";
 import { native } from "./native.js";
 import { clipCoefficient } from "./optim/optimizer.js";
+import { gradNormOf, scaleGrads } from "./optim/precision.js";
 import { checkTensor, Tensor } from "./tensor.js";
 import { checkBool, checkNumber, optionsObject } from "./validate.js";
 
@@ -29,7 +30,7 @@ export function gradNorm(params: Iterable<Tensor>, options?: { normType?: number
   const { normType = 2 } = optionsObject(options);
   if (normType !== 2 && normType !== Infinity) fail("ERR_RANGE", `normType: expected 2 or Infinity, got ${String(normType)}`);
   const grads = gradsOf(params, "params");
-  return grads.length ? native.gradNorm(grads.map((g) => g.native), normType) : 0;
+  return gradNormOf(grads, normType);
 }
 
 /**
@@ -51,7 +52,7 @@ export function clipGradNorm(
   }
   const coef = clipCoefficient(maxNorm, norm);
   const grads = gradsOf(list, "params");
-  if (coef !== 1 && grads.length) native.transformTensors(grads.map((g) => g.native), "scale", coef);
+  if (coef !== 1 && grads.length) scaleGrads(grads, coef);
   return norm;
 }
 

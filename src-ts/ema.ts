@@ -7,7 +7,8 @@
 // it again to swap back).
 import { fail } from "./errors.js";
 import { native } from "./native.js";
-import { checkTensor, formatShape, stateTensor, Tensor } from "./tensor.js";
+import { castInto } from "./optim/precision.js";
+import { checkTensor, formatShape, isHalf, stateTensor, Tensor } from "./tensor.js";
 import { checkBool, checkNumber, optionsObject } from "./validate.js";
 
 export interface EMAOptions {
@@ -48,7 +49,9 @@ export class EMA {
     this.#decay = checkNumber(decay, "decay", { min: 0, max: 1 });
     this.#warmup = checkBool(warmup, "warmup");
     this.params = [...params];
-    this.shadow = params.map((p) => stateTensor(p.device, p.shape).set(p));
+    // The averages are float32 whatever the params' dtype (16-bit params are widened exactly).
+    this.shadow = params.map((p) => stateTensor(p.device, p.shape) as Tensor);
+    castInto(this.shadow, this.params);
   }
 
   /** The decay the next update uses. */
@@ -71,11 +74,15 @@ export class EMA {
   /** Writes the averages into `params` (default: the tracked params). */
   copyTo(params: Tensor[] = this.params): void {
     if (params.length !== this.shadow.length) fail("ERR_INVALID_ARGUMENT", `params: expected ${this.shadow.length} tensors`);
-    params.forEach((p, i) => p.set(this.shadow[i]!));
+    castInto(params, this.shadow);
   }
 
   /** Exchanges params and averages; swap again to restore. */
   swap(): void {
+    const half = this.params.findIndex((p) => isHalf(p.dtype));
+    if (half >= 0) {
+      fail("ERR_DTYPE", `swap: params[${half}] is ${this.params[half]!.dtype}: the float32 averages would come back rounded; use copyTo() (and keep the params elsewhere)`);
+    }
     this.params.forEach((p, i) => {
       const s = this.shadow[i]!;
       const held = p.toArray();

@@ -16,7 +16,7 @@ export {
   type DeviceInput,
   type MemoryStats,
 } from "./device.js";
-export { Tensor, tensor, zeros, zerosLike, type ArrayFor, type TensorOptions } from "./tensor.js";
+export { Tensor, tensor, zeros, zerosLike, isHalf, type ArrayFor, type BitsFor, type FloatDType, type TensorOptions, type ViewFor } from "./tensor.js";
 export {
   Optimizer,
   type CommonOptions,

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { CuoptimError } from "./errors.js";
 
 export type DeviceName = "cpu" | "cuda-sim" | "cuda";
-export type DTypeName = "float32" | "uint8";
+export type DTypeName = "float32" | "bfloat16" | "float16" | "uint8";
 export type Role = "other" | "params" | "grads" | "state";
 
 export interface NativeTensor {
@@ -23,11 +23,11 @@ export interface NativeTensor {
   /** whether the bytes are in paged (CUDA managed) memory */
   readonly paged: boolean;
   setRole(role: Role): void;
-  upload(data: Float32Array | Uint8Array): void;
-  download(out: Float32Array | Uint8Array): void;
+  upload(data: Float32Array | Uint16Array | Uint8Array): void;
+  download(out: Float32Array | Uint16Array | Uint8Array): void;
   copyFrom(source: NativeTensor): void;
   zero(): void;
-  view(): Float32Array | Uint8Array;
+  view(): Float32Array | Uint16Array | Uint8Array;
   free(): void;
 }
 
@@ -72,6 +72,8 @@ export const ELEMENTWISE_OPS = [
   "rprop",
   "asgd",
   "lars",
+  "cast",
+  "scale",
 ] as const;
 export type ElementwiseOp = (typeof ELEMENTWISE_OPS)[number];
 /** What the addon says of one element-wise op: its state lists, in order, and whether it reads a gradient. */
@@ -102,7 +104,9 @@ export interface NativeBinding {
    * (null for states the options leave unused); steps = step counts after this step; fresh =
    * whether each param's state was created for this step. Ops that read no gradient (lookahead)
    * take null for grads. NAdam also takes each param's host scalar (mu_product) and returns the
-   * values after the step.
+   * values after the step. Params may be bfloat16 / float16: a trailing list of float32 masters
+   * makes the update run on them and write the params rounded from them; `storage` asks for
+   * stochastic rounding of 16-bit params (src-native/ops.cc).
    */
   optimizerStep(
     op: ElementwiseOp,
@@ -111,6 +115,7 @@ export interface NativeBinding {
     fresh: boolean[] | Uint8Array,
     options: Record<string, number | boolean>,
     hostState?: number[],
+    storage?: { stochasticRounding: boolean; seed?: number; tensorIds?: Uint32Array },
   ): number[] | undefined;
   /** Every element-wise op the addon was built with (kernels/math/elementwise.cuh). */
   elementwiseOps(): Record<string, ElementwiseOpInfo>;

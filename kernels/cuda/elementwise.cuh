@@ -4,7 +4,10 @@
 // loads the param, the grad and the Op's states, calls Op::update per element and stores what it
 // changed. Chunks whose pointers are all 16-byte aligned move float4s; the others go element by
 // element, kILP per thread, strided by the block. Unused state lists are null and skipped. Each
-// element is read and written once: memory traffic is the floor.
+// element is read and written once: memory traffic is the floor. A tensor with 16-bit storage
+// (its math::TensorFormat, kernels/math/half.cuh) goes element by element through the same
+// update: each list widened on load, rounded once on store (stochastically for the param when
+// asked, from the element's index within its tensor), and a master's shadow written from it.
 //
 // The launchers fused_<name> are not written by hand: CUOPTIM_DEFINE_ELEMENTWISE_LAUNCHER defines
 // one from its line of CUOPTIM_ELEMENTWISE_OPS. CMakeLists.txt writes one .cu per line for nvcc
@@ -18,7 +21,7 @@ namespace CUOPTIM_KERNEL_NS {
 
 template <typename Op>
 struct ElementwiseFunctor {
-  static constexpr int kDepth = kFirstStateList + Op::kStates;
+  static constexpr int kDepth = kElementwiseDepth<Op>;
   static constexpr int kScalars = Op::kTensorScalars;
 
   template <typename Meta>
@@ -29,6 +32,10 @@ struct ElementwiseFunctor {
     float* st[Op::kStates > 0 ? Op::kStates : 1];
     for (int k = 0; k < Op::kStates; ++k) st[k] = c.template at<float>(kFirstStateList + k);
 
+    if (c.format != 0) {
+      apply_stored(c, h, flags, ts);
+      return;
+    }
     if (chunk_is_vectorisable(c)) {
       for (int64_t i = threadIdx.x; i * kILP < c.count; i += blockDim.x) {
         float4 rp = reinterpret_cast<float4*>(p)[i];
@@ -63,6 +70,31 @@ struct ElementwiseFunctor {
   }
 
  private:
+  // A chunk with 16-bit storage: per element, widen, update in f32, round once.
+  static __device__ __forceinline__ void apply_stored(const Chunk<kDepth>& c, const typename Op::Hyper& h, unsigned flags, const float* ts) {
+    const math::TensorFormat f{c.format};
+    void* p = c.base[kParamList];
+    const void* g = Op::kReadsGrad ? c.base[kGradList] : nullptr;
+    void* shadow = c.base[kShadowList<Op>];
+    for (int64_t i = threadIdx.x; i < c.count; i += blockDim.x) {
+      const int64_t e = c.start + i;  // the element's index within its tensor
+      float rp = math::load_as_f32(p, f.param(), e);
+      float s[Op::kStates > 0 ? Op::kStates : 1];
+      for (int k = 0; k < Op::kStates; ++k) {
+        const void* sk = c.base[kFirstStateList + k];
+        s[k] = sk ? math::load_as_f32(sk, f.state(), e) : 0.f;
+      }
+      Op::update(flags, rp, g ? math::load_as_f32(g, f.grad(), e) : 0.f, s, h, ts);
+      const bool sr = f.stochastic();
+      math::store_from_f32(p, f.param(), e, rp, sr, sr ? math::random_bits(c.key, e) : 0u);
+      for (int k = 0; k < Op::kStates; ++k) {
+        void* sk = c.base[kFirstStateList + k];
+        if (sk) math::store_from_f32(sk, f.state(), e, s[k], false, 0u);
+      }
+      if (f.shadow()) math::store_from_f32(shadow, f.shadow(), e, rp, false, 0u);
+    }
+  }
+
   static __device__ __forceinline__ float& component(float4& v, int lane) {
     return lane == 0 ? v.x : lane == 1 ? v.y : lane == 2 ? v.z : v.w;
   }

@@ -26,7 +26,7 @@ inline constexpr int kReservedParamBytes = 256;  // the functor's own arguments
 // Tensors per launch for `depth` lists and `scalars` per-tensor floats, filling the budget.
 constexpr int max_tensors(int depth, int scalars) {
   return (kParamBudgetBytes - kReservedParamBytes - kMaxBlocksPerLaunch * 5 - 8) /
-         (depth * 8 + 8 + (scalars > 0 ? scalars : 1) * 4);
+         (depth * 8 + 8 + (scalars > 0 ? scalars : 1) * 4 + 8);
 }
 
 template <int kDepth, int kScalars>
@@ -35,6 +35,8 @@ struct TensorListMetadata {
   void* addresses[kDepth][kMaxTensors];
   int64_t sizes[kMaxTensors];
   float scalars[kMaxTensors][kScalars > 0 ? kScalars : 1];
+  unsigned formats[kMaxTensors];  // math::TensorFormat bits (element-wise steps; 0: float32)
+  unsigned keys[kMaxTensors];     // stochastic-rounding keys
   unsigned char block_to_tensor[kMaxBlocksPerLaunch];
   int block_to_chunk[kMaxBlocksPerLaunch];
 };
@@ -46,6 +48,8 @@ struct Chunk {
   int64_t start;       // first element of the chunk within its tensor
   int64_t count;       // elements in this chunk (<= kChunkSize)
   int tensor;          // slot in the metadata (for per-tensor scalars)
+  unsigned format;     // the tensor's math::TensorFormat bits
+  unsigned key;        // its stochastic-rounding key
 
   // List d's pointer at the chunk's first element, for lists of T per element (null stays null).
   template <typename T>
@@ -61,6 +65,8 @@ __device__ __forceinline__ Chunk<kDepth> block_chunk(const TensorListMetadata<kD
   c.start = static_cast<int64_t>(meta.block_to_chunk[blockIdx.x]) * kChunkSize;
   const int64_t left = meta.sizes[c.tensor] - c.start;
   c.count = left < kChunkSize ? left : kChunkSize;
+  c.format = meta.formats[c.tensor];
+  c.key = meta.keys[c.tensor];
   for (int d = 0; d < kDepth; ++d) c.base[d] = meta.addresses[d][c.tensor];
   return c;
 }
@@ -117,6 +123,8 @@ void multi_tensor_apply(const TensorLists& lists, const char* name, StreamHandle
         for (int d = 0; d < kDepth; ++d) meta.addresses[d][slot] = lists.ptrs[t][d];
         meta.sizes[slot] = n;
         for (int s = 0; s < kScalars; ++s) meta.scalars[slot][s] = lists.scalars[t][s];
+        meta.formats[slot] = lists.format(t);
+        meta.keys[slot] = lists.key(t);
       }
       meta.block_to_tensor[blocks] = static_cast<unsigned char>(slot);
       meta.block_to_chunk[blocks] = static_cast<int>(c);

@@ -10,7 +10,8 @@
 //   uses_state(flags, k)        whether state k is read and written under these flags
 //   update(flags, p, g, s, h, ts)   the per-element update of param p (and states s[]) from g
 // The CUDA functor (kernels/cuda/elementwise.cuh) and the cpu loop (src-native/cpu/kernels.inl)
-// are written once for every Op; CUOPTIM_ELEMENTWISE_OPS lists them, so adding an optimizer is
+// are written once for every Op, for float32 and 16-bit storage alike (half.cuh: each list's
+// values are widened on load and rounded once on store, so update() only sees float32); CUOPTIM_ELEMENTWISE_OPS lists them, so adding an optimizer is
 // adding its math header and one line here.
 #pragma once
 
@@ -21,7 +22,9 @@
 #include "adamax.cuh"
 #include "adamw.cuh"
 #include "asgd.cuh"
+#include "cast.cuh"
 #include "ema.cuh"
+#include "half.cuh"
 #include "lars.cuh"
 #include "lion.cuh"
 #include "lookahead.cuh"
@@ -62,4 +65,6 @@
   X(adadelta, ::cuoptim::math::AdadeltaOp) \
   X(rprop, ::cuoptim::math::RpropOp) \
   X(asgd, ::cuoptim::math::AsgdOp) \
-  X(lars, ::cuoptim::math::LarsOp)
+  X(lars, ::cuoptim::math::LarsOp) \
+  X(cast, ::cuoptim::math::CastOp) \
+  X(scale, ::cuoptim::math::ScaleOp)

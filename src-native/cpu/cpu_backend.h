@@ -75,18 +75,25 @@ template <typename Op>
 void CpuBackend::run_elementwise(const ElementwiseArgs<Op>& args, ElementwiseFn loop) {
   static_assert(Op::kStates <= kMaxStates, "raise kMaxStates");
   const TensorLists& l = args.lists;
+  // The address of element `offset` of a list stored as `type` (null stays null).
+  const auto at = [](void* base, unsigned type, int64_t offset) -> void* {
+    if (!base) return nullptr;
+    return static_cast<char*>(base) + offset * (type == math::kStoreF32 ? 4 : 2);
+  };
   for_each_chunk(split_chunks(l), l.total_numel(), [&](const ChunkRef& c) {
     const auto& ptrs = l.ptrs[c.tensor];
+    const math::TensorFormat f{l.format(static_cast<size_t>(c.tensor))};
     ElementwiseChunk chunk{};
-    chunk.param = static_cast<float*>(ptrs[kParamList]) + c.offset;
-    chunk.grad = ptrs[kGradList] ? static_cast<const float*>(ptrs[kGradList]) + c.offset : nullptr;
-    for (int k = 0; k < Op::kStates; ++k) {
-      float* base = static_cast<float*>(ptrs[kFirstStateList + k]);
-      chunk.state[k] = base ? base + c.offset : nullptr;
-    }
+    chunk.param = static_cast<float*>(at(ptrs[kParamList], f.param(), c.offset));
+    chunk.grad = static_cast<const float*>(at(ptrs[kGradList], f.grad(), c.offset));
+    for (int k = 0; k < Op::kStates; ++k) chunk.state[k] = static_cast<float*>(at(ptrs[kFirstStateList + k], f.state(), c.offset));
     chunk.count = c.count;
     chunk.hyper = &args.hyper;
     chunk.tensor_scalars = l.scalars[c.tensor].data();
+    chunk.format = f.bits;
+    chunk.key = l.key(static_cast<size_t>(c.tensor));
+    chunk.start = c.offset;
+    chunk.shadow = at(ptrs[kShadowList<Op>], f.shadow(), c.offset);
     loop(args.flags, chunk);
   });
 }

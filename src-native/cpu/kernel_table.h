@@ -16,7 +16,10 @@ namespace cpu {
 
 inline constexpr int kMaxStates = 4;
 
-// One contiguous run of one tensor's elements, for an element-wise Op.
+// One contiguous run of one tensor's elements, for an element-wise Op. With 16-bit storage
+// (`format`, kernels/math/half.cuh) the pointers point at 16-bit elements where the format says
+// so, and `start` (the run's first element within its tensor) and `key` give stochastic rounding
+// its random bits.
 struct ElementwiseChunk {
   float* param;
   const float* grad;
@@ -24,6 +27,10 @@ struct ElementwiseChunk {
   int64_t count;
   const void* hyper;          // const Op::Hyper*
   const float* tensor_scalars;
+  unsigned format = 0;        // math::TensorFormat bits; 0: all float32
+  uint32_t key = 0;
+  int64_t start = 0;
+  void* shadow = nullptr;     // the 16-bit param a master's update is written to
 };
 using ElementwiseFn = void (*)(unsigned flags, const ElementwiseChunk& chunk);
 

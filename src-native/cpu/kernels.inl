@@ -51,9 +51,90 @@ ChunkLoop loop_for(unsigned flags, std::index_sequence<kFlags...>) {
   return table[flags];
 }
 
+// 16-bit storage: the run goes tile by tile through the float32 loop, each tile's lists widened
+// into cache-resident buffers first and rounded back after (kernels/math/half.cuh), so the math,
+// and its bits, are the float32 loop's.
+constexpr int kStorageTile = 512;
+
+void widen(const void* src, unsigned type, int n, float* __restrict out) {
+  const uint16_t* __restrict h = static_cast<const uint16_t*>(src);
+  if (type == math::kStoreBF16) {
+    for (int i = 0; i < n; ++i) out[i] = math::bf16_to_f32(h[i]);
+  } else {
+    for (int i = 0; i < n; ++i) out[i] = math::f16_to_f32(h[i]);
+  }
+}
+
+// Rounds n values into `dst` (elements first .. first+n of its tensor): nearest-even, or
+// stochastically with the key's random bits.
+void narrow(const float* __restrict x, unsigned type, int n, void* dst, bool stochastic, uint32_t key, int64_t first) {
+  uint16_t* __restrict h = static_cast<uint16_t*>(dst);
+  if (type == math::kStoreBF16) {
+    if (stochastic) {
+      for (int i = 0; i < n; ++i) h[i] = math::f32_to_bf16_stochastic(x[i], math::random_bits(key, first + i));
+    } else {
+      for (int i = 0; i < n; ++i) h[i] = math::f32_to_bf16(x[i]);
+    }
+  } else if (stochastic) {
+    for (int i = 0; i < n; ++i) h[i] = math::f16_round(x[i], false, math::random_bits(key, first + i));
+  } else {
+    for (int i = 0; i < n; ++i) h[i] = math::f32_to_f16(x[i]);
+  }
+}
+
+void elementwise_stored(ChunkLoop loop, const ElementwiseChunk& c, int states) {
+  const math::TensorFormat f{c.format};
+  alignas(64) float p[kStorageTile];
+  alignas(64) float g[kStorageTile];
+  alignas(64) float s[kMaxStates][kStorageTile];
+  const auto advance = [](const void* base, unsigned type, int64_t k) -> const char* {
+    return static_cast<const char*>(base) + k * (type == math::kStoreF32 ? 4 : 2);
+  };
+  for (int64_t t0 = 0; t0 < c.count; t0 += kStorageTile) {
+    const int n = static_cast<int>(c.count - t0 < kStorageTile ? c.count - t0 : kStorageTile);
+    ElementwiseChunk tile = c;
+    tile.format = 0;
+    tile.count = n;
+    void* pt = const_cast<char*>(advance(c.param, f.param(), t0));
+    if (f.param() != math::kStoreF32) {
+      widen(pt, f.param(), n, p);
+      tile.param = p;
+    } else {
+      tile.param = static_cast<float*>(pt);
+    }
+    if (c.grad) {
+      const void* gt = advance(c.grad, f.grad(), t0);
+      if (f.grad() != math::kStoreF32) {
+        widen(gt, f.grad(), n, g);
+        tile.grad = g;
+      } else {
+        tile.grad = static_cast<const float*>(gt);
+      }
+    }
+    for (int k = 0; k < states; ++k) {
+      if (!c.state[k]) continue;
+      void* st = const_cast<char*>(advance(c.state[k], f.state(), t0));
+      if (f.state() != math::kStoreF32) {
+        widen(st, f.state(), n, s[k]);
+        tile.state[k] = s[k];
+      } else {
+        tile.state[k] = static_cast<float*>(st);
+      }
+    }
+    loop(tile);
+    if (f.param() != math::kStoreF32) narrow(p, f.param(), n, pt, f.stochastic(), c.key, c.start + t0);
+    for (int k = 0; k < states; ++k) {
+      if (c.state[k] && f.state() != math::kStoreF32) narrow(s[k], f.state(), n, const_cast<char*>(advance(c.state[k], f.state(), t0)), false, 0, 0);
+    }
+    if (f.shadow()) narrow(tile.param, f.shadow(), n, const_cast<char*>(advance(c.shadow, f.shadow(), t0)), false, 0, 0);
+  }
+}
+
 template <typename Op>
 void elementwise(unsigned flags, const ElementwiseChunk& chunk) {
-  loop_for<Op>(flags, std::make_index_sequence<Op::kFlagCount>())(chunk);
+  const ChunkLoop loop = loop_for<Op>(flags, std::make_index_sequence<Op::kFlagCount>());
+  if (chunk.format == 0) loop(chunk);
+  else elementwise_stored(loop, chunk, Op::kStates);
 }
 
 // Blockwise 8-bit Rule over one chunk, quant block by quant block: dequantize and update every

@@ -23,6 +23,11 @@ export abstract class ElementwiseOptimizer<O extends object> extends Optimizer<O
     this.#op = op;
   }
 
+  /** The element-wise kernels take 16-bit params, grads and state themselves. */
+  protected override get kernels16(): boolean {
+    return true;
+  }
+
   /** A group's options as the op reads them (src-native/op_specs.cc). */
   protected abstract nativeOptions(options: O): NativeOptions;
 

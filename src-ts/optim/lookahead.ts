@@ -10,6 +10,7 @@
 // α 0.5. paramGroups are the inner optimizer's, so lr schedulers drive it through the wrapper.
 import { fail } from "../errors.js";
 import { native } from "../native.js";
+import { castInto } from "./precision.js";
 import { formatShape, stateTensor, type Tensor } from "../tensor.js";
 import { checkNumber, optionsObject } from "../validate.js";
 import type { Optimizer, StateDict, StepOptions, StepResult } from "./optimizer.js";
@@ -152,7 +153,9 @@ export class Lookahead<O extends object> {
     for (const p of this.optimizer.params()) {
       if (!this.#slow.has(p)) {
         p.assertLive("optimizer param");
-        this.#slow.set(p, stateTensor(p.device, p.shape).set(p));
+        const slow = stateTensor(p.device, p.shape) as Tensor;
+        castInto([slow], [p]);
+        this.#slow.set(p, slow);
       }
     }
   }

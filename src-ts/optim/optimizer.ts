@@ -7,10 +7,11 @@
 import type { Device } from "../device.js";
 import { fail } from "../errors.js";
 import { native, type DTypeName } from "../native.js";
-import { checkTensor, stateTensor, Tensor } from "../tensor.js";
+import { checkTensor, isHalf, stateTensor, Tensor } from "../tensor.js";
 import { checkBool } from "../validate.js";
 import { deepFreeze, mergeGroupOptions } from "./groups.js";
 import { guardStep, parseStepOptions, planStep } from "./plan.js";
+import { castInto, parsePrecision, workingItems, type Precision } from "./precision.js";
 import { stageState } from "./state_dict.js";
 import type { CommonOptions, GroupExtras, ParamGroup, ParamGroupInput, ParamsInput, ParamState, StateDict, StateSpec, StepContext, StepOptions, StepResult, UpdateItem } from "./types.js";
 
@@ -23,13 +24,20 @@ export abstract class Optimizer<O extends object> {
   readonly state = new Map<Tensor, ParamState>();
   /** Whether state tensors are allocated in paged memory (CommonOptions.paged). */
   readonly paged: boolean;
+  /** The options for 16-bit params (CommonOptions: masterWeights, stateDtype, stochasticRounding, seed). */
+  readonly precision: Readonly<Precision>;
   #device: Device | null = null;
 
   /** `defaults` are the optimizer's own; `overrides` the caller's (checked for unknown keys). */
   protected constructor(params: ParamsInput<O>, defaults: O, options: Partial<O> & CommonOptions) {
     if (typeof options !== "object" || options === null) fail("ERR_INVALID_ARGUMENT", "options: expected an object");
-    const { paged = false, ...overrides } = options as Partial<O> & CommonOptions;
+    const { paged = false, masterWeights, stateDtype, stochasticRounding, seed, ...overrides } = options as Partial<O> & CommonOptions;
     this.paged = checkBool(paged, "options.paged");
+    this.precision = parsePrecision({ masterWeights, stateDtype, stochasticRounding, seed });
+    this.#seed = this.precision.seed;
+    if (this.precision.stateDtype === "param" && !this.kernels16) {
+      fail("ERR_INVALID_ARGUMENT", `options.stateDtype: "param" is for element-wise optimizers; ${new.target.name} keeps its state in float32 (or 8-bit)`);
+    }
     for (const k of Object.keys(overrides)) {
       if (!(k in defaults)) fail("ERR_INVALID_ARGUMENT", `options.${k}: unknown option (known: ${Object.keys(defaults).join(", ")})`);
     }
@@ -70,6 +78,22 @@ export abstract class Optimizer<O extends object> {
   protected stepScratchSpec(_batches: readonly { options: O; items: readonly UpdateItem[] }[]): StateSpec {
     return {};
   }
+  /**
+   * Whether applyUpdate's kernels take 16-bit params, grads and state themselves (the
+   * element-wise optimizers, src-native/ops.cc). Otherwise a step hands applyUpdate float32
+   * working copies of 16-bit params and grads (precision.ts workingItems) and rounds the results
+   * back.
+   */
+  protected get kernels16(): boolean {
+    return false;
+  }
+
+  #seed: number;
+  /** The stochastic-rounding seed now in use (options.seed, or a loaded state dict's). */
+  get seed(): number {
+    return this.#seed;
+  }
+
   /** Per-param host scalars and their initial values (none unless a subclass has them). */
   protected scalarSpec(_options: O): Record<string, number> {
     return {};
@@ -108,7 +132,10 @@ export abstract class Optimizer<O extends object> {
     const created: Tensor[][] = [];
     const scratch: Tensor[] = [];
     const batches: UpdateItem[][] = [];
+    const working: (ReturnType<typeof workingItems> | null)[] = [];
     let shared: Record<string, Tensor<DTypeName>> = {};
+    const ids = this.precision.stochasticRounding ? new Map(this.params().map((p, i) => [p, i])) : null;
+    const idOf = (p: Tensor): number => ids!.get(p)!;
     try {
       try {
         for (const plan of plans) {
@@ -120,7 +147,9 @@ export abstract class Optimizer<O extends object> {
             const { state, fresh } = this.stateFor(param, plan.options, plan.key, made);
             items[i] = { param, grad, where, state, fresh, scratch: this.scratchFor(param, plan.options, scratch) };
           }
-          batches.push(items);
+          const half = !this.kernels16 && items.some((it) => isHalf(it.param.dtype) || isHalf(it.grad.dtype));
+          working.push(half ? workingItems(items, this.precision, idOf, scratch) : null);
+          batches.push(half ? working[working.length - 1]!.items : items);
         }
         if (plans.length) {
           const spec = this.stepScratchSpec(plans.map((plan, i) => ({ options: plan.options, items: batches[i]! })));
@@ -134,10 +163,14 @@ export abstract class Optimizer<O extends object> {
       try {
         for (; ran < plans.length; ran++) {
           const items = batches[ran]!;
+          const work = working[ran];
           if (this.paged) native.prefetch(items.flatMap((it) => Object.values(it.state.tensors).map((t) => t.native)));
           for (const item of items) item.state.step += 1;
           try {
-            this.applyUpdate(plans[ran]!.options, items, { gradScale, scratch: shared });
+            work?.begin();
+            const stochastic = this.precision.stochasticRounding && this.kernels16 ? { seed: this.#seed, idOf } : undefined;
+            this.applyUpdate(plans[ran]!.options, items, { gradScale, scratch: shared, stochastic });
+            work?.finish();
           } catch (e) {
             for (const item of items) item.state.step -= 1;
             throw e;
@@ -202,7 +235,7 @@ export abstract class Optimizer<O extends object> {
       const { params, ...options } = g;
       return { ...structuredClone(options), params: params.map(() => next++) } as StateDict<O>["paramGroups"][number];
     });
-    return { state, paramGroups };
+    return this.precision.stochasticRounding ? { state, paramGroups, seed: this.#seed } : { state, paramGroups };
   }
 
   /**
@@ -230,7 +263,11 @@ export abstract class Optimizer<O extends object> {
     this.assertNotFreed("loadStateDict");
     const fault = (msg: string): never => fail("ERR_STATE_DICT", `loadStateDict: ${msg}`);
     if (typeof dict !== "object" || dict === null) fault("expected an object with state and paramGroups");
-    for (const k of Object.keys(dict)) if (k !== "state" && k !== "paramGroups") fault(`${k}: not part of a state dict (expected state and paramGroups)`);
+    for (const k of Object.keys(dict)) {
+      if (k !== "state" && k !== "paramGroups" && !(k === "seed" && this.precision.stochasticRounding)) fault(`${k}: not part of a state dict (expected state and paramGroups)`);
+    }
+    const seed = dict.seed ?? this.#seed;
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) fault(`seed: expected a whole number in [0, 2^32), got ${String(seed)}`);
     const { state, paramGroups } = dict;
     if (!Array.isArray(paramGroups)) fault("paramGroups: expected an array");
     if (typeof state !== "object" || state === null || Array.isArray(state)) fault("state: expected an object keyed by param index");
@@ -257,20 +294,30 @@ export abstract class Optimizer<O extends object> {
       }
       return options;
     });
-    const staged = stageState(state, params, (id) => this.stateSpec(params[id]!, groupOf[id]!), this.scalarSpec(this.defaults), fault);
+    const staged = stageState(state, params, (id) => this.fullStateSpec(params[id]!, groupOf[id]!), this.scalarSpec(this.defaults), fault);
     if (this.#checkOnly) return;
     // Everything checked: allocate the new state, then swap it in.
     const fresh = new Map<Tensor, ParamState>();
     const indexOf = new Map(params.map((p, i) => [p, i]));
-    for (const [param, s] of staged) {
-      const spec = this.stateSpec(param, groupOf[indexOf.get(param)!]!);
-      const tensors: Record<string, Tensor<DTypeName>> = {};
-      for (const [name, field] of Object.entries(spec)) {
-        tensors[name] = stateTensor(param.device, field.shape, field.dtype, this.paged).set(s.values[name]! as never);
+    try {
+      for (const [param, s] of staged) {
+        const spec = this.fullStateSpec(param, groupOf[indexOf.get(param)!]!);
+        const tensors: Record<string, Tensor<DTypeName>> = {};
+        fresh.set(param, { step: s.step, tensors, scalars: s.scalars });
+        for (const [name, field] of Object.entries(spec)) {
+          const t = stateTensor(param.device, field.shape, field.dtype, this.paged);
+          tensors[name] = t;
+          // A master the dict does not have starts from the param (a dict saved without masters).
+          if (s.values[name] === undefined && field.fromParam) castInto([t as Tensor], [param]);
+          else t.set(s.values[name]! as never);
+        }
       }
-      fresh.set(param, { step: s.step, tensors, scalars: s.scalars });
+    } catch (e) {
+      for (const s of fresh.values()) for (const t of Object.values(s.tensors)) t.free();
+      throw e;
     }
     this.releaseState();
+    this.#seed = seed;
     for (const [p, s] of fresh) this.state.set(p, s);
     newOptions.forEach((o, i) => {
       const group = this.paramGroups[i]!;
@@ -312,7 +359,10 @@ export abstract class Optimizer<O extends object> {
       const name = `${where}.params[${j}]`;
       checkTensor(p, name);
       p.assertLive(name);
-      if (p.dtype !== "float32") fail("ERR_DTYPE", `${name}: expected a float32 tensor`);
+      if (p.dtype !== "float32" && !isHalf(p.dtype)) fail("ERR_DTYPE", `${name}: expected a float32, bfloat16 or float16 tensor, got ${p.dtype}`);
+      if (!isHalf(p.dtype) && (this.precision.masterWeights || this.precision.stochasticRounding)) {
+        fail("ERR_DTYPE", `${name}: ${this.precision.masterWeights ? "masterWeights" : "stochasticRounding"} is for bfloat16 / float16 params; this one is ${p.dtype}`);
+      }
       device ??= p.device;
       if (p.device !== device) fail("ERR_DEVICE", `${name}: expected a tensor on ${device} (every param of an optimizer shares one device), got one on ${p.device}`);
       const prior = seen.get(p);
@@ -328,6 +378,23 @@ export abstract class Optimizer<O extends object> {
       p.setRole("params");
     }
     this.paramGroups.push(group);
+  }
+
+  /**
+   * stateSpec, with 16-bit params' state in their dtype (stateDtype "param": the float32 fields
+   * of the param's shape) and their master weight (masterWeights).
+   */
+  private fullStateSpec(param: Tensor, options: O): StateSpec {
+    const spec = this.stateSpec(param, options);
+    if (!isHalf(param.dtype)) return spec;
+    const out: StateSpec = {};
+    const sameShape = (shape: readonly number[]): boolean => shape.length === param.shape.length && shape.every((d, i) => d === param.shape[i]);
+    for (const [name, field] of Object.entries(spec)) {
+      const inParamDtype = this.precision.stateDtype === "param" && field.dtype === "float32" && sameShape(field.shape);
+      out[name] = inParamDtype ? { ...field, dtype: param.dtype } : field;
+    }
+    if (this.precision.masterWeights) out.master = { dtype: "float32", shape: param.shape, fromParam: true };
+    return out;
   }
 
   /** Undoes stateFor for the tensors it created: frees them, and drops states left empty. */
@@ -375,11 +442,12 @@ export abstract class Optimizer<O extends object> {
       this.state.set(param, state);
     }
     let fresh = false;
-    for (const [name, field] of Object.entries(this.stateSpec(param, options))) {
+    for (const [name, field] of Object.entries(this.fullStateSpec(param, options))) {
       if (state.tensors[name]) continue;
       const t = stateTensor(param.device, field.shape, field.dtype, this.paged);
       created?.push(t as Tensor);
       if (field.init) (t as Tensor).set(new Float32Array(t.numel).fill(field.init));
+      if (field.fromParam) castInto([t as Tensor], [param]);
       state.tensors[name] = t;
       fresh = true;
     }

@@ -3,7 +3,7 @@
 // guard (non-finite or float32-overflowing gradients skip the step; clipping folds into the
 // gradient scale).
 import { fail } from "../errors.js";
-import { native } from "../native.js";
+import { gradNormOf } from "./precision.js";
 import { checkGradFor, type Tensor } from "../tensor.js";
 import { checkBool, checkNumber } from "../validate.js";
 import type { ParamGroup, StepOptions } from "./types.js";
@@ -101,8 +101,8 @@ export function planStep<O extends object>(groups: readonly ParamGroup<O>[], che
 export function guardStep<O>(plans: readonly StepPlan<O>[], o: ParsedStepOptions): { skip: boolean; gradNorm: number | null; gradScale: number } {
   let { gradScale } = o;
   if (o.maxNorm === undefined && !o.guard) return { skip: false, gradNorm: null, gradScale };
-  const grads = plans.flatMap((p) => p.items.map((it) => it.grad.native));
-  const gradNorm = grads.length ? native.gradNorm(grads, o.normType) * Math.abs(gradScale) : 0;
+  const grads = plans.flatMap((p) => p.items.map((it) => it.grad));
+  const gradNorm = grads.length ? gradNormOf(grads, o.normType) * Math.abs(gradScale) : 0;
   if (o.guard && !Number.isFinite(gradNorm)) return { skip: true, gradNorm, gradScale };
   const coef = o.maxNorm === undefined ? 1 : clipCoefficient(o.maxNorm, gradNorm);
   if (o.maxNorm !== undefined) gradScale = Math.fround(gradScale * coef);

@@ -2,6 +2,7 @@
 // and putting the user's path to a param into the errors native calls raise about it.
 import { CuoptimError } from "../errors.js";
 import { elementwiseOps, native, type ElementwiseOp } from "../native.js";
+import { isHalf } from "../tensor.js";
 import type { StepContext, UpdateItem } from "./types.js";
 
 /**
@@ -18,17 +19,24 @@ export function runElementwise(
   ctx: StepContext,
   { stateNames = elementwiseOps[op]!.states, hostScalar, hostValues }: { stateNames?: readonly string[]; hostScalar?: string; hostValues?: readonly number[] } = {},
 ): void {
+  // 16-bit params: their masters (when the optimizer keeps them) as the trailing list, and the
+  // stochastic-rounding key inputs (src-native/ops.cc).
+  // (An optimizer stepping float32 working copies passes the masters as the params themselves.)
+  const masters = items[0]?.state.tensors.master && isHalf(items[0].param.dtype) ? items.map((it) => it.state.tensors.master!.native) : null;
+  const sr = ctx.stochastic;
   const after = labelled(items, () => native.optimizerStep(
     op,
     [
       items.map((it) => it.param.native),
       items.map((it) => it.grad.native),
       ...stateNames.map((k) => (items[0]?.state.tensors[k] ? items.map((it) => it.state.tensors[k]!.native) : null)),
+      ...(masters ? [masters] : []),
     ],
     Float64Array.from(items, (it) => it.state.step),
     Uint8Array.from(items, (it) => (it.fresh ? 1 : 0)),
     { ...options, gradScale: ctx.gradScale },
     hostScalar === undefined ? undefined : hostValues ? [...hostValues] : items.map((it) => it.state.scalars[hostScalar]!),
+    sr ? { stochasticRounding: true, seed: sr.seed, tensorIds: Uint32Array.from(items, (it) => sr.idOf(it.param)) } : undefined,
   ));
   // The op ran: only now does the host scalar advance (a failed step leaves it as it was).
   if (hostScalar !== undefined) items.forEach((it, i) => (it.state.scalars[hostScalar] = after![i]!));

@@ -15,6 +15,7 @@
 // yourself: updateHessian([ĝ per param, in params() order, null to skip]).
 import { fail } from "../errors.js";
 import { native } from "../native.js";
+import { gradNormOf } from "./precision.js";
 import { checkGradFor, type Tensor } from "../tensor.js";
 import { checkBetas, checkBool, checkNumber } from "../validate.js";
 import { ElementwiseOptimizer, type NativeOptions } from "./elementwise.js";
@@ -68,8 +69,8 @@ export class Sophia extends ElementwiseOptimizer<SophiaOptions> {
         params.forEach((p, i) => (p.grad = estimates[i] ?? null));
       }
       const plans = this.prepareItems();
-      const all = plans.flatMap((p) => p.items.map((it) => it.grad.native));
-      if (all.length && !Number.isFinite(native.gradNorm(all, Infinity))) {
+      const all = plans.flatMap((p) => p.items.map((it) => it.grad));
+      if (all.length && !Number.isFinite(gradNormOf(all, Infinity))) {
         fail("ERR_RANGE", "updateHessian: the Hessian estimate holds NaN or Infinity; nothing changed");
       }
       for (const { options, items } of plans) {

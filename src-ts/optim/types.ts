@@ -24,6 +24,29 @@ export interface CommonOptions {
    * accepted and a no-op.
    */
   paged?: boolean;
+  /**
+   * For bfloat16 / float16 params (default false): keep a float32 copy of each param in the
+   * optimizer state (`master`, 4 B/param, in the state dict); the update runs on the master and
+   * the param is written from it rounded to nearest-even (apex's master weights). Every param
+   * must then be 16-bit.
+   */
+  masterWeights?: boolean;
+  /**
+   * The dtype of the optimizer state of 16-bit params: "float32" (default; apex,
+   * bitsandbytes) or "param": moments kept in the param's dtype, float32 arithmetic per element
+   * and one rounding (nearest-even) per store, as torch's fused AdamW does for bf16 params.
+   * Element-wise optimizers only.
+   */
+  stateDtype?: "float32" | "param";
+  /**
+   * For 16-bit params without master weights (default false): round each updated param up or
+   * down with probability proportional to its distance (llm.c's AdamW), from a counter-based
+   * hash of (seed, param index, step, element), so one seed gives the same bits on every
+   * backend. Every param must then be 16-bit.
+   */
+  stochasticRounding?: boolean;
+  /** The stochastic-rounding seed, a whole number in [0, 2^32) (default 0); in the state dict. */
+  seed?: number;
 }
 export type ParamGroup<O> = O & { params: Tensor[] } & GroupExtras;
 export type ParamsInput<O> = Tensor[] | ParamGroupInput<O>[];
@@ -34,6 +57,8 @@ export interface StateField {
   shape: readonly number[];
   /** The value a new tensor is filled with (default 0; float32 only). */
   init?: number;
+  /** Filled from the param's values (a master weight); a state dict may leave it out. */
+  fromParam?: boolean;
 }
 export type StateSpec = Record<string, StateField>;
 
@@ -91,6 +116,8 @@ export interface StepResult {
 /** What applyUpdate gets to know about the step beyond options and params. */
 export interface StepContext {
   gradScale: number;
+  /** Stochastic rounding of 16-bit params, when the optimizer rounds that way: the seed and each param's id. */
+  stochastic?: { seed: number; idOf: (param: Tensor) => number };
   /** The temporaries stepScratchSpec names, shared by every batch of this step. */
   scratch: Record<string, Tensor<DTypeName>>;
 }
@@ -98,4 +125,6 @@ export interface StepContext {
 export interface StateDict<O> {
   state: Record<number, { step: number } & Record<string, Float32Array | Uint8Array | number>>;
   paramGroups: (O & { params: number[] } & GroupExtras)[];
+  /** The stochastic-rounding seed (optimizers made with stochasticRounding only). */
+  seed?: number;
 }
