@@ -2,7 +2,7 @@
 // loadStateDict (optimizer.ts) changes anything: canonical indices, step counts, every state
 // tensor's type, length and values, every host scalar, and nothing else.
 import type { Tensor } from "../tensor.js";
-import { formatShape } from "../tensor.js";
+import { formatShape, isHalf, tensor } from "../tensor.js";
 import type { StateSpec } from "./types.js";
 
 /** Steps beyond this could not be counted exactly (and the native step rejects them). */
@@ -46,6 +46,8 @@ export function stageState(
     const values: Record<string, Float32Array | Uint8Array> = {};
     for (const [name, field] of Object.entries(spec)) {
       const v = entry[name];
+      // A master weight may be left out: it then starts from the param (loadStateDict).
+      if (v === undefined && field.fromParam) continue;
       const numel = field.shape.reduce((a, b) => a * b, 1);
       const ctor = field.dtype === "uint8" ? Uint8Array : Float32Array;
       if (!(v instanceof ctor)) fault(`state[${id}].${name}: expected a ${ctor.name} (${field.dtype}), got ${v === undefined ? "nothing" : (v as object).constructor?.name ?? typeof v}`);
@@ -54,6 +56,14 @@ export function stageState(
         const nonNegative = NON_NEGATIVE_STATE.test(name);
         const at = v.findIndex((x) => !Number.isFinite(x) || (nonNegative && x < 0));
         if (at >= 0) fault(`state[${id}].${name}[${at}]: expected a finite${nonNegative ? ", non-negative" : ""} value, got ${v[at]}`);
+        // 16-bit state is saved as its widened values: anything else would be rounded on load.
+        if (isHalf(field.dtype)) {
+          const back = tensor(v, [v.length], { device: "cpu", dtype: field.dtype });
+          const exact = back.toArray();
+          back.free();
+          const lost = exact.findIndex((x, i) => !Object.is(x, v[i]));
+          if (lost >= 0) fault(`state[${id}].${name}[${lost}]: expected a ${field.dtype} value (this state is kept in the param's dtype), got ${v[lost]}`);
+        }
       }
       values[name] = v;
     }

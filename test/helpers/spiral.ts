@@ -1,7 +1,7 @@
 // test/helpers/spiral.ts — a small real training problem for optimizer tests: a 3-layer ReLU MLP
 // (2 -> hidden -> hidden -> 3) on cs231n's 3-class spiral, with hand-written gradients in JS.
 // Parameters live in cuoptim tensors; the optimizer is the caller's.
-import { tensor, zeros, type Device, type Optimizer, type Tensor } from "../../src-ts/index.js";
+import { tensor, zeros, type Device, type FloatDType, type Optimizer, type Tensor } from "../../src-ts/index.js";
 
 export interface SpiralOptions {
   hidden: number;
@@ -14,6 +14,8 @@ export interface SpiralOptions {
    * the grads and the optimizer's updateHessian() is called.
    */
   hessianEvery?: number;
+  /** The params' and grads' dtype (default float32); the forward and backward run in float64 on their values. */
+  dtype?: FloatDType;
 }
 
 export function trainSpiral(device: Device, make: (params: Tensor[]) => Optimizer<object>, o: SpiralOptions): { finalLoss: number; losses: number[] } {
@@ -32,8 +34,9 @@ export function trainSpiral(device: Device, make: (params: Tensor[]) => Optimize
   }
   const init = (n: number, fanIn: number) => Float32Array.from({ length: n }, () => randn() * Math.sqrt(2 / fanIn));
   const shapes = [[2, H], [H], [H, H], [H], [H, C], [C]];
-  const params = shapes.map((sh, i) => (i % 2 === 0 ? tensor(init(sh[0]! * sh[1]!, sh[0]!), sh, { device }) : zeros(sh, { device })));
-  for (const p of params) p.grad = zeros(p.shape, { device });
+  const dtype = o.dtype ?? "float32";
+  const params = shapes.map((sh, i) => (i % 2 === 0 ? tensor(init(sh[0]! * sh[1]!, sh[0]!), sh, { device, dtype }) : zeros(sh, { device, dtype })));
+  for (const p of params) p.grad = zeros(p.shape, { device, dtype });
   const opt = make(params);
   const losses: number[] = [];
   const h1 = new Float32Array(H), h2 = new Float32Array(H), d1 = new Float32Array(H), d2 = new Float32Array(H), z = new Float32Array(C);
