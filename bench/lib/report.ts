@@ -46,6 +46,10 @@ export function checkTargets(r: Omit<Results, "targets">): Target[] {
   if (ours) {
     targets.push({ name: "fused AdamW vs measured bandwidth (cpu)", goal: "≥ 80%", measured: `${f(ours.pctRoofline, 0)}% (${f(ours.gbs, 1)} of ${f(r.bandwidth.rooflineGBs, 1)} GB/s)`, met: ours.pctRoofline >= 80 });
   }
+  const bf16 = cpu("cuoptim AdamW bf16 (cpu)");
+  if (bf16) {
+    targets.push({ name: "bf16 AdamW (f32 state) vs measured bandwidth (cpu, 22 useful B/param)", goal: "≥ 80%", measured: `${f(bf16.pctRoofline, 0)}% (${f(bf16.gbs, 1)} GB/s; ${f(bf16.ms)} ms vs ${ours ? f(ours.ms) : "—"} ms for f32 AdamW)`, met: bf16.pctRoofline >= 80 });
+  }
   if (ours8 && torchForeach) {
     const x = torchForeach.ms / ours8.ms;
     targets.push({ name: "AdamW8bit (cpu) vs torch 32-bit AdamW foreach", goal: "at least as fast", measured: `${f(x, 1)}× (${f(ours8.ms)} vs ${f(torchForeach.ms)} ms)`, met: x >= 1 });

@@ -1,7 +1,7 @@
 // bench/sections/memory.ts — bytes per parameter, measured: each optimizer is built over a
 // parameter list, stepped once (state is created lazily, as in torch), and memoryStats' current
 // bytes by role (params, grads, optimizer state) are read and divided by the parameter count.
-import { ASGD, Adadelta, Adafactor, Adam, AdamW, AdamW8bit, CAME, Lion, memoryStats, RMSprop, Rprop, SGD, Shampoo, Sophia, zeros, type Device, type Optimizer, type Tensor } from "../../src-ts/index.js";
+import { ASGD, Adadelta, Adafactor, Adam, AdamW, AdamW8bit, CAME, Lion, memoryStats, RMSprop, Rprop, SGD, Shampoo, Sophia, zeros, type Device, type FloatDType, type Optimizer, type Tensor } from "../../src-ts/index.js";
 import { numelOf, type ParamSpec } from "../lib/models.js";
 import type { Progress } from "../lib/progress.js";
 
@@ -23,6 +23,17 @@ export const MEMORY_OPTIMIZERS: [string, Make][] = [
   ["ASGD", (g) => new ASGD(g)],
 ];
 
+/** Mixed-precision setups: bfloat16 params and grads, the optimizer's state as each keeps it. */
+export const MIXED_MEMORY_OPTIMIZERS: [string, Make][] = [
+  ["AdamW bf16 + f32 master", (g) => new AdamW(g, { masterWeights: true })],
+  ["AdamW bf16 (f32 state, no master)", (g) => new AdamW(g)],
+  ["AdamW bf16 + SR (f32 state)", (g) => new AdamW(g, { stochasticRounding: true })],
+  ["AdamW bf16, bf16 state", (g) => new AdamW(g, { stateDtype: "param" })],
+  ["AdamW8bit bf16 + SR", (g) => new AdamW8bit(g, { stochasticRounding: true })],
+  ["AdamW8bit bf16 + f32 master", (g) => new AdamW8bit(g, { masterWeights: true })],
+  ["Adafactor bf16 + SR", (g) => new Adafactor(g, { stochasticRounding: true })],
+];
+
 /** Published or seed figures to put beside the measurements: optimizer state bytes per param. */
 export const CLAIMS: Record<string, string> = {
   SGD: "1× θ (seed table): no state",
@@ -39,6 +50,13 @@ export const CLAIMS: Record<string, string> = {
   Adadelta: "3× θ (Zeiler 2012: E[g²], E[Δx²]): 8 B",
   Rprop: "3× θ (Riedmiller & Braun 1993: previous gradient, step size): 8 B",
   ASGD: "2× θ (Polyak & Juditsky 1992: the averaged iterate): 4 B",
+  "AdamW bf16 + f32 master": "16 B/param in all (Rajbhandari et al. 2020, ZeRO: 2 + 2 + K = 12)",
+  "AdamW bf16 (f32 state, no master)": "2 + 2 + 8 = 12 B/param",
+  "AdamW bf16 + SR (f32 state)": "2 + 2 + 8 = 12 B/param (llm.c's bf16 AdamW)",
+  "AdamW bf16, bf16 state": "2 + 2 + 4 = 8 B/param (torch fused AdamW over bf16 params)",
+  "AdamW8bit bf16 + SR": "2 + 2 + 2.03 B/param (two 8-bit states + an f32 absmax per 256)",
+  "AdamW8bit bf16 + f32 master": "2 + 2 + 4 + 2.03 B/param",
+  "Adafactor bf16 + SR": "2 + 2 + O(rows + cols) B/param",
 };
 
 export interface MemoryRow {
@@ -55,11 +73,14 @@ export interface MemoryRow {
 
 export function measureMemory(device: Device, workloads: [string, ParamSpec[]][], progress: Progress): MemoryRow[] {
   const rows: MemoryRow[] = [];
-  for (const [workload, specs] of workloads) {
-    for (const [name, make] of MEMORY_OPTIMIZERS) {
+  // The mixed-precision setups run on the first workload (the model) only.
+  const full: [string, Make, FloatDType][] = MEMORY_OPTIMIZERS.map(([n, m]) => [n, m, "float32"]);
+  const mixed: [string, Make, FloatDType][] = MIXED_MEMORY_OPTIMIZERS.map(([n, m]) => [n, m, "bfloat16"]);
+  for (const [w, [workload, specs]] of workloads.entries()) {
+    for (const [name, make, dtype] of w === 0 ? [...full, ...mixed] : full) {
       const before = memoryStats(device).current;
-      const params = specs.map((s) => zeros(s.shape, { device }));
-      for (const p of params) p.grad = zeros(p.shape as number[], { device });
+      const params = specs.map((s) => zeros(s.shape, { device, dtype }));
+      for (const p of params) p.grad = zeros(p.shape as number[], { device, dtype });
       const decay = params.filter((_, i) => !specs[i]!.noDecay);
       const noDecay = params.filter((_, i) => specs[i]!.noDecay);
       const opt = make([{ params: decay }, ...(noDecay.length ? [{ params: noDecay, weightDecay: 0 }] : [])]);

@@ -40,7 +40,17 @@ export const USEFUL_BYTES: Record<string, number> = {
   ASGD: 20, // p r/w, g r, ax r/w
   LARS: 28, // p r/w, g r, buf r/w, plus the two norm passes (p r, g r)
   "tfjs adam": 28, // as AdamW (cuoptim/tfjs train.adam's kernel)
+  "AdamW bf16": 22, // bf16 p r/w, bf16 g r, f32 m r/w, f32 v r/w
+  "AdamW bf16 + SR": 22, // as AdamW bf16, plus a hash per element
+  "AdamW bf16 + master": 28, // f32 master r/w, bf16 p w, bf16 g r, m r/w, v r/w
 };
+
+// bfloat16 params and grads, beside the float32 rows of the same run.
+const CUOPTIM_BF16: [string, (p: Tensor[]) => Optimizer<object>][] = [
+  ["AdamW bf16", (p) => new AdamW(p)],
+  ["AdamW bf16 + SR", (p) => new AdamW(p, { stochasticRounding: true })],
+  ["AdamW bf16 + master", (p) => new AdamW(p, { masterWeights: true })],
+];
 
 // [name, make, timed steps]: Shampoo's steps are matrix products (O(block dim) flops per
 // element), so it is timed over 3 steps after 1 warm-up instead of 10 after 2.
@@ -62,7 +72,7 @@ const CUOPTIM: [string, (p: Tensor[]) => Optimizer<object>, number?][] = [
   ["LARS", (p) => new LARS(p, { lr: 1 })],
   ["tfjs adam", (p) => new TfjsAdam(p) as unknown as Optimizer<object>],
 ];
-export const CUOPTIM_THROUGHPUT_COUNT = CUOPTIM.length;
+export const CUOPTIM_THROUGHPUT_COUNT = CUOPTIM.length + CUOPTIM_BF16.length;
 
 export const fill = (n: number, seed = 1): Float32Array => {
   const out = new Float32Array(n);
@@ -101,6 +111,22 @@ export function cuoptimThroughput(device: Device, side: number, progress: Progre
     progress.tick(`throughput: cuoptim ${name} on ${device}`);
   }
   for (const p of params) {
+    p.grad!.free();
+    p.free();
+  }
+  const half = Array.from({ length: 4 }, (_, i) => tensor(fill(side * side, i), [side, side], { device, dtype: "bfloat16" }));
+  for (const p of half) p.grad = tensor(fill(side * side, 9).map((x) => x * 1e-2), [side, side], { device, dtype: "bfloat16" });
+  for (const [name, make] of CUOPTIM_BF16) {
+    const opt = make(half);
+    const ms = timeSteps(() => {
+      opt.step();
+      synchronize(device);
+    }).medianMs;
+    rows.push(row(`cuoptim ${name} (${device})`, name, device, 4 * side * side, ms));
+    opt.free();
+    progress.tick(`throughput: cuoptim ${name} on ${device}`);
+  }
+  for (const p of half) {
     p.grad!.free();
     p.free();
   }
