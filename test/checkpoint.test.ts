@@ -21,6 +21,7 @@ import {
   save,
   SGD,
   tensor,
+  zeros,
   type Device,
   type Optimizer,
   type Tensor,
@@ -166,6 +167,44 @@ test("a safetensors file written by the independent writer loads as params", () 
   assertBitwiseEqual(pa.toArray(), a, "layer.a");
   assertBitwiseEqual(pb.toArray(), b, "layer.b");
   assert.ok(readFileSync(path).length > 0);
+});
+
+test("16-bit params are saved as BF16 / F16 raw bits, read by the independent reader, and loaded back exactly", () => {
+  for (const device of testDevices()) {
+    const w = tensor(initParam(6, 0, 12), [3, 4], { device, dtype: "bfloat16" });
+    const b = tensor(initParam(6, 1, 5), [5], { device, dtype: "float16" });
+    const opt = new AdamW([w, b], { masterWeights: true });
+    w.grad = tensor(initParam(6, 2, 12), [3, 4], { device, dtype: "bfloat16" });
+    b.grad = tensor(initParam(6, 3, 5), [5], { device, dtype: "float16" });
+    opt.step();
+    const path = join(dir, `half-${device}.safetensors`);
+    save(path, { params: { w, b }, optimizer: opt });
+    const info = inspectCheckpoint(path);
+    assert.equal(info.tensors.filter((t) => t.name === "w" || t.name === "b").map((t) => t.dtype).sort(), ["BF16", "F16"]);
+    const w2 = zeros([3, 4], { device, dtype: "bfloat16" });
+    const b2 = zeros([5], { device, dtype: "float16" });
+    const opt2 = new AdamW([w2, b2], { masterWeights: true });
+    load(path, { params: { w: w2, b: b2 }, optimizer: opt2 });
+    assert.equal([...w2.toBits()], [...w.toBits()]);
+    assert.equal([...b2.toBits()], [...b.toBits()]);
+    assert.equal([...opt2.state.get(w2)!.tensors.master!.toBits()], [...opt.state.get(w)!.tensors.master!.toBits()]);
+    // A float32 target for a BF16 param is another model's param: refused, nothing changed.
+    const f = zeros([3, 4], { device });
+    try {
+      load(path, { params: { w: f, b: b2 } });
+      assert.unreachable("a float32 target for a BF16 param loads");
+    } catch (e) {
+      assert.match((e as Error).message, /param "w" is BF16 in the file, the target is float32 \(F32\)/);
+    }
+    if (python && device === "cpu") {
+      const out = JSON.parse(runPython("test/interop/safetensors_io.py", ["read", path])) as { tensors: Record<string, { dtype: string; b64: string }> };
+      assert.is(out.tensors.w!.dtype, "BF16");
+      assert.is(out.tensors.b!.dtype, "F16");
+      const bits = (s: string) => [...new Uint16Array(new Uint8Array(Buffer.from(s, "base64")).buffer)];
+      assert.equal(bits(out.tensors.w!.b64), [...w.toBits()]);
+      assert.equal(bits(out.tensors.b!.b64), [...b.toBits()]);
+    }
+  }
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

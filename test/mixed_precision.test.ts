@@ -76,7 +76,7 @@ function run(c: MixedCase, device: Device): void {
   });
 }
 
-const cases = fixturePaths("reference").filter((p) => /\/mixed_[^/]+\.json$/.test(p)).map((p) => readFixture<MixedCase>(p));
+const cases = fixturePaths("mixed").map((p) => readFixture<MixedCase>(p));
 
 test("the mixed-precision fixtures cover every optimizer, dtype and mode", () => {
   const names = new Set(cases.map((c) => `${c.optimizer}/${c.dtype}/${c.mode}`));

@@ -51,10 +51,12 @@ export interface CheckpointInfo {
   ema: boolean;
   meta: unknown;
   /** every tensor in the file */
-  tensors: { name: string; dtype: "F32" | "U8"; shape: number[] }[];
+  tensors: { name: string; dtype: "F32" | "U8" | "BF16" | "F16"; shape: number[] }[];
 }
 
 const FORMAT = "1";
+/** The safetensors dtype a param of each dtype is saved as (16-bit ones as their raw bits). */
+const SAFETENSORS_DTYPE: Record<string, "F32" | "BF16" | "F16"> = { float32: "F32", bfloat16: "BF16", float16: "F16" };
 const KEY = { format: "cuoptim.format", params: "cuoptim.params", optimizer: "cuoptim.optimizer", scheduler: "cuoptim.scheduler", ema: "cuoptim.ema", meta: "cuoptim.meta", crc32: "cuoptim.crc32" };
 const RESERVED = ["optimizer.", "ema.", "__"];
 
@@ -68,7 +70,11 @@ export function save(path: string, contents: CheckpointContents): void {
   const metadata: Record<string, string> = { [KEY.format]: FORMAT };
 
   const params = namedParams(contents.params, "params");
-  for (const [name, p] of params) tensors.push({ name, data: p.device === "cpu" ? (p.data as Float32Array) : p.toArray(), shape: [...p.shape] });
+  for (const [name, p] of params) {
+    const half = SAFETENSORS_DTYPE[p.dtype];
+    if (half !== "F32") tensors.push({ name, data: p.device === "cpu" ? (p.data as Uint16Array) : (p.toBits() as Uint16Array), shape: [...p.shape], half });
+    else tensors.push({ name, data: p.device === "cpu" ? (p.data as Float32Array) : p.toArray() as Float32Array, shape: [...p.shape] });
+  }
   metadata[KEY.params] = JSON.stringify(params.map(([n]) => n));
 
   const { optimizer, scheduler, ema } = contents;
@@ -103,7 +109,7 @@ export function save(path: string, contents: CheckpointContents): void {
   const entries: TensorEntry[] = tensors.map((t) => {
     if (seen.has(t.name)) fail("ERR_INVALID_ARGUMENT", `params: the name "${t.name}" is used twice`);
     seen.add(t.name);
-    const dtype = t.data instanceof Float32Array ? "F32" : "U8";
+    const dtype = t.half ?? (t.data instanceof Float32Array ? "F32" : "U8");
     const entry = { name: t.name, dtype, shape: t.shape, begin: offset, end: offset + t.data.byteLength } as const;
     offset = entry.end;
     return entry;
@@ -141,7 +147,7 @@ export function load(path: string, into: CheckpointTargets = {}): CheckpointInfo
     const info = describe(path, header);
     const bad = (what: string): never => fail("ERR_CHECKPOINT", `${path}: ${what}`);
     const sums = checksums(header, bad);
-    const read = (name: string, dtype?: "F32" | "U8"): Float32Array | Uint8Array => {
+    const read = (name: string, dtype?: "F32" | "U8" | "BF16" | "F16"): Float32Array | Uint16Array | Uint8Array => {
       const e = header.entries.get(name) ?? bad(`references tensor "${name}", which the file does not hold`);
       if (dtype && e.dtype !== dtype) bad(`tensor "${name}" is ${e.dtype}, expected ${dtype}`);
       const data = readTensor(fd, header, e, path);
@@ -152,7 +158,7 @@ export function load(path: string, into: CheckpointTargets = {}): CheckpointInfo
     };
 
     // Params: the same names, shapes and dtype as the file's (a different model is refused).
-    let paramData: Float32Array[] = [];
+    let paramData: (Float32Array | Uint16Array)[] = [];
     if (into.params !== undefined) {
       const names = new Set(targets.map(([n]) => n));
       const inFile = new Set(info.params);
@@ -163,12 +169,13 @@ export function load(path: string, into: CheckpointTargets = {}): CheckpointInfo
       }
       for (const [name, p] of targets) {
         const e = header.entries.get(name)!;
-        if (e.dtype !== "F32") bad(`param "${name}" is ${e.dtype}, expected F32`);
+        const want = SAFETENSORS_DTYPE[p.dtype];
+        if (e.dtype !== want) bad(`param "${name}" is ${e.dtype} in the file, the target is ${p.dtype} (${want})`);
         if (e.shape.length !== p.shape.length || e.shape.some((d, i) => d !== p.shape[i])) {
           bad(`param "${name}" has shape ${formatShape(e.shape)} in the file, the target has ${formatShape(p.shape)} (another model?)`);
         }
       }
-      paramData = targets.map(([name]) => read(name, "F32") as Float32Array);
+      paramData = targets.map(([name, p]) => read(name, SAFETENSORS_DTYPE[p.dtype]) as Float32Array | Uint16Array);
     }
 
     const section = (key: string, what: string): { class: string; inner?: string; state: unknown } => {
@@ -200,19 +207,19 @@ export function load(path: string, into: CheckpointTargets = {}): CheckpointInfo
       const expected = target === inner ? target.constructor.name : `${target.constructor.name}(${inner.constructor.name})`;
       const found = s.inner ? `${s.class}(${s.inner})` : s.class;
       if (found !== expected) bad(`holds ${article(found)} state; the optimizer given is ${article(expected)}`);
-      optimizerDict = decodeTree(s.state, (n) => read(n));
+      optimizerDict = decodeTree(s.state, (n) => read(n) as Float32Array | Uint8Array);
     }
     let schedulerState: unknown;
     if (into.scheduler !== undefined) {
       const s = section(KEY.scheduler, "scheduler state");
       if (s.class !== into.scheduler.constructor.name) bad(`holds ${article(s.class)} scheduler state; the scheduler given is ${article(into.scheduler.constructor.name)}`);
-      schedulerState = decodeTree(s.state, (n) => read(n));
+      schedulerState = decodeTree(s.state, (n) => read(n) as Float32Array | Uint8Array);
       wrap("scheduler", () => into.scheduler!.checkStateDict(schedulerState as never));
     }
     let emaState: unknown;
     if (into.ema !== undefined) {
       const s = section(KEY.ema, "EMA state");
-      emaState = decodeTree(s.state, (n) => read(n));
+      emaState = decodeTree(s.state, (n) => read(n) as Float32Array | Uint8Array);
       wrap("ema", () => into.ema!.checkStateDict(emaState as never));
     }
     targets.forEach(([name, p]) => p.assertLive(`into.params["${name}"]`));
@@ -221,7 +228,7 @@ export function load(path: string, into: CheckpointTargets = {}): CheckpointInfo
     if (into.optimizer !== undefined) wrap("optimizer", () => into.optimizer!.loadStateDict(optimizerDict as never));
     if (into.scheduler !== undefined) into.scheduler.loadStateDict(schedulerState as never);
     if (into.ema !== undefined) into.ema.loadStateDict(emaState as never);
-    targets.forEach(([, p], i) => p.set(paramData[i]!));
+    targets.forEach(([, p], i) => p.set(paramData[i]! as never));
     return info;
   });
 }
@@ -240,7 +247,7 @@ function unloadable(what: string, check: () => void): void {
   }
 }
 
-const bytesOf = (a: Float32Array | Uint8Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+const bytesOf = (a: Float32Array | Uint16Array | Uint8Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 /** The per-tensor CRC-32s a cuoptim checkpoint carries (null for files written elsewhere). */
 function checksums(header: SafetensorsHeader, bad: (what: string) => never): Record<string, number> | null {
@@ -282,8 +289,8 @@ function describe(path: string, header: SafetensorsHeader): CheckpointInfo {
   if (format !== undefined && format !== FORMAT) bad(`checkpoint format ${format} (this cuoptim reads format ${FORMAT})`);
   let params: string[];
   if (format === undefined) {
-    // A safetensors file from elsewhere: its F32 tensors are params.
-    params = [...header.entries.values()].filter((e) => e.dtype === "F32").map((e) => e.name);
+    // A safetensors file from elsewhere: its float tensors are params.
+    params = [...header.entries.values()].filter((e) => e.dtype !== "U8").map((e) => e.name);
   } else {
     const names = json(KEY.params);
     if (!Array.isArray(names) || names.some((n) => typeof n !== "string")) bad(`metadata ${KEY.params} is not a list of names`);
@@ -323,7 +330,7 @@ function namedParams(params: CheckpointTargets["params"], where: string): [strin
     const w = Array.isArray(params) ? `${where}[${name}]` : `${where}["${name}"]`;
     checkTensor(p, w);
     p.assertLive(w);
-    if (p.dtype !== "float32") fail("ERR_DTYPE", `${w}: expected a float32 tensor`);
+    if (!(p.dtype in SAFETENSORS_DTYPE)) fail("ERR_DTYPE", `${w}: expected a float32, bfloat16 or float16 tensor, got ${p.dtype}`);
     if (name === "" || RESERVED.some((r) => name.startsWith(r))) fail("ERR_INVALID_ARGUMENT", `${w}: a param name must be non-empty and not start with ${RESERVED.map((r) => `"${r}"`).join(", ")}`);
   }
   return named;

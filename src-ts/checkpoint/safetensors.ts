@@ -4,7 +4,8 @@
 //   header = { "<name>": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, ...,
 //              "__metadata__": {"<key>": "<string>", ...} }
 // offsets are relative to the start of the data; tensors are little-endian, row-major, and
-// together cover the data exactly (no gaps, no overlaps). cuoptim writes and reads F32 and U8.
+// together cover the data exactly (no gaps, no overlaps). cuoptim writes and reads F32, U8, and
+// BF16 / F16 (16-bit params, as their raw bits).
 //
 // readHeader() validates everything a load depends on — the header's length and JSON, every
 // entry's dtype, shape and offsets, the coverage of the data — from the first N + 8 bytes and the
@@ -12,7 +13,7 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { fail } from "../errors.js";
 
-export type SafetensorsDType = "F32" | "U8";
+export type SafetensorsDType = "F32" | "U8" | "BF16" | "F16";
 
 export interface TensorEntry {
   name: string;
@@ -30,7 +31,7 @@ export interface SafetensorsHeader {
   dataStart: number;
 }
 
-export const ITEM_SIZE: Record<SafetensorsDType, number> = { F32: 4, U8: 1 };
+export const ITEM_SIZE: Record<SafetensorsDType, number> = { F32: 4, U8: 1, BF16: 2, F16: 2 };
 /** safetensors' own limit on the header (100 MB). */
 const MAX_HEADER = 100_000_000;
 const KNOWN_DTYPES = ["BOOL", "U8", "I8", "F8_E5M2", "F8_E4M3", "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "F64", "I64", "U64"];
@@ -98,7 +99,7 @@ function checkEntry(name: string, raw: unknown, dataSize: number, bad: (what: st
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) bad(`${where} is not an object`);
   const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
   if (typeof dtype !== "string" || !KNOWN_DTYPES.includes(dtype)) bad(`${where}: unknown dtype ${JSON.stringify(dtype)}`);
-  if (dtype !== "F32" && dtype !== "U8") bad(`${where}: dtype ${String(dtype)} (cuoptim reads F32 and U8 tensors)`);
+  if (!(dtype in ITEM_SIZE)) bad(`${where}: dtype ${String(dtype)} (cuoptim reads F32, BF16, F16 and U8 tensors)`);
   if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) bad(`${where}: shape is not a list of whole numbers >= 0`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || offsets.some((o) => !Number.isSafeInteger(o) || o < 0)) {
     bad(`${where}: data_offsets is not [begin, end]`);
@@ -111,10 +112,10 @@ function checkEntry(name: string, raw: unknown, dataSize: number, bad: (what: st
   return { name, dtype: dtype as SafetensorsDType, shape: shape as number[], begin, end };
 }
 
-/** The tensor's data as a new typed array. */
-export function readTensor(fd: number, header: SafetensorsHeader, entry: TensorEntry, path: string): Float32Array | Uint8Array {
+/** The tensor's data as a new typed array (16-bit tensors: a Uint16Array of raw bits). */
+export function readTensor(fd: number, header: SafetensorsHeader, entry: TensorEntry, path: string): Float32Array | Uint16Array | Uint8Array {
   const bytes = entry.end - entry.begin;
-  const out = entry.dtype === "F32" ? new Float32Array(bytes / 4) : new Uint8Array(bytes);
+  const out = entry.dtype === "F32" ? new Float32Array(bytes / 4) : entry.dtype === "U8" ? new Uint8Array(bytes) : new Uint16Array(bytes / 2);
   readFully(fd, new Uint8Array(out.buffer, out.byteOffset, bytes), header.dataStart + entry.begin, path);
   return out;
 }

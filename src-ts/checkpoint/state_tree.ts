@@ -6,8 +6,10 @@ import { fail } from "../errors.js";
 
 export interface TreeTensor {
   name: string;
-  data: Float32Array | Uint8Array;
+  data: Float32Array | Uint16Array | Uint8Array;
   shape: number[];
+  /** For 16-bit data (raw bits): which format ("BF16" or "F16"). */
+  half?: "BF16" | "F16";
 }
 
 /**

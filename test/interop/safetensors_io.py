@@ -18,7 +18,8 @@ import sys
 
 import numpy as np
 
-DTYPES = {"F32": "<f4", "U8": "u1", "F64": "<f8", "F16": "<f2", "I32": "<i4", "I64": "<i8"}
+# numpy has no bfloat16: BF16 tensors are read as their raw 16-bit patterns.
+DTYPES = {"F32": "<f4", "U8": "u1", "F64": "<f8", "F16": "<f2", "BF16": "<u2", "I32": "<i4", "I64": "<i8"}
 
 
 def read(path):
@@ -41,6 +42,8 @@ def read(path):
     else:
         library = True
         for name, arr in load_file(path).items():
+            if header[name]["dtype"] == "BF16":
+                arr = arr.view(np.uint16)
             assert base64.b64encode(np.ascontiguousarray(arr).tobytes()).decode() == out[name]["b64"], name
     return {"metadata": metadata, "tensors": out, "library": library}
 
