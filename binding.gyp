@@ -25,7 +25,7 @@
       "target_name": "cuoptim_cpu_avx2",
       "type": "static_library",
       "sources": ["src-native/cpu/kernels_avx2.cc"],
-      "cflags_cc": ["-mavx2", "-mfma", "-mtune-ctrl=use_gather"]
+      "cflags_cc": ["-mavx2", "-mfma", "-mf16c", "-mtune-ctrl=use_gather"]
     },
     {
       "target_name": "cuoptim_cpu_baseline",

@@ -82,6 +82,8 @@ struct OpSpec<math::CastOp> {
 
 template <>
 struct OpSpec<math::ScaleOp> : OpSpec<math::CastOp> {};
+template <>
+struct OpSpec<math::ClampOp> : OpSpec<math::CastOp> {};
 
 template <>
 struct OpSpec<math::RadamOp> {

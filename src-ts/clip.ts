@@ -4,9 +4,8 @@
 // (kernels/cuda/grad_norm.cu), the same on every backend. To clip inside the optimizer's own
 // pass instead, with no extra write, use `optimizer.step({ maxGradNorm })`.
 import { fail } from "./errors.js";
-import { native } from "./native.js";
 import { clipCoefficient } from "./optim/optimizer.js";
-import { gradNormOf, scaleGrads } from "./optim/precision.js";
+import { gradNormOf, transformGrads } from "./optim/precision.js";
 import { checkTensor, Tensor } from "./tensor.js";
 import { checkBool, checkNumber, optionsObject } from "./validate.js";
 
@@ -52,7 +51,7 @@ export function clipGradNorm(
   }
   const coef = clipCoefficient(maxNorm, norm);
   const grads = gradsOf(list, "params");
-  if (coef !== 1 && grads.length) scaleGrads(grads, coef);
+  if (coef !== 1 && grads.length) transformGrads(grads, "scale", coef);
   return norm;
 }
 
@@ -60,5 +59,5 @@ export function clipGradNorm(
 export function clipGradValue(params: Iterable<Tensor>, clipValue: number): void {
   checkNumber(clipValue, "clipValue", { min: 0 });
   const grads = gradsOf(params, "params");
-  if (grads.length) native.transformTensors(grads.map((g) => g.native), "clamp", clipValue);
+  if (grads.length) transformGrads(grads, "clamp", clipValue);
 }

@@ -74,6 +74,7 @@ export const ELEMENTWISE_OPS = [
   "lars",
   "cast",
   "scale",
+  "clamp",
 ] as const;
 export type ElementwiseOp = (typeof ELEMENTWISE_OPS)[number];
 /** What the addon says of one element-wise op: its state lists, in order, and whether it reads a gradient. */

@@ -151,6 +151,18 @@ test("clipGradNorm over bf16 grads: the norm of their values, and one rounding o
   assert.equal([...p.grad.toBits()], [...expected.toBits()]);
 });
 
+test("clipGradValue over f16 grads clamps their values (NaN stays NaN)", async () => {
+  const { clipGradValue } = await import("../src-ts/index.js");
+  for (const device of devices) {
+    const p = zeros([4], { device, dtype: "float16" });
+    p.grad = tensor(new Float32Array([0.25, -3, 2, NaN]), [4], { device, dtype: "float16" });
+    clipGradValue([p], 1.5);
+    const v = p.grad.toArray();
+    assert.equal([...v.slice(0, 3)], [0.25, -1.5, 1.5]);
+    assert.ok(Number.isNaN(v[3]));
+  }
+});
+
 test("state dicts with masters: saved and loaded exactly; a dict without masters starts them from the params", () => {
   const make = () => {
     const p = tensor(new Float32Array(50).map((_, i) => Math.sin(i)), [50], { device: "cpu", dtype: "bfloat16" });

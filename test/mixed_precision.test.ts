@@ -3,7 +3,7 @@
 // round to nearest, master weights, stochastic rounding, state in the param's dtype.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Adafactor, AdamW, AdamW8bit, Lion, SGD, tensor, type Device, type FloatDType, type Tensor } from "../src-ts/index.js";
+import { Adafactor, AdamW, AdamW8bit, cpuIsa, Lion, numThreads, setCpuIsa, setNumThreads, SGD, tensor, type Device, type FloatDType, type Tensor } from "../src-ts/index.js";
 import { testDevices } from "./helpers/devices.js";
 import { decodeF32, decodeU8, fixturePaths, readFixture } from "./helpers/fixtures.js";
 import { gradAt, initParam } from "./helpers/synth.js";
@@ -92,5 +92,63 @@ for (const c of cases) {
     test(`${c.name} on ${device}: the reference's bits`, () => run(c, device));
   }
 }
+
+type Isa = "avx512" | "avx2" | "baseline";
+/** Runs fn under every cpu ISA this CPU has (the fused bf16 loops, F16C and the portable path). */
+function underEveryIsa(fn: (isa: Isa) => void): number {
+  const original = cpuIsa() as Isa;
+  let ran = 0;
+  try {
+    for (const isa of ["baseline", "avx2", "avx512"] as const) {
+      try {
+        setCpuIsa(isa);
+      } catch {
+        continue; // this CPU lacks it
+      }
+      fn(isa);
+      ran++;
+    }
+  } finally {
+    setCpuIsa(original);
+  }
+  return ran;
+}
+
+test("every cpu ISA gives every mixed-precision case the reference's bits", () => {
+  const ran = underEveryIsa(() => {
+    for (const c of cases) run(c, "cpu");
+  });
+  assert.ok(ran >= 2, "at least two ISAs");
+});
+
+// Large enough for the thread pool to split each tensor into several runs: stochastic rounding
+// keys on the element's index within its tensor, so chunking and threads change nothing.
+test("bf16 and f16 steps over multi-chunk tensors: the same bits for every thread count, ISA and backend", () => {
+  const n = 300_007;
+  const bits = (device: Device, dtype: "bfloat16" | "float16", opts: object) => {
+    const p = tensor(initParam(9, 0, n), [n], { device, dtype });
+    p.grad = tensor(gradAt(9, 0, 1, n, 1e-2), [n], { device, dtype });
+    const opt = new AdamW([p], { lr: 1e-3, ...opts });
+    opt.step();
+    p.grad.set(gradAt(9, 0, 2, n, 1e-2));
+    opt.step();
+    return p.toBits();
+  };
+  const threads = numThreads();
+  for (const dtype of ["bfloat16", "float16"] as const) {
+    for (const opts of [{}, { stochasticRounding: true, seed: 4 }, { masterWeights: true }, { stateDtype: "param" }]) {
+      const what = `${dtype} ${JSON.stringify(opts)}`;
+      const want = bits("cuda-sim", dtype, opts);
+      try {
+        for (const t of [1, 2]) {
+          setNumThreads(t);
+          underEveryIsa((isa) => assertSameBits(bits("cpu", dtype, opts), want, `${what}, ${t} threads, ${isa}`));
+        }
+      } finally {
+        setNumThreads(threads);
+      }
+    }
+  }
+});
 
 test.run();

@@ -38,5 +38,17 @@ struct ScaleOp {
   CUOPTIM_MATH_FN void update(unsigned, float& x, float, float*, const Hyper& h, const float*) { x = x * h.scale; }
 };
 
+// x <- clamp(x, -bound, bound) in place (torch.clamp's NaN rule): 16-bit gradients clipped by
+// value. The bound travels as Hyper::scale.
+struct ClampOp {
+  using Hyper = CastHyper;
+  static constexpr int kStates = 0;
+  static constexpr int kTensorScalars = 0;
+  static constexpr unsigned kFlagCount = 1;
+  static constexpr bool kReadsGrad = false;
+  __host__ __device__ static constexpr bool uses_state(unsigned, int) { return false; }
+  CUOPTIM_MATH_FN void update(unsigned, float& x, float, float*, const Hyper& h, const float*) { x = transform_element(x, kTransformClamp, h.scale); }
+};
+
 }  // namespace math
 }  // namespace cuoptim

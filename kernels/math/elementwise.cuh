@@ -67,4 +67,5 @@
   X(asgd, ::cuoptim::math::AsgdOp) \
   X(lars, ::cuoptim::math::LarsOp) \
   X(cast, ::cuoptim::math::CastOp) \
-  X(scale, ::cuoptim::math::ScaleOp)
+  X(scale, ::cuoptim::math::ScaleOp) \
+  X(clamp, ::cuoptim::math::ClampOp)

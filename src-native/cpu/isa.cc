@@ -17,7 +17,7 @@ bool cpu_has(const char* isa) {
            __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
   }
   if (std::strcmp(isa, "avx2") == 0) {
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
   }
   return std::strcmp(isa, "baseline") == 0;
 }

@@ -11,6 +11,10 @@
 #include <utility>
 #include <vector>
 
+#if defined(__F16C__) || defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 #include "kernel_table.h"
 
 namespace cuoptim {
@@ -42,6 +46,36 @@ void elementwise_loop(const ElementwiseChunk& c) {
   }
 }
 
+// The common mixed-precision case fused into one loop: bf16 params (rounded to nearest, or
+// stochastically when kStochastic), grads of kGradBf16 ? bf16 : f32, float32 state. Every other
+// 16-bit layout takes the tiled path below; both give the same bits.
+template <typename Op, unsigned kFlags, bool kGradBf16, bool kStochastic>
+void elementwise_loop_bf16(const ElementwiseChunk& c) {
+  constexpr int kStates = Op::kStates > 0 ? Op::kStates : 1;
+  uint16_t* __restrict p = reinterpret_cast<uint16_t*>(c.param);
+  const uint16_t* __restrict gh = reinterpret_cast<const uint16_t*>(c.grad);
+  const float* __restrict gf = c.grad;
+  float* st[kStates];
+  for (int k = 0; k < kStates; ++k) st[k] = c.state[k];
+  const typename Op::Hyper h = *static_cast<const typename Op::Hyper*>(c.hyper);
+  float ts[Op::kTensorScalars > 0 ? Op::kTensorScalars : 1] = {};
+  for (int k = 0; k < Op::kTensorScalars; ++k) ts[k] = c.tensor_scalars[k];
+  const int64_t n = c.count;
+  const uint32_t key = c.key;
+  const int64_t start = c.start;
+  for (int64_t i = 0; i < n; ++i) {
+    float pi = math::bf16_to_f32(p[i]);
+    float s[kStates];
+    for (int k = 0; k < Op::kStates; ++k) s[k] = Op::uses_state(kFlags, k) ? st[k][i] : 0.0f;
+    const float gi = !Op::kReadsGrad ? 0.0f : kGradBf16 ? math::bf16_to_f32(gh[i]) : gf[i];
+    Op::update(kFlags, pi, gi, s, h, ts);
+    p[i] = kStochastic ? math::f32_to_bf16_stochastic(pi, math::random_bits(key, start + i)) : math::f32_to_bf16(pi);
+    for (int k = 0; k < Op::kStates; ++k) {
+      if (Op::uses_state(kFlags, k)) st[k][i] = s[k];
+    }
+  }
+}
+
 using ChunkLoop = void (*)(const ElementwiseChunk&);
 
 // The loop for a run-time flag set, from a table of every compile-time one.
@@ -51,17 +85,55 @@ ChunkLoop loop_for(unsigned flags, std::index_sequence<kFlags...>) {
   return table[flags];
 }
 
+// The fused bf16 loop for a flag set, grad type and rounding (index: grad bf16 + 2 * stochastic).
+template <typename Op, size_t... kFlags>
+ChunkLoop bf16_loop_for(unsigned flags, int variant, std::index_sequence<kFlags...>) {
+  static constexpr ChunkLoop table[4][sizeof...(kFlags)] = {
+      {&elementwise_loop_bf16<Op, kFlags, false, false>...},
+      {&elementwise_loop_bf16<Op, kFlags, true, false>...},
+      {&elementwise_loop_bf16<Op, kFlags, false, true>...},
+      {&elementwise_loop_bf16<Op, kFlags, true, true>...},
+  };
+  return table[variant][flags];
+}
+
 // 16-bit storage: the run goes tile by tile through the float32 loop, each tile's lists widened
 // into cache-resident buffers first and rounded back after (kernels/math/half.cuh), so the math,
 // and its bits, are the float32 loop's.
 constexpr int kStorageTile = 512;
+
+// float16 <-> float32 with the CPU's conversion instructions where the ISA has them (F16C,
+// AVX-512F): IEEE round-to-nearest-even with subnormals, NaNs quieted with their high payload —
+// the bits of math::f32_to_f16 / f16_to_f32, which run elsewhere and for the remainder.
+int f16_to_f32_fast(const uint16_t* __restrict h, int n, float* __restrict out) {
+  int i = 0;
+#if defined(__AVX512F__)
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(out + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(h + i))));
+#elif defined(__F16C__)
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i))));
+#endif
+  return i;
+}
+int f32_to_f16_fast(const float* __restrict x, int n, uint16_t* __restrict h) {
+  int i = 0;
+#if defined(__AVX512F__)
+  for (; i + 16 <= n; i += 16) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(h + i), _mm512_cvtps_ph(_mm512_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  }
+#elif defined(__F16C__)
+  for (; i + 8 <= n; i += 8) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(h + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  }
+#endif
+  return i;
+}
 
 void widen(const void* src, unsigned type, int n, float* __restrict out) {
   const uint16_t* __restrict h = static_cast<const uint16_t*>(src);
   if (type == math::kStoreBF16) {
     for (int i = 0; i < n; ++i) out[i] = math::bf16_to_f32(h[i]);
   } else {
-    for (int i = 0; i < n; ++i) out[i] = math::f16_to_f32(h[i]);
+    for (int i = f16_to_f32_fast(h, n, out); i < n; ++i) out[i] = math::f16_to_f32(h[i]);
   }
 }
 
@@ -78,7 +150,7 @@ void narrow(const float* __restrict x, unsigned type, int n, void* dst, bool sto
   } else if (stochastic) {
     for (int i = 0; i < n; ++i) h[i] = math::f16_round(x[i], false, math::random_bits(key, first + i));
   } else {
-    for (int i = 0; i < n; ++i) h[i] = math::f32_to_f16(x[i]);
+    for (int i = f32_to_f16_fast(x, n, h); i < n; ++i) h[i] = math::f32_to_f16(x[i]);
   }
 }
 
@@ -132,9 +204,14 @@ void elementwise_stored(ChunkLoop loop, const ElementwiseChunk& c, int states) {
 
 template <typename Op>
 void elementwise(unsigned flags, const ElementwiseChunk& chunk) {
-  const ChunkLoop loop = loop_for<Op>(flags, std::make_index_sequence<Op::kFlagCount>());
-  if (chunk.format == 0) loop(chunk);
-  else elementwise_stored(loop, chunk, Op::kStates);
+  constexpr auto kAll = std::make_index_sequence<Op::kFlagCount>();
+  if (chunk.format == 0) return loop_for<Op>(flags, kAll)(chunk);
+  const math::TensorFormat f{chunk.format};
+  const bool f32_state = f.state() == math::kStoreF32 || Op::kStates == 0;
+  if (f.param() == math::kStoreBF16 && f32_state && f.shadow() == 0 && f.grad() != math::kStoreF16) {
+    return bf16_loop_for<Op>(flags, (f.grad() == math::kStoreBF16 ? 1 : 0) + (f.stochastic() ? 2 : 0), kAll)(chunk);
+  }
+  elementwise_stored(loop_for<Op>(flags, kAll), chunk, Op::kStates);
 }
 
 // Blockwise 8-bit Rule over one chunk, quant block by quant block: dequantize and update every

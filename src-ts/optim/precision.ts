@@ -92,12 +92,15 @@ export function gradNormOf(grads: readonly Tensor[], normType: number): number {
   }
 }
 
-/** Multiplies every gradient by `coef` in place (16-bit ones rounded to nearest-even once). */
-export function scaleGrads(grads: readonly Tensor[], coef: number): void {
+/**
+ * Multiplies every gradient by `value` ("scale"), or clamps it to [-value, value] ("clamp"), in
+ * place; 16-bit ones are rounded to nearest-even once.
+ */
+export function transformGrads(grads: readonly Tensor[], kind: "scale" | "clamp", value: number): void {
   const full = grads.filter((g) => !isHalf(g.dtype));
   const half = grads.filter((g) => isHalf(g.dtype));
-  if (full.length) native.transformTensors(full.map((g) => g.native), "scale", coef);
-  if (half.length) native.optimizerStep("scale", [half.map((g) => g.native), null], new Float64Array(half.length).fill(1), new Uint8Array(half.length), { gradScale: coef });
+  if (full.length) native.transformTensors(full.map((g) => g.native), kind, value);
+  if (half.length) native.optimizerStep(kind, [half.map((g) => g.native), null], new Float64Array(half.length).fill(1), new Uint8Array(half.length), { gradScale: value });
 }
 
 /**
