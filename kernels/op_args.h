@@ -17,7 +17,7 @@
 
 namespace cuoptim {
 
-inline constexpr int kMaxTensorLists = 6;
+inline constexpr int kMaxTensorLists = 7;
 inline constexpr int kMaxTensorScalars = 4;
 
 struct TensorLists {
@@ -61,7 +61,9 @@ struct ElementwiseArgs {
 };
 
 // A blockwise 8-bit optimizer step (kernels/math/blockwise.cuh): lists are the params, the grads,
-// Rule::kStates code lists (uint8), then Rule::kStates absmax lists (float, one per block).
+// Rule::kStates code lists (uint8), Rule::kStates absmax lists (float, one per block), then the
+// shadow list (16-bit params of a step on f32 masters, as for the element-wise ops). Params and
+// grads may be 16-bit (TensorLists::formats: param, grad, stochastic and shadow bits).
 template <typename Rule>
 struct BlockwiseArgs {
   TensorLists lists;

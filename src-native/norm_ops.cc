@@ -6,6 +6,8 @@
 // so the total is the same on every backend.
 #include "norm_ops.h"
 
+#include "../kernels/math/half.cuh"
+
 #include <cmath>
 #include <string>
 
@@ -21,7 +23,15 @@ Napi::Value grad_norm(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     const double norm_type = info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : NAN;
     if (norm_type != 2.0 && !std::isinf(norm_type)) throw_arg(code::kRange, "normType", "2 or Infinity");
-    ReadLists r = read_lists({{"grads", info[0], 0}}, 1);
+    ReadLists r = read_lists({{"grads", info[0], 0, DType::F32, 0, true}}, 1);
+    // 16-bit grads are widened element by element (kernels/math/half.cuh): the format's param
+    // bits carry each grad's storage type.
+    bool half = false;
+    for (Tensor* t : r.params) half = half || is_half(t->dtype());
+    if (half) {
+      r.lists.formats.resize(r.params.size());
+      for (size_t i = 0; i < r.params.size(); ++i) r.lists.formats[i] = math::TensorFormat::make(storage_type(r.params[i]->dtype()), 0, 0, false, 0).bits;
+    }
     if (r.params.empty()) return Napi::Number::New(info.Env(), 0.0);
     NormArgs args;
     args.lists = std::move(r.lists);

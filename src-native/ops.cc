@@ -36,30 +36,6 @@ struct has_host_state : std::false_type {};
 template <typename Spec>
 struct has_host_state<Spec, decltype(void(&Spec::host_step))> : std::true_type {};
 
-// The step's 16-bit options (the optional last argument).
-struct StorageOptions {
-  bool stochastic = false;
-  uint32_t seed = 0;
-  std::vector<uint32_t> ids;
-};
-
-StorageOptions read_storage(const Napi::CallbackInfo& info, size_t arg, size_t n) {
-  StorageOptions o;
-  if (info.Length() <= arg || info[arg].IsUndefined()) return o;
-  Napi::Object obj = read_object(info[arg], "storage");
-  o.stochastic = read_bool_field(obj, "stochasticRounding", "storage");
-  if (!o.stochastic) return o;
-  o.seed = static_cast<uint32_t>(read_whole(obj.Get("seed"), "storage.seed", 0, 0xffffffffLL));
-  const Napi::Value ids = obj.Get("tensorIds");
-  if (!ids.IsTypedArray() || ids.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
-      ids.As<Napi::TypedArray>().ElementLength() != n) {
-    throw Error(code::kInvalidArgument, "storage.tensorIds: expected a Uint32Array of " + std::to_string(n) + " ids");
-  }
-  const Napi::Uint32Array a = ids.As<Napi::Uint32Array>();
-  o.ids.assign(a.Data(), a.Data() + n);
-  return o;
-}
-
 // Checks each param's mix of dtypes and fills the lists' formats (masters: the param slot then
 // holds the master, the shadow slot the 16-bit param).
 void set_formats(ReadLists& r, int shadow, bool masters, const StorageOptions& o, const std::vector<double>& steps) {

@@ -77,6 +77,23 @@ ReadLists read_lists(const std::vector<ListArg>& specs, int depth) {
   return out;
 }
 
+StorageOptions read_storage(const Napi::CallbackInfo& info, size_t arg, size_t n) {
+  StorageOptions o;
+  if (info.Length() <= arg || info[arg].IsUndefined()) return o;
+  Napi::Object obj = read_object(info[arg], "storage");
+  o.stochastic = read_bool_field(obj, "stochasticRounding", "storage");
+  if (!o.stochastic) return o;
+  o.seed = static_cast<uint32_t>(read_whole(obj.Get("seed"), "storage.seed", 0, 0xffffffffLL));
+  const Napi::Value ids = obj.Get("tensorIds");
+  if (!ids.IsTypedArray() || ids.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
+      ids.As<Napi::TypedArray>().ElementLength() != n) {
+    throw Error(code::kInvalidArgument, "storage.tensorIds: expected a Uint32Array of " + std::to_string(n) + " ids");
+  }
+  const Napi::Uint32Array a = ids.As<Napi::Uint32Array>();
+  o.ids.assign(a.Data(), a.Data() + n);
+  return o;
+}
+
 std::vector<bool> read_flags(const Napi::Value& v, size_t count, const std::string& name) {
   // A Uint8Array of 0/1 (what the TypeScript layer passes: one call, no per-element lookups).
   if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {

@@ -36,6 +36,14 @@ struct ReadLists {
 // An empty params list is allowed (nothing to do).
 ReadLists read_lists(const std::vector<ListArg>& lists, int depth);
 
+// A step's 16-bit options (an optional last argument {stochasticRounding, seed, tensorIds}).
+struct StorageOptions {
+  bool stochastic = false;
+  uint32_t seed = 0;
+  std::vector<uint32_t> ids;
+};
+StorageOptions read_storage(const Napi::CallbackInfo& info, size_t arg, size_t n);
+
 // Per-tensor step counts (whole numbers >= 1), one per param.
 std::vector<double> read_steps(const Napi::Value& v, size_t count, const std::string& name);
 // One boolean per param.

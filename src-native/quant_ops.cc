@@ -1,5 +1,7 @@
 // src-native/quant_ops.cc — the 8-bit entry points:
-//   optimizer8bitStep(op, lists, steps, options)  lists = [params, grads, codes..., absmax...]
+//   optimizer8bitStep(op, lists, steps, options[, storage])
+//       lists = [params, grads, codes..., absmax...[, masters]]; 16-bit params and grads as the
+//       element-wise ops take them (ops.cc)
 //   quantizeBlockwise(values, codes, absmax, blockSize, signed)
 //   dequantizeBlockwise(codes, absmax, out, blockSize, signed)
 //   dynamicMap(signed) -> Float32Array(256)
@@ -7,6 +9,7 @@
 #include "quant_ops.h"
 
 #include <string>
+#include <utility>
 
 #include "binding_util.h"
 #include "op_specs.h"
@@ -21,18 +24,43 @@ namespace {
 CUOPTIM_BLOCKWISE_OPS(CUOPTIM_RUN_ON)
 #undef CUOPTIM_RUN_ON
 
+// 16-bit params and grads of a blockwise step: their formats (and stochastic keys); with masters
+// (in the shadow slot as read) the param slot takes the master and the shadow the 16-bit param.
+void set_blockwise_formats(ReadLists& r, int shadow, bool masters, const StorageOptions& o, const std::vector<double>& steps) {
+  const size_t n = r.params.size();
+  bool any = masters || o.stochastic;
+  for (size_t i = 0; i < n && !any; ++i) any = r.params[i]->dtype() != DType::F32 || r.dtypes[i][1] != DType::F32;
+  if (!any) return;
+  r.lists.formats.assign(n, 0);
+  if (o.stochastic) r.lists.keys.assign(n, 0);
+  for (size_t i = 0; i < n; ++i) {
+    const DType pd = r.params[i]->dtype();
+    const std::string where = "params[" + std::to_string(i) + "]";
+    if ((masters || o.stochastic) && !is_half(pd)) {
+      throw Error(code::kDtype, where + ": master weights and stochastic rounding need a bfloat16 or float16 param, got " + std::string(dtype_name(pd)));
+    }
+    if (masters && o.stochastic) throw Error(code::kInvalidArgument, where + ": stochastic rounding is not for params with master weights");
+    if (masters) std::swap(r.lists.ptrs[i][shadow], r.lists.ptrs[i][0]);
+    if (o.stochastic) r.lists.keys[i] = math::stochastic_key(o.seed, o.ids[i], static_cast<uint64_t>(steps[i]));
+    r.lists.formats[i] = math::TensorFormat::make(masters ? math::kStoreF32 : storage_type(pd), storage_type(r.dtypes[i][1]), 0, o.stochastic,
+                                                  masters ? storage_type(pd) : 0)
+                             .bits;
+  }
+}
+
 template <typename Rule>
 Napi::Value blockwise_step(const Napi::CallbackInfo& info) {
   using Spec = BlockwiseSpec<Rule>;
   constexpr int kStates = Rule::kStates;
-  constexpr int kDepth = 2 + 2 * kStates;
+  constexpr int kLists = 2 + 2 * kStates;
+  constexpr int kShadow = kLists;
   Spec spec;
   spec.parse(read_object(info[3], "options"));
   Napi::Array lists = read_array(info[1], "lists");
-  if (lists.Length() != static_cast<uint32_t>(kDepth)) {
-    throw Error(code::kInvalidArgument, "lists: expected " + std::to_string(kDepth) + " tensor lists, got " + std::to_string(lists.Length()));
+  if (lists.Length() != static_cast<uint32_t>(kLists) && lists.Length() != static_cast<uint32_t>(kLists + 1)) {
+    throw Error(code::kInvalidArgument, "lists: expected " + std::to_string(kLists) + " tensor lists (and optionally the masters), got " + std::to_string(lists.Length()));
   }
-  std::vector<ListArg> specs = {{"params", lists.Get(0u), 0}, {"grads", lists.Get(1u), 1}};
+  std::vector<ListArg> specs = {{"params", lists.Get(0u), 0, DType::F32, 0, true}, {"grads", lists.Get(1u), 1, DType::F32, 0, true}};
   for (int k = 0; k < kStates; ++k) {
     specs.push_back({Spec::kStateNames[k], lists.Get(static_cast<uint32_t>(2 + k)), 2 + k, DType::U8});
   }
@@ -40,9 +68,12 @@ Napi::Value blockwise_step(const Napi::CallbackInfo& info) {
     specs.push_back({Spec::kAbsmaxNames[k], lists.Get(static_cast<uint32_t>(2 + kStates + k)), 2 + kStates + k, DType::F32,
                      spec.block_size});
   }
-  ReadLists r = read_lists(specs, kDepth);
+  const bool masters = lists.Length() == static_cast<uint32_t>(kLists + 1) && !lists.Get(static_cast<uint32_t>(kLists)).IsNull();
+  if (masters) specs.push_back({"masters", lists.Get(static_cast<uint32_t>(kLists)), kShadow});
+  ReadLists r = read_lists(specs, kLists + 1);
   const size_t n = r.params.size();
   const std::vector<double> steps = read_steps(info[2], n, "steps");
+  set_blockwise_formats(r, kShadow, masters, read_storage(info, 4, n), steps);
   if (n == 0) return info.Env().Undefined();
   BlockwiseArgs<Rule> args;
   args.lists = std::move(r.lists);

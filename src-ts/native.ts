@@ -122,8 +122,17 @@ export interface NativeBinding {
   elementwiseOps(): Record<string, ElementwiseOpInfo>;
   /** The states `op` reads and writes under these (native) options, in the op's order. */
   elementwiseStates(op: ElementwiseOp, options: Record<string, number | boolean>): string[];
-  /** One step of a blockwise 8-bit optimizer: lists = [params, grads, ...codes, ...absmax]. */
-  optimizer8bitStep(op: BlockwiseOp, lists: NativeTensor[][], steps: number[], options: Record<string, number | boolean>): void;
+  /**
+   * One step of a blockwise 8-bit optimizer: lists = [params, grads, ...codes, ...absmax] and,
+   * for 16-bit params with master weights, the masters; `storage` as optimizerStep's.
+   */
+  optimizer8bitStep(
+    op: BlockwiseOp,
+    lists: NativeTensor[][],
+    steps: number[],
+    options: Record<string, number | boolean>,
+    storage?: { stochasticRounding: boolean; seed?: number; tensorIds?: Uint32Array },
+  ): void;
   /**
    * One Adafactor step: per param, rows/cols (factored) or a variance, plus expAvgs when the
    * transformers variant keeps a first moment (kernels/math/adafactor.cuh). CAME (variant

@@ -34,7 +34,7 @@ template <typename Rule>
 struct BlockwiseFunctor {
   static constexpr int kThreads = kQuantThreads;
   static constexpr int kStates = Rule::kStates;
-  static constexpr int kDepth = 2 + 2 * kStates;
+  static constexpr int kDepth = 2 + 2 * kStates + 1;  // + the shadow list
   static constexpr int kScalars = Rule::kTensorScalars;
 
   template <typename Meta>
@@ -47,8 +47,7 @@ struct BlockwiseFunctor {
     __syncthreads();
 
     const float* ts = meta.scalars[c.tensor];
-    float* p = c.template at<float>(0);
-    const float* g = c.template at<const float>(1);
+    const math::TensorFormat f{c.format};  // 16-bit params / grads: widened on load, rounded on store
     uint8_t* codes[kStates];
     float* absmax[kStates];
     for (int k = 0; k < kStates; ++k) {
@@ -71,9 +70,11 @@ struct BlockwiseFunctor {
         const int64_t i = base + threadIdx.x + static_cast<int64_t>(j) * kQuantThreads;
         if (i >= c.count) continue;
         for (int k = 0; k < kStates; ++k) s[j][k] = math::dequantize(code[k], codes[k][i], old_absmax[k]);
-        float pi = p[i];
-        Rule::update(g[i], pi, s[j], h, ts);
-        p[i] = pi;
+        const int64_t e = c.start + i;
+        float pi = math::load_as_f32(c.base[0], f.param(), e);
+        Rule::update(math::load_as_f32(c.base[1], f.grad(), e), pi, s[j], h, ts);
+        math::store_from_f32(c.base[0], f.param(), e, pi, f.stochastic(), f.stochastic() ? math::random_bits(c.key, e) : 0u);
+        if (f.shadow()) math::store_from_f32(c.base[kDepth - 1], f.shadow(), e, pi, false, 0u);
         for (int k = 0; k < kStates; ++k) local[k] = fmaxf(local[k], fabsf(s[j][k]));
       }
       float new_absmax[kStates];

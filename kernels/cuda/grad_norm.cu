@@ -18,16 +18,16 @@ namespace norm_detail {
 
 constexpr int kThreads = 256;
 
-// Lists: grads (float), partials (double, one per chunk of that tensor).
+// Lists: grads (float32, or 16-bit by the tensor's format), partials (double, one per chunk of that tensor).
 struct NormFunctor {
   static constexpr int kThreads = norm_detail::kThreads;
   template <typename Meta>
   static __device__ void apply(const Chunk<2>& c, const Meta&, int inf_norm) {
     __shared__ double warp_slots[kThreads / 32];
-    const float* g = c.template at<const float>(0);
+    const math::TensorFormat f{c.format};  // 16-bit grads: widened as they are read
     double acc = 0.0;
     for (int64_t i = threadIdx.x; i < c.count; i += kThreads) {
-      const double x = g[i];
+      const double x = math::load_as_f32(c.base[0], f.param(), c.start + i);
       acc = inf_norm ? math::nan_max_d(acc, x < 0 ? -x : x) : acc + x * x;
     }
     const double r = inf_norm ? block_max(acc, warp_slots) : block_sum(acc, warp_slots);

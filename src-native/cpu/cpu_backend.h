@@ -107,8 +107,14 @@ void CpuBackend::run_blockwise(const BlockwiseArgs<Rule>& args, BlockwiseFn loop
   for_each_chunk(split_chunks(l), l.total_numel(), [&](const ChunkRef& c) {
     const auto& ptrs = l.ptrs[c.tensor];
     BlockwiseChunk chunk{};
-    chunk.param = static_cast<float*>(ptrs[0]) + c.offset;
-    chunk.grad = static_cast<const float*>(ptrs[1]) + c.offset;
+    const math::TensorFormat f{l.format(static_cast<size_t>(c.tensor))};
+    const auto at = [&](void* base, unsigned type) { return static_cast<char*>(base) + c.offset * (type == math::kStoreF32 ? 4 : 2); };
+    chunk.param = reinterpret_cast<float*>(at(ptrs[0], f.param()));
+    chunk.grad = reinterpret_cast<const float*>(at(ptrs[1], f.grad()));
+    chunk.format = f.bits;
+    chunk.key = l.key(static_cast<size_t>(c.tensor));
+    chunk.start = c.offset;
+    chunk.shadow = f.shadow() ? at(ptrs[2 + 2 * kStates], f.shadow()) : nullptr;
     for (int k = 0; k < kStates; ++k) {
       chunk.codes[k] = static_cast<uint8_t*>(ptrs[2 + k]) + c.offset;
       chunk.absmax[k] = static_cast<float*>(ptrs[2 + kStates + k]) + c.offset / args.block_size;

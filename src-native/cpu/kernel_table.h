@@ -46,6 +46,12 @@ struct BlockwiseChunk {
   int block;
   const void* hyper;  // const Rule::Hyper*
   const float* tensor_scalars;
+  // 16-bit params / grads (as ElementwiseChunk's): pointers at 16-bit elements where the format
+  // says so.
+  unsigned format = 0;
+  uint32_t key = 0;
+  int64_t start = 0;
+  void* shadow = nullptr;
 };
 using BlockwiseFn = void (*)(const BlockwiseChunk& chunk);
 

@@ -225,11 +225,20 @@ void blockwise_loop(const BlockwiseChunk& c) {
   for (int k = 0; k < Rule::kTensorScalars; ++k) ts[k] = c.tensor_scalars[k];
   float s[kStates][math::kMaxQuantBlock];
   int32_t q[math::kMaxQuantBlock];  // codes as int32 first: GCC 12 vectorises that, not the narrowing store
+  // 16-bit params / grads: each block widened into these first, and rounded back after.
+  const math::TensorFormat f{c.format};
+  alignas(64) float pw[math::kMaxQuantBlock];
+  alignas(64) float gw[math::kMaxQuantBlock];
+  const auto elem = [](const void* base, unsigned type, int64_t k) { return static_cast<const char*>(base) + k * (type == math::kStoreF32 ? 4 : 2); };
   for (int64_t b0 = 0; b0 < c.count; b0 += c.block) {
     const int64_t qb = b0 / c.block;
     const int n = static_cast<int>(c.count - b0 < c.block ? c.count - b0 : c.block);
-    float* __restrict p = c.param + b0;
-    const float* __restrict g = c.grad + b0;
+    void* praw = const_cast<char*>(elem(c.param, f.param(), b0));
+    const void* graw = elem(c.grad, f.grad(), b0);
+    if (f.param() != math::kStoreF32) widen(praw, f.param(), n, pw);
+    if (f.grad() != math::kStoreF32) widen(graw, f.grad(), n, gw);
+    float* __restrict p = f.param() != math::kStoreF32 ? pw : static_cast<float*>(praw);
+    const float* __restrict g = f.grad() != math::kStoreF32 ? gw : static_cast<const float*>(graw);
     float absmax[kStates];
     for (int k = 0; k < kStates; ++k) {
       const float old = c.absmax[k][qb];
@@ -246,6 +255,8 @@ void blockwise_loop(const BlockwiseChunk& c) {
       p[i] = pi;
       for (int k = 0; k < kStates; ++k) s[k][i] = si[k];
     }
+    if (f.param() != math::kStoreF32) narrow(pw, f.param(), n, praw, f.stochastic(), c.key, c.start + b0);
+    if (f.shadow()) narrow(p, f.shadow(), n, const_cast<char*>(elem(c.shadow, f.shadow(), b0)), false, 0, 0);
     for (int k = 0; k < kStates; ++k) {
       int32_t m = 0;
       const float* __restrict sk = s[k];

@@ -26,13 +26,19 @@ void CpuBackend::grad_norm_partials(const NormArgs& args, std::vector<double>* p
   partials->assign(items.size(), 0.0);
   auto run = [&](int64_t k) {
     const Item& it = items[static_cast<size_t>(k)];
-    const float* g = static_cast<const float*>(l.ptrs[it.tensor][0]) + it.start;
     const int64_t count = l.numel[it.tensor] - it.start < kNormChunk ? l.numel[it.tensor] - it.start : kNormChunk;
+    const unsigned type = math::TensorFormat{l.format(it.tensor)}.param();
     double acc[kThreads] = {};
+    float widened[kThreads];
     for (int64_t base = 0; base < count; base += kThreads) {
       const int64_t n = count - base < kThreads ? count - base : kThreads;
+      const float* g = static_cast<const float*>(l.ptrs[it.tensor][0]) + it.start + base;
+      if (type != math::kStoreF32) {  // 16-bit grads: widened exactly, a row at a time
+        for (int64_t t = 0; t < n; ++t) widened[t] = math::load_as_f32(l.ptrs[it.tensor][0], type, it.start + base + t);
+        g = widened;
+      }
       for (int64_t t = 0; t < n; ++t) {
-        const double x = g[base + t];
+        const double x = g[t];
         acc[t] = args.inf_norm ? math::nan_max_d(acc[t], x < 0 ? -x : x) : acc[t] + x * x;
       }
     }

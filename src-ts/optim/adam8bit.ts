@@ -90,6 +90,15 @@ abstract class Blockwise8bit<O extends Blockwise8bitOptions> extends Optimizer<O
     return spec;
   }
 
+  /** The 8-bit kernels (and the small params' element-wise ones) take 16-bit params and grads. */
+  protected override get kernels16(): boolean {
+    return true;
+  }
+  /** The state is 8-bit (or, for small params, float32): stateDtype "param" does not apply. */
+  protected override get stateDtypeParam(): boolean {
+    return false;
+  }
+
   /** The small params' 32-bit update. */
   protected abstract applySmall(o: O, items: UpdateItem[], ctx: StepContext): void;
   protected abstract nativeOptions(o: O): Record<string, number | boolean>;
@@ -109,9 +118,16 @@ abstract class Blockwise8bit<O extends Blockwise8bitOptions> extends Optimizer<O
       labelled(big, () =>
         native.optimizer8bitStep(
           this.op,
-          [big.map((it) => it.param.native), big.map((it) => it.grad.native), ...k.map((n) => big.map((it) => it.state.tensors[n]!.native))],
+          [
+            big.map((it) => it.param.native),
+            big.map((it) => it.grad.native),
+            ...k.map((n) => big.map((it) => it.state.tensors[n]!.native)),
+            // 16-bit params with master weights: the masters (src-native/quant_ops.cc)
+            ...(big[0]!.state.tensors.master ? [big.map((it) => it.state.tensors.master!.native)] : []),
+          ],
           big.map((it) => it.state.step),
           { ...this.nativeOptions(o), blockSize, gradScale: ctx.gradScale },
+          ctx.stochastic ? { stochasticRounding: true, seed: ctx.stochastic.seed, tensorIds: Uint32Array.from(big, (it) => ctx.stochastic!.idOf(it.param)) } : undefined,
         ),
       );
     }

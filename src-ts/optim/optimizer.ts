@@ -35,7 +35,7 @@ export abstract class Optimizer<O extends object> {
     this.paged = checkBool(paged, "options.paged");
     this.precision = parsePrecision({ masterWeights, stateDtype, stochasticRounding, seed });
     this.#seed = this.precision.seed;
-    if (this.precision.stateDtype === "param" && !this.kernels16) {
+    if (this.precision.stateDtype === "param" && !this.stateDtypeParam) {
       fail("ERR_INVALID_ARGUMENT", `options.stateDtype: "param" is for element-wise optimizers; ${new.target.name} keeps its state in float32 (or 8-bit)`);
     }
     for (const k of Object.keys(overrides)) {
@@ -86,6 +86,11 @@ export abstract class Optimizer<O extends object> {
    */
   protected get kernels16(): boolean {
     return false;
+  }
+
+  /** Whether stateDtype "param" applies (the element-wise optimizers' moments). */
+  protected get stateDtypeParam(): boolean {
+    return this.kernels16;
   }
 
   #seed: number;

@@ -1,6 +1,6 @@
 // src-ts/optim/precision.ts — 16-bit params and grads: the mixed-precision options, copies
-// between dtypes, the gradient norm over 16-bit grads, and the float32 working copies through
-// which optimizers without a 16-bit kernel path step 16-bit params.
+// between dtypes, the gradient norm and in-place transforms over 16-bit grads, and the float32
+// working copies through which optimizers without a 16-bit kernel path step 16-bit params.
 //
 // Every conversion is the addon's "cast" op (kernels/math/cast.cuh): widening is exact, rounding
 // is to nearest-even or stochastic (kernels/math/half.cuh), so each backend gives the same bits.
@@ -58,38 +58,9 @@ export function castInto(dsts: readonly Tensor[], srcs: readonly Tensor[], scale
   );
 }
 
-/** Float32 copies of the 16-bit tensors of `ts` (the others as they are), and the copies made. */
-export function widened(ts: readonly Tensor[]): { tensors: Tensor[]; made: Tensor[] } {
-  const made: Tensor[] = [];
-  const tensors = ts.map((t) => {
-    if (!isHalf(t.dtype)) return t;
-    const w = stateTensor(t.device, t.shape) as Tensor;
-    made.push(w);
-    return w;
-  });
-  try {
-    const pairs = tensors.map((w, i) => [w, ts[i]!] as const).filter(([w, t]) => w !== t);
-    castInto(pairs.map(([w]) => w), pairs.map(([, t]) => t));
-  } catch (e) {
-    for (const t of made) t.free();
-    throw e;
-  }
-  return { tensors, made };
-}
-
-/**
- * The gradients' total norm (2 or Infinity), 16-bit ones widened to float32 first (exactly), so
- * the result is what the same values in float32 give.
- */
+/** The gradients' total norm (2 or Infinity); 16-bit ones are widened exactly as the kernel reads them. */
 export function gradNormOf(grads: readonly Tensor[], normType: number): number {
-  if (grads.length === 0) return 0;
-  if (!grads.some((g) => isHalf(g.dtype))) return native.gradNorm(grads.map((g) => g.native), normType);
-  const { tensors, made } = widened(grads);
-  try {
-    return native.gradNorm(tensors.map((g) => g.native), normType);
-  } finally {
-    for (const t of made) t.free();
-  }
+  return grads.length ? native.gradNorm(grads.map((g) => g.native), normType) : 0;
 }
 
 /**
