@@ -4,7 +4,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { CuoptimError } from "../src-ts/index.js";
+import { CuoptimError, memoryStats } from "../src-ts/index.js";
 import { CuoptimOptimizer } from "../src-ts/tfjs/index.js";
 import { assertBitwiseEqual } from "./helpers/compare.js";
 import { testDevices } from "./helpers/devices.js";
@@ -156,5 +156,32 @@ test("bad configs are refused at construction with CuoptimErrors naming the fiel
 function assertClose(a: Float32Array, b: Float32Array, tol: number): void {
   a.forEach((x, i) => assert.ok(Math.abs(x - b[i]!) <= tol, `element ${i}: ${x} vs ${b[i]}`));
 }
+
+// bfloat16 copies with float32 masters: 2 B per param for the copies and the grads, 4 for the
+// masters, 8 for AdamW's moments; the variables get the rounded params, and training tracks the
+// float32 adapter's.
+test("paramDtype bfloat16: the optimizer's copies take 2 B/param beside float32 masters, and it trains like float32", () => {
+  const before = memoryStats("cpu").current;
+  const half = mlp(11);
+  const full = mlp(11);
+  const opt = new CuoptimOptimizer({ optimizer: "AdamW", options: { lr: 1e-2 }, device: "cpu", paramDtype: "bfloat16" });
+  const lossesHalf = trainSteps(half, opt, 30);
+  const now = memoryStats("cpu").current;
+  const n = half.countParams();
+  assert.is((now.params - before.params) / n, 2, "params: 2 B each");
+  assert.is((now.grads - before.grads) / n, 2, "grads: 2 B each");
+  assert.is((now.state - before.state) / n, 12, "state: float32 master + two moments");
+  const lossesFull = trainSteps(full, new CuoptimOptimizer({ optimizer: "AdamW", options: { lr: 1e-2 }, device: "cpu" }), 30);
+  assert.ok(Math.abs(lossesHalf[29]! - lossesFull[29]!) < 0.05 * lossesFull[29]! + 1e-3, `bf16 ${lossesHalf[29]} vs f32 ${lossesFull[29]}`);
+  // The variables hold bf16 values: their low 16 bits are zero.
+  for (const w of weightsOf(half)) assert.ok(new Uint32Array(w.buffer, w.byteOffset, w.length).every((b) => (b & 0xffff) === 0));
+  opt.dispose();
+  try {
+    new CuoptimOptimizer({ optimizer: "AdamW", paramDtype: "int8" as never });
+    assert.unreachable("a bad paramDtype is accepted");
+  } catch (e) {
+    assert.match((e as Error).message, /config\.paramDtype: expected "float32", "bfloat16" or "float16", got "int8"/);
+  }
+});
 
 test.run();

@@ -47,6 +47,8 @@ export class Lookahead<O extends object> {
     }
     this.k = checkNumber(k, "k", { min: 1, integer: true });
     this.alpha = checkNumber(alpha, "alpha", { min: 0, max: 1 });
+    // Synchronising writes the fast weights, which masters would overwrite at the next step.
+    if (optimizer.precision?.masterWeights) fail("ERR_INVALID_ARGUMENT", "optimizer: Lookahead cannot wrap an optimizer with masterWeights (the synchronised weights would not reach its masters)");
     this.optimizer = optimizer;
     this.adoptNewParams();
   }

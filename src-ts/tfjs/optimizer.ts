@@ -17,7 +17,7 @@ import { CuoptimError, fail } from "../errors.js";
 import type { MultiplierSchedule } from "../lr/llm.js";
 import { Lookahead } from "../optim/lookahead.js";
 import type { Optimizer } from "../optim/optimizer.js";
-import { tensor, type Tensor } from "../tensor.js";
+import { isHalf, tensor, type FloatDType, type Tensor } from "../tensor.js";
 import { checkBool, checkNumber } from "../validate.js";
 import { OPTIMIZERS, SCHEDULES } from "./registry.js";
 
@@ -38,6 +38,14 @@ export interface CuoptimTfjsConfig {
   ema?: { decay?: number; warmup?: boolean };
   /** variables whose names match this regular expression get weightDecay 0 (norms, biases) */
   noDecay?: string;
+  /**
+   * The dtype of the optimizer's own copies of the variables and their gradients (default
+   * "float32"). "bfloat16" / "float16" keep them in 16 bits with float32 master weights in the
+   * optimizer state (masterWeights), as mixed-precision training does; the variables (float32,
+   * tfjs has no 16-bit dtype) receive the rounded params after each step. Change the variables
+   * through the optimizer only: an outside change reaches the params, not the masters.
+   */
+  paramDtype?: FloatDType;
 }
 
 interface Slot {
@@ -68,7 +76,7 @@ export class CuoptimOptimizer extends tf.Optimizer {
   constructor(config: CuoptimTfjsConfig) {
     super();
     if (typeof config !== "object" || config === null) fail("ERR_INVALID_ARGUMENT", "config: expected {optimizer, options, ...}");
-    const known = ["optimizer", "options", "device", "maxGradNorm", "schedule", "lookahead", "ema", "noDecay"];
+    const known = ["optimizer", "options", "device", "maxGradNorm", "schedule", "lookahead", "ema", "noDecay", "paramDtype"];
     for (const k of Object.keys(config)) if (!known.includes(k)) fail("ERR_INVALID_ARGUMENT", `config.${k}: unknown (known: ${known.join(", ")})`);
     if (!OPTIMIZERS[config.optimizer]) fail("ERR_INVALID_ARGUMENT", `config.optimizer: expected one of ${Object.keys(OPTIMIZERS).join(", ")}, got ${JSON.stringify(config.optimizer)}`);
     if (config.maxGradNorm !== undefined) checkNumber(config.maxGradNorm, "config.maxGradNorm", { min: 0, minOpen: true });
@@ -76,11 +84,14 @@ export class CuoptimOptimizer extends tf.Optimizer {
       fail("ERR_INVALID_ARGUMENT", `config.schedule.name: expected one of ${Object.keys(SCHEDULES).join(", ")}, got ${JSON.stringify(config.schedule?.name)}`);
     }
     if (config.ema?.warmup !== undefined) checkBool(config.ema.warmup, "config.ema.warmup");
+    if (config.paramDtype !== undefined && !["float32", "bfloat16", "float16"].includes(config.paramDtype)) {
+      fail("ERR_DTYPE", `config.paramDtype: expected "float32", "bfloat16" or "float16", got ${JSON.stringify(config.paramDtype)}`);
+    }
     this.#noDecay = config.noDecay === undefined ? null : regExp(config.noDecay, "config.noDecay");
     this.#device = resolveDevice(config.device, "config.device");
     this.config = structuredClone(config);
     // Build (and drop) the whole stack once over a probe tensor: every option is checked now.
-    const probe = tensor(new Float32Array(1), [1], { device: this.#device });
+    const probe = tensor(new Float32Array(1), [1], { device: this.#device, dtype: this.#dtype });
     try {
       const built = this.#build([probe], []);
       built.ema?.free();
@@ -88,6 +99,10 @@ export class CuoptimOptimizer extends tf.Optimizer {
     } finally {
       probe.free();
     }
+  }
+
+  get #dtype(): FloatDType {
+    return this.config?.paramDtype ?? "float32";
   }
 
   /** The cuoptim optimizer behind this adapter (null before the first step). */
@@ -227,8 +242,8 @@ export class CuoptimOptimizer extends tf.Optimizer {
   #adopt(variables: tf.Variable[]): void {
     if (!variables.length) return;
     const slots = variables.map((variable) => {
-      const param = tensor(variable.dataSync() as Float32Array, variable.shape, { device: this.#device });
-      const grad = tensor(new Float32Array(param.numel), variable.shape, { device: this.#device });
+      const param = tensor(variable.dataSync() as Float32Array, variable.shape, { device: this.#device, dtype: this.#dtype });
+      const grad = tensor(new Float32Array(param.numel), variable.shape, { device: this.#device, dtype: this.#dtype });
       return { name: variable.name, variable, param, grad };
     });
     const decay = slots.filter((s) => !this.#noDecay?.test(s.name)).map((s) => s.param);
@@ -252,7 +267,8 @@ export class CuoptimOptimizer extends tf.Optimizer {
 
   #build(decay: Tensor[], noDecay: Tensor[]): { optimizer: Optimizer<object> | Lookahead<object>; schedule: MultiplierSchedule | null; ema: EMA | null } {
     const groups = [...(decay.length ? [{ params: decay }] : []), ...(noDecay.length ? [{ params: noDecay, weightDecay: 0 }] : [])];
-    const inner = OPTIMIZERS[this.config.optimizer]!(groups, this.config.options ?? {});
+    const options = isHalf(this.#dtype) ? { ...this.config.options, masterWeights: true } : (this.config.options ?? {});
+    const inner = OPTIMIZERS[this.config.optimizer]!(groups, options);
     const optimizer = this.config.lookahead ? new Lookahead(inner, this.config.lookahead) : inner;
     const schedule = this.config.schedule ? SCHEDULES[this.config.schedule.name]!(optimizer, this.config.schedule.options as never) : null;
     const ema = this.config.ema ? new EMA([...decay, ...noDecay], this.config.ema) : null;
