@@ -149,6 +149,12 @@ void OpSpec<math::CastOp>::parse(const Napi::Object& o) {
   hyper.scale = static_cast<float>(read_number_field(o, "gradScale", "options"));
 }
 
+// options.value, and options.clamp (else a scale).
+void OpSpec<math::Transform16Op>::parse(const Napi::Object& o) {
+  hyper.scale = static_cast<float>(read_number_field(o, "value", "options"));
+  flags = flag(o, "clamp") ? math::kTransformClamp : math::kTransformScale;
+}
+
 // The flags every Adam-like spec shares: decoupled or L2 weight decay, maximize.
 template <unsigned kL2, unsigned kDecoupled, unsigned kMaximize>
 unsigned decay_flags(const Napi::Object& o, double wd) {

@@ -81,9 +81,13 @@ struct OpSpec<math::CastOp> {
 };
 
 template <>
-struct OpSpec<math::ScaleOp> : OpSpec<math::CastOp> {};
-template <>
-struct OpSpec<math::ClampOp> : OpSpec<math::CastOp> {};
+struct OpSpec<math::Transform16Op> {
+  static constexpr const char* kStateNames[] = {nullptr};
+  math::CastHyper hyper{};
+  unsigned flags = 0;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double, bool, float*) const {}
+};
 
 template <>
 struct OpSpec<math::RadamOp> {

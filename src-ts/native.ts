@@ -73,8 +73,7 @@ export const ELEMENTWISE_OPS = [
   "asgd",
   "lars",
   "cast",
-  "scale",
-  "clamp",
+  "transform16",
 ] as const;
 export type ElementwiseOp = (typeof ELEMENTWISE_OPS)[number];
 /** What the addon says of one element-wise op: its state lists, in order, and whether it reads a gradient. */

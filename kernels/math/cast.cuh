@@ -1,8 +1,8 @@
 // kernels/math/cast.cuh — a copy between storage types: dst <- scale * src, widened on load and
 // rounded on store by the element-wise machinery (kernels/math/half.cuh). It is how 16-bit
 // tensors reach ops that take float32 (the gradient norm, factored and 8-bit optimizers: widened
-// working copies) and come back (rounded to nearest-even or stochastically), and how 16-bit
-// gradients are scaled in place (clipping, unscaling).
+// working copies) and come back (rounded to nearest-even or stochastically); Transform16Op
+// scales or clamps 16-bit gradients in place (clipping).
 // As an element-wise Op the destination takes the "param" slot (written) and the source the
 // "grad" slot (only read).
 #pragma once
@@ -26,28 +26,18 @@ struct CastOp {
   CUOPTIM_MATH_FN void update(unsigned, float& dst, float src, float*, const Hyper& h, const float*) { dst = src * h.scale; }
 };
 
-// x <- scale * x in place (the "param" slot; no gradient): 16-bit gradients scaled by clipping,
-// rounded once.
-struct ScaleOp {
+// In place, no gradient (the "param" slot): x <- scale * x (flags 0), or x <- clamp(x, -scale,
+// scale) with torch.clamp's NaN rule (flags 1): 16-bit gradients clipped, rounded once.
+struct Transform16Op {
   using Hyper = CastHyper;
   static constexpr int kStates = 0;
   static constexpr int kTensorScalars = 0;
-  static constexpr unsigned kFlagCount = 1;
+  static constexpr unsigned kFlagCount = 2;  // math::TransformKind
   static constexpr bool kReadsGrad = false;
   __host__ __device__ static constexpr bool uses_state(unsigned, int) { return false; }
-  CUOPTIM_MATH_FN void update(unsigned, float& x, float, float*, const Hyper& h, const float*) { x = x * h.scale; }
-};
-
-// x <- clamp(x, -bound, bound) in place (torch.clamp's NaN rule): 16-bit gradients clipped by
-// value. The bound travels as Hyper::scale.
-struct ClampOp {
-  using Hyper = CastHyper;
-  static constexpr int kStates = 0;
-  static constexpr int kTensorScalars = 0;
-  static constexpr unsigned kFlagCount = 1;
-  static constexpr bool kReadsGrad = false;
-  __host__ __device__ static constexpr bool uses_state(unsigned, int) { return false; }
-  CUOPTIM_MATH_FN void update(unsigned, float& x, float, float*, const Hyper& h, const float*) { x = transform_element(x, kTransformClamp, h.scale); }
+  CUOPTIM_MATH_FN void update(unsigned flags, float& x, float, float*, const Hyper& h, const float*) {
+    x = transform_element(x, static_cast<int>(flags), h.scale);
+  }
 };
 
 }  // namespace math

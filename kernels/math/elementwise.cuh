@@ -67,5 +67,4 @@
   X(asgd, ::cuoptim::math::AsgdOp) \
   X(lars, ::cuoptim::math::LarsOp) \
   X(cast, ::cuoptim::math::CastOp) \
-  X(scale, ::cuoptim::math::ScaleOp) \
-  X(clamp, ::cuoptim::math::ClampOp)
+  X(transform16, ::cuoptim::math::Transform16Op)

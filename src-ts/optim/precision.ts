@@ -71,7 +71,9 @@ export function transformGrads(grads: readonly Tensor[], kind: "scale" | "clamp"
   const full = grads.filter((g) => !isHalf(g.dtype));
   const half = grads.filter((g) => isHalf(g.dtype));
   if (full.length) native.transformTensors(full.map((g) => g.native), kind, value);
-  if (half.length) native.optimizerStep(kind, [half.map((g) => g.native), null], new Float64Array(half.length).fill(1), new Uint8Array(half.length), { gradScale: value });
+  if (half.length) {
+    native.optimizerStep("transform16", [half.map((g) => g.native), null], new Float64Array(half.length).fill(1), new Uint8Array(half.length), { value, clamp: kind === "clamp" });
+  }
 }
 
 /**
