@@ -15,7 +15,6 @@
 
 #include <string>
 #include <type_traits>
-#include <utility>
 
 #include "binding_util.h"
 #include "op_specs.h"
@@ -35,54 +34,6 @@ template <typename Spec, typename = void>
 struct has_host_state : std::false_type {};
 template <typename Spec>
 struct has_host_state<Spec, decltype(void(&Spec::host_step))> : std::true_type {};
-
-// Checks each param's mix of dtypes and fills the lists' formats (masters: the param slot then
-// holds the master, the shadow slot the 16-bit param).
-void set_formats(ReadLists& r, int shadow, bool masters, const StorageOptions& o, const std::vector<double>& steps) {
-  const size_t n = r.params.size();
-  bool any = masters || o.stochastic;
-  for (size_t i = 0; i < n && !any; ++i) any = any || r.params[i]->dtype() != DType::F32 || r.dtypes[i][kGradList] != DType::F32;
-  for (size_t i = 0; i < n && !any; ++i) {
-    for (int l = kFirstStateList; l < shadow; ++l) any = any || (r.lists.ptrs[i][l] && r.dtypes[i][l] != DType::F32);
-  }
-  if (!any) return;
-  r.lists.formats.assign(n, 0);
-  if (o.stochastic) r.lists.keys.assign(n, 0);
-  for (size_t i = 0; i < n; ++i) {
-    const Tensor& p = *r.params[i];
-    const DType pd = p.dtype();
-    const std::string where = "params[" + std::to_string(i) + "]";
-    // Any float grad (the TypeScript layer holds a param's grad to its dtype or float32; casts
-    // and the EMA read any dtype into any other).
-    const DType gd = r.lists.ptrs[i][kGradList] ? r.dtypes[i][kGradList] : DType::F32;
-    DType sd = DType::F32;
-    bool first = true;
-    for (int l = kFirstStateList; l < shadow; ++l) {
-      if (!r.lists.ptrs[i][l]) continue;
-      const DType d = r.dtypes[i][l];
-      if ((d != DType::F32 && d != pd) || (!first && d != sd)) {
-        throw Error(code::kDtype, "state[" + std::to_string(i) + "]: expected every state of a param in float32 or all in the param's dtype (" +
-                                      dtype_name(pd) + "), got " + dtype_name(d));
-      }
-      sd = d;
-      first = false;
-    }
-    unsigned shadow_type = 0;
-    if (masters) {
-      if (!is_half(pd)) throw Error(code::kDtype, where + ": master weights need a bfloat16 or float16 param, got " + std::string(dtype_name(pd)));
-      shadow_type = storage_type(pd);
-      std::swap(r.lists.ptrs[i][shadow], r.lists.ptrs[i][kParamList]);
-    }
-    if (o.stochastic) {
-      if (!is_half(pd) || masters) {
-        throw Error(code::kInvalidArgument, where + ": stochastic rounding needs a bfloat16 or float16 param without master weights");
-      }
-      r.lists.keys[i] = math::stochastic_key(o.seed, o.ids[i], static_cast<uint64_t>(steps[i]));
-    }
-    const unsigned param_type = masters ? math::kStoreF32 : storage_type(pd);
-    r.lists.formats[i] = math::TensorFormat::make(param_type, storage_type(gd), storage_type(sd), o.stochastic, shadow_type).bits;
-  }
-}
 
 template <typename Op>
 Napi::Value elementwise_step(const Napi::CallbackInfo& info) {
@@ -106,7 +57,7 @@ Napi::Value elementwise_step(const Napi::CallbackInfo& info) {
       specs.push_back({OpSpec<Op>::kStateNames[k], lists.Get(static_cast<uint32_t>(kFirstStateList + k)), kFirstStateList + k, DType::F32, 0, true});
     }
   }
-  // Masters go in the shadow slot for reading; set_formats swaps them into the param slot.
+  // Masters go in the shadow slot for reading; set_storage_formats swaps them into the param slot.
   const bool with_masters = lists.Length() == static_cast<uint32_t>(kStateLists + 1) && !lists.Get(static_cast<uint32_t>(kStateLists)).IsNull();
   if (with_masters) specs.push_back({"masters", lists.Get(static_cast<uint32_t>(kStateLists)), kShadowList<Op>});
   ReadLists r = read_lists(specs, kDepth);
@@ -114,7 +65,7 @@ Napi::Value elementwise_step(const Napi::CallbackInfo& info) {
   const std::vector<double> steps = read_steps(info[2], n, "steps");
   const std::vector<bool> fresh = read_flags(info[3], n, "fresh");
   const StorageOptions storage = read_storage(info, 6, n);
-  set_formats(r, kShadowList<Op>, with_masters, storage, steps);
+  set_storage_formats(r, kFirstStateList, kShadowList<Op>, kShadowList<Op>, with_masters, storage, steps);
   if (n == 0) return Napi::Array::New(info.Env(), 0);
   ElementwiseArgs<Op> args;
   args.lists = std::move(r.lists);

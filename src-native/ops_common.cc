@@ -3,9 +3,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "binding_util.h"
 #include "../kernels/errors.h"
+#include "../kernels/math/half.cuh"
 #include "tensor_wrap.h"
 
 namespace cuoptim {
@@ -92,6 +94,53 @@ StorageOptions read_storage(const Napi::CallbackInfo& info, size_t arg, size_t n
   const Napi::Uint32Array a = ids.As<Napi::Uint32Array>();
   o.ids.assign(a.Data(), a.Data() + n);
   return o;
+}
+
+void set_storage_formats(ReadLists& r, int state_begin, int state_end, int shadow, bool masters, const StorageOptions& o,
+                         const std::vector<double>& steps) {
+  const size_t n = r.params.size();
+  bool any = masters || o.stochastic;
+  for (size_t i = 0; i < n && !any; ++i) {
+    any = r.dtypes[i][kParamList] != DType::F32 || (r.lists.ptrs[i][kGradList] && r.dtypes[i][kGradList] != DType::F32);
+    for (int l = state_begin; l < state_end; ++l) any = any || (r.lists.ptrs[i][l] && r.dtypes[i][l] != DType::F32);
+  }
+  if (!any) return;
+  r.lists.formats.assign(n, 0);
+  if (o.stochastic) r.lists.keys.assign(n, 0);
+  for (size_t i = 0; i < n; ++i) {
+    const Tensor& p = *r.params[i];
+    const DType pd = p.dtype();
+    const std::string where = "params[" + std::to_string(i) + "]";
+    // Any float grad (the TypeScript layer holds a param's grad to its dtype or float32; casts
+    // and the EMA read any dtype into any other).
+    const DType gd = r.lists.ptrs[i][kGradList] ? r.dtypes[i][kGradList] : DType::F32;
+    DType sd = DType::F32;
+    bool first = true;
+    for (int l = state_begin; l < state_end; ++l) {
+      if (!r.lists.ptrs[i][l]) continue;
+      const DType d = r.dtypes[i][l];
+      if ((d != DType::F32 && d != pd) || (!first && d != sd)) {
+        throw Error(code::kDtype, "state[" + std::to_string(i) + "]: expected every state of a param in float32 or all in the param's dtype (" +
+                                      dtype_name(pd) + "), got " + dtype_name(d));
+      }
+      sd = d;
+      first = false;
+    }
+    unsigned shadow_type = 0;
+    if (masters) {
+      if (!is_half(pd)) throw Error(code::kDtype, where + ": master weights need a bfloat16 or float16 param, got " + std::string(dtype_name(pd)));
+      shadow_type = storage_type(pd);
+      std::swap(r.lists.ptrs[i][shadow], r.lists.ptrs[i][kParamList]);
+    }
+    if (o.stochastic) {
+      if (!is_half(pd) || masters) {
+        throw Error(code::kInvalidArgument, where + ": stochastic rounding needs a bfloat16 or float16 param without master weights");
+      }
+      r.lists.keys[i] = math::stochastic_key(o.seed, o.ids[i], static_cast<uint64_t>(steps[i]));
+    }
+    const unsigned param_type = masters ? math::kStoreF32 : storage_type(pd);
+    r.lists.formats[i] = math::TensorFormat::make(param_type, storage_type(gd), storage_type(sd), o.stochastic, shadow_type).bits;
+  }
 }
 
 std::vector<bool> read_flags(const Napi::Value& v, size_t count, const std::string& name) {

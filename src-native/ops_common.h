@@ -44,6 +44,14 @@ struct StorageOptions {
 };
 StorageOptions read_storage(const Napi::CallbackInfo& info, size_t arg, size_t n);
 
+// Checks each param's mix of dtypes and fills the lists' formats and stochastic keys
+// (kernels/math/half.cuh), for the element-wise and blockwise steps: slot 0 the params, slot 1
+// the grads (any float dtype), slots [state_begin, state_end) float state lists (all float32 or
+// all of the param's dtype), `shadow` the masters as read — with masters the param slot then
+// holds the master and the shadow slot the 16-bit param. Does nothing when all is float32.
+void set_storage_formats(ReadLists& r, int state_begin, int state_end, int shadow, bool masters, const StorageOptions& o,
+                         const std::vector<double>& steps);
+
 // Per-tensor step counts (whole numbers >= 1), one per param.
 std::vector<double> read_steps(const Napi::Value& v, size_t count, const std::string& name);
 // One boolean per param.

@@ -9,7 +9,6 @@
 #include "quant_ops.h"
 
 #include <string>
-#include <utility>
 
 #include "binding_util.h"
 #include "op_specs.h"
@@ -23,30 +22,6 @@ namespace {
   void run_on(Backend& b, const BlockwiseArgs<Rule>& args) { b.name(args); }
 CUOPTIM_BLOCKWISE_OPS(CUOPTIM_RUN_ON)
 #undef CUOPTIM_RUN_ON
-
-// 16-bit params and grads of a blockwise step: their formats (and stochastic keys); with masters
-// (in the shadow slot as read) the param slot takes the master and the shadow the 16-bit param.
-void set_blockwise_formats(ReadLists& r, int shadow, bool masters, const StorageOptions& o, const std::vector<double>& steps) {
-  const size_t n = r.params.size();
-  bool any = masters || o.stochastic;
-  for (size_t i = 0; i < n && !any; ++i) any = r.params[i]->dtype() != DType::F32 || r.dtypes[i][1] != DType::F32;
-  if (!any) return;
-  r.lists.formats.assign(n, 0);
-  if (o.stochastic) r.lists.keys.assign(n, 0);
-  for (size_t i = 0; i < n; ++i) {
-    const DType pd = r.params[i]->dtype();
-    const std::string where = "params[" + std::to_string(i) + "]";
-    if ((masters || o.stochastic) && !is_half(pd)) {
-      throw Error(code::kDtype, where + ": master weights and stochastic rounding need a bfloat16 or float16 param, got " + std::string(dtype_name(pd)));
-    }
-    if (masters && o.stochastic) throw Error(code::kInvalidArgument, where + ": stochastic rounding is not for params with master weights");
-    if (masters) std::swap(r.lists.ptrs[i][shadow], r.lists.ptrs[i][0]);
-    if (o.stochastic) r.lists.keys[i] = math::stochastic_key(o.seed, o.ids[i], static_cast<uint64_t>(steps[i]));
-    r.lists.formats[i] = math::TensorFormat::make(masters ? math::kStoreF32 : storage_type(pd), storage_type(r.dtypes[i][1]), 0, o.stochastic,
-                                                  masters ? storage_type(pd) : 0)
-                             .bits;
-  }
-}
 
 template <typename Rule>
 Napi::Value blockwise_step(const Napi::CallbackInfo& info) {
@@ -73,7 +48,8 @@ Napi::Value blockwise_step(const Napi::CallbackInfo& info) {
   ReadLists r = read_lists(specs, kLists + 1);
   const size_t n = r.params.size();
   const std::vector<double> steps = read_steps(info[2], n, "steps");
-  set_blockwise_formats(r, kShadow, masters, read_storage(info, 4, n), steps);
+  // No float state lists: codes and absmax keep their own types.
+  set_storage_formats(r, kShadow, kShadow, kShadow, masters, read_storage(info, 4, n), steps);
   if (n == 0) return info.Env().Undefined();
   BlockwiseArgs<Rule> args;
   args.lists = std::move(r.lists);

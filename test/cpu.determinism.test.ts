@@ -1,8 +1,9 @@
 // test/cpu.determinism.test.ts — the cpu backend gives the same bits for any thread count and on
 // every instruction set it can pick (avx512 / avx2 / baseline), as DESIGN.md requires.
 import { test } from "uvu";
+import { underEveryIsa } from "./helpers/isa.js";
 import * as assert from "uvu/assert";
-import { AdaBound, Adafactor, Adagrad, Adam, Adamax, AdamW, AdamW8bit, CAME, cpuIsa, Lion, Lion8bit, Lookahead, NAdam, numThreads, RAdam, RMSprop, setCpuIsa, setNumThreads, SGD, Sophia, tensor, Adadelta, Rprop, ASGD } from "../src-ts/index.js";
+import { AdaBound, Adafactor, Adagrad, Adam, Adamax, AdamW, AdamW8bit, CAME, Lion, Lion8bit, Lookahead, NAdam, numThreads, RAdam, RMSprop, setNumThreads, SGD, Sophia, tensor, Adadelta, Rprop, ASGD } from "../src-ts/index.js";
 import { TfjsAdadelta, TfjsAdagrad, TfjsAdam, TfjsAdamax, TfjsMomentum, TfjsRMSprop } from "../src-ts/tfjs/semantics.js";
 import { assertBitwiseEqual } from "./helpers/compare.js";
 import { stateArrays, type AnyOptimizer } from "./helpers/state.js";
@@ -71,20 +72,8 @@ for (const [name, make] of variants) {
   });
 
   test(`${name}: every cpu ISA gives identical bits`, () => {
-    const original = cpuIsa();
     const results: [string, ReturnType<typeof run>][] = [];
-    try {
-      for (const isa of ["baseline", "avx2", "avx512"] as const) {
-        try {
-          setCpuIsa(isa);
-        } catch {
-          continue; // this CPU lacks it
-        }
-        results.push([isa, run(make)]);
-      }
-    } finally {
-      setCpuIsa(original as "avx512" | "avx2" | "baseline");
-    }
+    underEveryIsa((isa) => results.push([isa, run(make)]));
     assert.ok(results.length >= 2, "at least two ISAs to compare");
     for (const [isa, r] of results.slice(1)) {
       r.forEach((a, i) => assertBitwiseEqual(a, results[0]![1][i]!, `${isa} vs ${results[0]![0]} tensor ${i}`));

@@ -3,8 +3,9 @@
 // round to nearest, master weights, stochastic rounding, state in the param's dtype.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Adafactor, AdamW, AdamW8bit, cpuIsa, Lion, numThreads, setCpuIsa, setNumThreads, SGD, tensor, type Device, type FloatDType, type Tensor } from "../src-ts/index.js";
+import { Adafactor, AdamW, AdamW8bit, Lion, numThreads, setNumThreads, SGD, tensor, type Device, type FloatDType, type Tensor } from "../src-ts/index.js";
 import { testDevices } from "./helpers/devices.js";
+import { underEveryIsa } from "./helpers/isa.js";
 import { decodeF32, decodeU8, fixturePaths, readFixture } from "./helpers/fixtures.js";
 import { gradAt, initParam } from "./helpers/synth.js";
 
@@ -91,27 +92,6 @@ for (const c of cases) {
   for (const device of testDevices()) {
     test(`${c.name} on ${device}: the reference's bits`, () => run(c, device));
   }
-}
-
-type Isa = "avx512" | "avx2" | "baseline";
-/** Runs fn under every cpu ISA this CPU has (the fused bf16 loops, F16C and the portable path). */
-function underEveryIsa(fn: (isa: Isa) => void): number {
-  const original = cpuIsa() as Isa;
-  let ran = 0;
-  try {
-    for (const isa of ["baseline", "avx2", "avx512"] as const) {
-      try {
-        setCpuIsa(isa);
-      } catch {
-        continue; // this CPU lacks it
-      }
-      fn(isa);
-      ran++;
-    }
-  } finally {
-    setCpuIsa(original);
-  }
-  return ran;
 }
 
 test("every cpu ISA gives every mixed-precision case the reference's bits", () => {

@@ -20,7 +20,7 @@ import { dynamicMap } from "../quant.js";
 import type { Tensor } from "../tensor.js";
 import { checkBetas, checkNumber } from "../validate.js";
 import { Optimizer, type CommonOptions, type ParamState, type ParamsInput, type StateDict, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
-import { labelled, runElementwise } from "./run.js";
+import { labelled, runElementwise, storageOptions } from "./run.js";
 
 interface Blockwise8bitOptions {
   lr: number;
@@ -127,7 +127,7 @@ abstract class Blockwise8bit<O extends Blockwise8bitOptions> extends Optimizer<O
           ],
           big.map((it) => it.state.step),
           { ...this.nativeOptions(o), blockSize, gradScale: ctx.gradScale },
-          ctx.stochastic ? { stochasticRounding: true, seed: ctx.stochastic.seed, tensorIds: Uint32Array.from(big, (it) => ctx.stochastic!.idOf(it.param)) } : undefined,
+          storageOptions(big, ctx),
         ),
       );
     }

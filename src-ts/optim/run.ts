@@ -23,7 +23,6 @@ export function runElementwise(
   // stochastic-rounding key inputs (src-native/ops.cc).
   // (An optimizer stepping float32 working copies passes the masters as the params themselves.)
   const masters = items[0]?.state.tensors.master && isHalf(items[0].param.dtype) ? items.map((it) => it.state.tensors.master!.native) : null;
-  const sr = ctx.stochastic;
   const after = labelled(items, () => native.optimizerStep(
     op,
     [
@@ -36,10 +35,16 @@ export function runElementwise(
     Uint8Array.from(items, (it) => (it.fresh ? 1 : 0)),
     { ...options, gradScale: ctx.gradScale },
     hostScalar === undefined ? undefined : hostValues ? [...hostValues] : items.map((it) => it.state.scalars[hostScalar]!),
-    sr ? { stochasticRounding: true, seed: sr.seed, tensorIds: Uint32Array.from(items, (it) => sr.idOf(it.param)) } : undefined,
+    storageOptions(items, ctx),
   ));
   // The op ran: only now does the host scalar advance (a failed step leaves it as it was).
   if (hostScalar !== undefined) items.forEach((it, i) => (it.state.scalars[hostScalar] = after![i]!));
+}
+
+/** The native steps' `storage` argument: stochastic rounding's seed and each param's id, when the step rounds so. */
+export function storageOptions(items: readonly UpdateItem[], ctx: StepContext): { stochasticRounding: boolean; seed: number; tensorIds: Uint32Array } | undefined {
+  const sr = ctx.stochastic;
+  return sr ? { stochasticRounding: true, seed: sr.seed, tensorIds: Uint32Array.from(items, (it) => sr.idOf(it.param)) } : undefined;
 }
 
 /**
