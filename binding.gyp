@@ -47,6 +47,7 @@
         "src-native/op_specs.cc",
         "src-native/op_specs_tfjs.cc",
         "src-native/op_specs_torch_extra.cc",
+        "src-native/op_specs_frontier.cc",
         "src-native/ops.cc",
         "src-native/ops_common.cc",
         "src-native/quant_ops.cc",

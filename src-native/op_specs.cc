@@ -200,7 +200,7 @@ void OpSpec<math::NadamOp>::parse(const Napi::Object& o) {
 
 // torch: mu_product (a float32 tensor) *= mu; mu_product_next = mu_product * mu * mu_next, each a
 // float32 multiply by the double cast to float.
-double OpSpec<math::NadamOp>::host_step(double t, double mu_product, float* out) const {
+double OpSpec<math::NadamOp>::host_step(double t, bool, double mu_product, float* out) const {
   const double mu = beta1 * (1.0 - 0.5 * std::pow(0.96, t * momentum_decay));
   const double mu_next = beta1 * (1.0 - 0.5 * std::pow(0.96, (t + 1) * momentum_decay));
   const float product = static_cast<float>(mu_product) * static_cast<float>(mu);

@@ -108,7 +108,7 @@ struct OpSpec<math::NadamOp> {
   unsigned flags = 0;
   double lr = 0, beta1 = 0, beta2 = 0, momentum_decay = 0;
   void parse(const Napi::Object& o);
-  double host_step(double step, double mu_product, float* out) const;
+  double host_step(double step, bool fresh, double mu_product, float* out) const;
 };
 
 template <>
@@ -215,7 +215,7 @@ struct OpSpec<math::AsgdOp> {
   unsigned flags = 0;
   double lr = 0, lambd = 0, alpha = 0, t0 = 0;
   void parse(const Napi::Object& o);
-  double host_step(double step, double eta, float* out) const;
+  double host_step(double step, bool fresh, double eta, float* out) const;
 };
 
 // LARS takes each param's trust ratio from the host (hostState, computed from the addon's norms)
@@ -227,7 +227,47 @@ struct OpSpec<math::LarsOp> {
   unsigned flags = 0;
   double lr = 0;
   void parse(const Napi::Object& o);
-  double host_step(double step, double trust, float* out) const;
+  double host_step(double step, bool fresh, double trust, float* out) const;
+};
+
+// AdEMAMix (kernels/math/ademamix.cuh): α and β3 follow their warmup schedulers per step.
+template <>
+struct OpSpec<math::AdemamixOp> {
+  static constexpr const char* kStateNames[] = {"m1", "m2", "nu"};
+  math::AdemamixHyper hyper{};
+  unsigned flags = 0;
+  double beta1 = 0, beta2 = 0, beta3 = 0, alpha = 0, t_alpha = 0, t_beta3 = 0;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double step, bool fresh, float* out) const;
+};
+
+// Schedule-Free SGD / AdamW (kernels/math/schedule_free.cuh): each param's averaging weight ckp1
+// comes from the host (hostState, from the weights the TypeScript layer accumulates) and is
+// returned unchanged; the step's lr (warmup, and AdamW's sqrt(1 - β2^t)) is formed here.
+template <>
+struct OpSpec<math::SgdScheduleFreeOp> {
+  static constexpr const char* kStateNames[] = {"z"};
+  math::ScheduleFreeHyper hyper{};
+  unsigned flags = 0;
+  double lr = 0, beta = 0, beta2 = 0, warmup_steps = 0;
+  bool adam = false;
+  void parse(const Napi::Object& o);
+  double host_step(double step, bool fresh, double ckp1, float* out) const;
+};
+
+template <>
+struct OpSpec<math::AdamwScheduleFreeOp> : OpSpec<math::SgdScheduleFreeOp> {
+  static constexpr const char* kStateNames[] = {"z", "expAvgSq"};
+  void parse(const Napi::Object& o);
+};
+
+template <>
+struct OpSpec<math::ScheduleFreeModeOp> {
+  static constexpr const char* kStateNames[] = {"z"};
+  math::ScheduleFreeModeHyper hyper{};
+  unsigned flags = 0;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double, bool, float*) const {}
 };
 
 // TensorFlow.js's optimizers (kernels/math/tfjs.cuh): every scalar arrives as tfjs computes it.

@@ -45,7 +45,7 @@ void OpSpec<math::AsgdOp>::parse(const Napi::Object& o) {
 
 // torch 1.13: the step uses the eta and mu of the step before (eta = lr and mu = 1 at first),
 // then eta = lr / (1 + lambd*lr*t)^alpha and mu = 1 / max(1, t - t0), each a float32 tensor.
-double OpSpec<math::AsgdOp>::host_step(double t, double eta, float* out) const {
+double OpSpec<math::AsgdOp>::host_step(double t, bool, double eta, float* out) const {
   out[0] = f32(1.0 - lambd * eta);
   out[1] = f32(-eta);
   out[2] = t <= 1 ? 1.0f : f32(1.0 / std::max(1.0, (t - 1) - t0));
@@ -60,7 +60,7 @@ void OpSpec<math::LarsOp>::parse(const Napi::Object& o) {
 }
 
 // λ_t = lr * trust, in double, rounded once.
-double OpSpec<math::LarsOp>::host_step(double, double trust, float* out) const {
+double OpSpec<math::LarsOp>::host_step(double, bool, double trust, float* out) const {
   if (!(trust >= 0) || trust == HUGE_VAL) throw Error(code::kRange, "hostState: expected a finite trust ratio >= 0, got " + std::to_string(trust));
   out[0] = f32(-(lr * trust));
   return trust;

@@ -29,7 +29,7 @@ namespace {
 CUOPTIM_ELEMENTWISE_OPS(CUOPTIM_RUN_ON)
 #undef CUOPTIM_RUN_ON
 
-// Specs with per-param host state (NAdam) have host_step(step, state_in, scalars) -> state_out.
+// Specs with per-param host state (NAdam) have host_step(step, fresh, state_in, scalars) -> state_out.
 template <typename Spec, typename = void>
 struct has_host_state : std::false_type {};
 template <typename Spec>
@@ -79,7 +79,7 @@ Napi::Value elementwise_step(const Napi::CallbackInfo& info) {
     for (size_t i = 0; i < n; ++i) {
       const uint32_t k = static_cast<uint32_t>(i);
       const double state = read_number(in.Get(k), "hostState[" + std::to_string(i) + "]");
-      out.Set(k, spec.host_step(steps[i], state, args.lists.scalars[i].data()));
+      out.Set(k, spec.host_step(steps[i], fresh[i], state, args.lists.scalars[i].data()));
     }
     result = out;
   } else {

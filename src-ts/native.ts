@@ -72,6 +72,10 @@ export const ELEMENTWISE_OPS = [
   "rprop",
   "asgd",
   "lars",
+  "ademamix",
+  "sgd_schedule_free",
+  "adamw_schedule_free",
+  "schedule_free_mode",
   "cast",
   "transform16",
 ] as const;

@@ -17,6 +17,10 @@
 // updateHessian every k steps) likewise. LARS (lars_reference.py: You et al. 2017's Algorithm 1
 // in numpy float32, its norms in float64 — the addon sums in a fixed tree, so the trust ratio's
 // double may differ in its last bits, which the float32 rate almost never shows) likewise.
+// AdEMAMix (ademamix_reference.py: the paper's algorithm in bitsandbytes' 32-bit kernel's order,
+// numpy float32) likewise. Schedule-Free SGD / AdamW (schedule_free_reference.py: the reference
+// step's order in numpy float32) likewise; their cases also compare the params after eval() (the
+// averaged point) and after the train() that follows.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { assertClose, rms } from "./helpers/compare.js";
@@ -30,6 +34,9 @@ const TOLERANCE: Record<string, { rtol: number; floor: number }> = {
   Lookahead: { rtol: 1e-6, floor: 1e-4 },
   Sophia: { rtol: 1e-6, floor: 1e-4 },
   LARS: { rtol: 1e-6, floor: 1e-4 },
+  AdEMAMix: { rtol: 1e-6, floor: 1e-4 },
+  SGDScheduleFree: { rtol: 1e-6, floor: 1e-4 },
+  AdamWScheduleFree: { rtol: 1e-6, floor: 1e-4 },
 };
 const kindOf = (c: TorchCase) => (c.lookahead ? "Lookahead" : c.optimizer);
 const stateFloor = (expected: Float32Array, floor: number) => Math.max(floor, rms(expected));
@@ -51,6 +58,14 @@ for (const device of testDevices()) {
         assertClose(r.lookahead!.slowWeights(r.params[i]!)!.toArray(), decodeF32(w), tol.rtol, tol.floor, `param ${i} slow weights`);
       });
       assert.is(c.lookahead !== undefined, c.slowWeights !== undefined, "slow weights recorded exactly for Lookahead cases");
+      if (c.evalParams) {
+        const sf = r.optimizer as unknown as { eval(): void; train(): void };
+        sf.eval();
+        c.evalParams.forEach((x, i) => assertClose(r.params[i]!.toArray(), decodeF32(x), tol.rtol, tol.floor, `param ${i} after eval()`));
+        sf.train();
+        c.trainParams!.forEach((y, i) => assertClose(r.params[i]!.toArray(), decodeF32(y), tol.rtol, tol.floor, `param ${i} after train()`));
+      }
+      assert.is(c.optimizer.endsWith("ScheduleFree"), c.evalParams !== undefined, "eval()/train() recorded exactly for Schedule-Free cases");
       freeReplay(r);
     });
   }

@@ -21,6 +21,7 @@
 #include "adam8bit.cuh"
 #include "adamax.cuh"
 #include "adamw.cuh"
+#include "ademamix.cuh"
 #include "asgd.cuh"
 #include "cast.cuh"
 #include "ema.cuh"
@@ -32,6 +33,7 @@
 #include "radam.cuh"
 #include "rmsprop.cuh"
 #include "rprop.cuh"
+#include "schedule_free.cuh"
 #include "sgd.cuh"
 #include "shampoo.cuh"
 #include "sophia.cuh"
@@ -66,5 +68,9 @@
   X(rprop, ::cuoptim::math::RpropOp) \
   X(asgd, ::cuoptim::math::AsgdOp) \
   X(lars, ::cuoptim::math::LarsOp) \
+  X(ademamix, ::cuoptim::math::AdemamixOp) \
+  X(sgd_schedule_free, ::cuoptim::math::SgdScheduleFreeOp) \
+  X(adamw_schedule_free, ::cuoptim::math::AdamwScheduleFreeOp) \
+  X(schedule_free_mode, ::cuoptim::math::ScheduleFreeModeOp) \
   X(cast, ::cuoptim::math::CastOp) \
   X(transform16, ::cuoptim::math::Transform16Op)

@@ -10,7 +10,8 @@ import type { StepContext, UpdateItem } from "./types.js";
  * param state's tensors of the op's state names (or of `stateNames`, for state saved under
  * other names), null where the state has none; `options` are its native options (gradScale is
  * added here); `hostScalar` names a per-param host scalar the op advances (NAdam), or, with
- * `hostValues`, one it is given afresh each step and stores (LARS's trust ratios).
+ * `hostValues`, one it is given afresh each step and stores (LARS's trust ratios); `hostValues`
+ * alone are per-param inputs the op does not return (Schedule-Free's averaging weights).
  */
 export function runElementwise(
   op: ElementwiseOp,
@@ -34,7 +35,7 @@ export function runElementwise(
     Float64Array.from(items, (it) => it.state.step),
     Uint8Array.from(items, (it) => (it.fresh ? 1 : 0)),
     { ...options, gradScale: ctx.gradScale },
-    hostScalar === undefined ? undefined : hostValues ? [...hostValues] : items.map((it) => it.state.scalars[hostScalar]!),
+    hostValues ? [...hostValues] : hostScalar === undefined ? undefined : items.map((it) => it.state.scalars[hostScalar]!),
     storageOptions(items, ctx),
   ));
   // The op ran: only now does the host scalar advance (a failed step leaves it as it was).

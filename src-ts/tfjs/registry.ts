@@ -15,6 +15,8 @@ import { RMSprop } from "../optim/rmsprop.js";
 import { Rprop } from "../optim/rprop.js";
 import { ASGD } from "../optim/asgd.js";
 import { LARS } from "../optim/lars.js";
+import { AdEMAMix } from "../optim/ademamix.js";
+import { AdamWScheduleFree, SGDScheduleFree } from "../optim/schedule_free.js";
 import { SGD } from "../optim/sgd.js";
 import { Sophia } from "../optim/sophia.js";
 import { CAME } from "../optim/came.js";
@@ -52,6 +54,9 @@ export const OPTIMIZERS: Record<string, Make> = {
   Rprop: wrap(Rprop),
   ASGD: wrap(ASGD),
   LARS: wrap(LARS),
+  AdEMAMix: wrap(AdEMAMix),
+  AdamWScheduleFree: wrap(AdamWScheduleFree),
+  SGDScheduleFree: wrap(SGDScheduleFree),
   // TensorFlow.js's own update rules (semantics.ts), behind the tf.train.* drop-ins of train.ts
   "tfjs.sgd": wrap(TfjsSGD),
   "tfjs.momentum": wrap(TfjsMomentum),

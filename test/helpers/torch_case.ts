@@ -30,6 +30,9 @@ export interface TorchCase {
   lookahead?: { k: number; alpha: number };
   /** Lookahead cases: the final slow weights */
   slowWeights?: string[];
+  /** Schedule-Free cases: the params after eval() at the end, and after the train() that follows */
+  evalParams?: string[];
+  trainParams?: string[];
   snapshots: Record<string, string[]>;
   finalState: ({ step: number } & Record<string, string | number>)[];
 }
