@@ -270,6 +270,27 @@ struct OpSpec<math::ScheduleFreeModeOp> {
   void tensor_scalars(double, bool, float*) const {}
 };
 
+// LAMB (kernels/math/lamb.cuh), apex FusedLAMB: stage 1 takes the step's global-norm divisor
+// (options.clip); stage 2 takes each param's ratio from the host (hostState) and returns it.
+template <>
+struct OpSpec<math::LambUpdateOp> {
+  static constexpr const char* kStateNames[] = {"expAvg", "expAvgSq", "update"};
+  math::LambHyper hyper{};
+  unsigned flags = 0;
+  bool bias_correction = true;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double step, bool fresh, float* out) const;
+};
+
+template <>
+struct OpSpec<math::LambApplyOp> {
+  static constexpr const char* kStateNames[] = {"update"};
+  math::LambApplyHyper hyper{};
+  unsigned flags = 0;
+  void parse(const Napi::Object&) {}
+  double host_step(double step, bool fresh, double ratio, float* out) const;
+};
+
 // TensorFlow.js's optimizers (kernels/math/tfjs.cuh): every scalar arrives as tfjs computes it.
 template <>
 struct OpSpec<math::TfjsMomentumOp> {

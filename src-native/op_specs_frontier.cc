@@ -1,6 +1,6 @@
 // src-native/op_specs_frontier.cc — option parsing and host scalars for the optimizers after
 // torch.optim's classic set: AdEMAMix (kernels/math/ademamix.cuh) and Schedule-Free SGD / AdamW
-// (kernels/math/schedule_free.cuh).
+// (kernels/math/schedule_free.cuh), LAMB (kernels/math/lamb.cuh).
 #include <algorithm>
 #include <cmath>
 
@@ -83,6 +83,31 @@ double OpSpec<math::SgdScheduleFreeOp>::host_step(double t, bool fresh, double c
 
 void OpSpec<math::ScheduleFreeModeOp>::parse(const Napi::Object& o) {
   hyper.weight = f32(read_number_field(o, "weight", kOwner));
+}
+
+// apex forms its scalars from float32 options: β3 = 1 - β1 in float32, c = 1 - pow(β, t) of the
+// float32 β (widened), rounded to float32.
+void OpSpec<math::LambUpdateOp>::parse(const Napi::Object& o) {
+  const float beta1 = f32(unit_interval(o, "beta1"));
+  const float beta2 = f32(unit_interval(o, "beta2"));
+  const bool averaging = flag(o, "gradAveraging");
+  const double clip = number_in(o, "clip", 1, false, kInf, false);
+  bias_correction = flag(o, "biasCorrection");
+  hyper = {beta1, beta2, averaging ? 1.0f - beta1 : 1.0f, f32(non_negative(o, "eps")), f32(non_negative(o, "weightDecay")), f32(clip),
+           f32(read_number_field(o, "gradScale", kOwner))};
+  flags = flag(o, "adamwMode") ? math::kLambAdamwMode : 0u;
+}
+
+void OpSpec<math::LambUpdateOp>::tensor_scalars(double t, bool, float* out) const {
+  out[0] = bias_correction ? f32(1.0 - std::pow(static_cast<double>(hyper.beta1), t)) : 1.0f;
+  out[1] = bias_correction ? f32(1.0 - std::pow(static_cast<double>(hyper.beta2), t)) : 1.0f;
+}
+
+// Stage 1 has run when this is called, so nothing is refused here: a NaN ratio (from a NaN
+// update) propagates into the params, as in apex.
+double OpSpec<math::LambApplyOp>::host_step(double, bool, double ratio, float* out) const {
+  out[0] = f32(ratio);
+  return ratio;
 }
 
 }  // namespace cuoptim

@@ -76,6 +76,8 @@ export const ELEMENTWISE_OPS = [
   "sgd_schedule_free",
   "adamw_schedule_free",
   "schedule_free_mode",
+  "lamb_update",
+  "lamb_apply",
   "cast",
   "transform16",
 ] as const;

@@ -53,6 +53,10 @@ const CASES: [string, () => cuoptim.Optimizer<object>, string[]][] = [
   ["Rprop", () => new cuoptim.Rprop([param()]), ["prev", "stepSize"]],
   ["ASGD", () => new cuoptim.ASGD([param()]), ["ax"]],
   ["LARS", () => new cuoptim.LARS([param()]), ["momentumBuffer"]],
+  ["AdEMAMix", () => new cuoptim.AdEMAMix([param()]), ["m1", "m2", "nu"]],
+  ["SGDScheduleFree", () => new cuoptim.SGDScheduleFree([param()]), ["z"]],
+  ["AdamWScheduleFree", () => new cuoptim.AdamWScheduleFree([param()]), ["z", "expAvgSq"]],
+  ["LAMB (the update is a step temporary)", () => new cuoptim.LAMB([param()]), ["expAvg", "expAvgSq"]],
 ];
 
 function param(): cuoptim.Tensor {
@@ -66,7 +70,7 @@ for (const [name, make, states] of CASES) {
     const opt = make();
     opt.step();
     const saved = opt.stateDict().state[0] as Record<string, unknown> | undefined;
-    const tensors = Object.keys(saved ?? {}).filter((k) => k !== "step" && k !== "muProduct" && k !== "eta" && k !== "trustRatio");
+    const tensors = Object.keys(saved ?? {}).filter((k) => k !== "step" && k !== "muProduct" && k !== "eta" && k !== "trustRatio" && k !== "lrMax" && k !== "weightSum");
     assert.equal(tensors, states);
     opt.free();
   });

@@ -20,7 +20,8 @@
 // AdEMAMix (ademamix_reference.py: the paper's algorithm in bitsandbytes' 32-bit kernel's order,
 // numpy float32) likewise. Schedule-Free SGD / AdamW (schedule_free_reference.py: the reference
 // step's order in numpy float32) likewise; their cases also compare the params after eval() (the
-// averaged point) and after the train() that follows.
+// averaged point) and after the train() that follows. LAMB (lamb_reference.py: apex FusedLAMB's two
+// stages in numpy float32, norms in float64, as LARS) likewise.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { assertClose, rms } from "./helpers/compare.js";
@@ -37,6 +38,7 @@ const TOLERANCE: Record<string, { rtol: number; floor: number }> = {
   AdEMAMix: { rtol: 1e-6, floor: 1e-4 },
   SGDScheduleFree: { rtol: 1e-6, floor: 1e-4 },
   AdamWScheduleFree: { rtol: 1e-6, floor: 1e-4 },
+  LAMB: { rtol: 1e-6, floor: 1e-4 },
 };
 const kindOf = (c: TorchCase) => (c.lookahead ? "Lookahead" : c.optimizer);
 const stateFloor = (expected: Float32Array, floor: number) => Math.max(floor, rms(expected));

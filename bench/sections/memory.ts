@@ -1,7 +1,7 @@
 // bench/sections/memory.ts — bytes per parameter, measured: each optimizer is built over a
 // parameter list, stepped once (state is created lazily, as in torch), and memoryStats' current
 // bytes by role (params, grads, optimizer state) are read and divided by the parameter count.
-import { ASGD, Adadelta, Adafactor, Adam, AdamW, AdamW8bit, CAME, Lion, memoryStats, RMSprop, Rprop, SGD, Shampoo, Sophia, zeros, type Device, type FloatDType, type Optimizer, type Tensor } from "../../src-ts/index.js";
+import { ASGD, Adadelta, Adafactor, Adam, AdamW, AdamW8bit, AdEMAMix, AdamWScheduleFree, CAME, LAMB, LARS, Lion, memoryStats, SGDScheduleFree, RMSprop, Rprop, SGD, Shampoo, Sophia, zeros, type Device, type FloatDType, type Optimizer, type Tensor } from "../../src-ts/index.js";
 import { numelOf, type ParamSpec } from "../lib/models.js";
 import type { Progress } from "../lib/progress.js";
 
@@ -21,6 +21,11 @@ export const MEMORY_OPTIMIZERS: [string, Make][] = [
   ["Adadelta", (g) => new Adadelta(g)],
   ["Rprop", (g) => new Rprop(g.map(({ params }) => ({ params })))], // torch's Rprop has no weight decay
   ["ASGD", (g) => new ASGD(g)],
+  ["LARS", (g) => new LARS(g)],
+  ["LAMB", (g) => new LAMB(g)],
+  ["AdEMAMix", (g) => new AdEMAMix(g)],
+  ["SGDScheduleFree", (g) => new SGDScheduleFree(g)],
+  ["AdamWScheduleFree", (g) => new AdamWScheduleFree(g)],
 ];
 
 /** Mixed-precision setups: bfloat16 params and grads, the optimizer's state as each keeps it. */
@@ -50,6 +55,11 @@ export const CLAIMS: Record<string, string> = {
   Adadelta: "3× θ (Zeiler 2012: E[g²], E[Δx²]): 8 B",
   Rprop: "3× θ (Riedmiller & Braun 1993: previous gradient, step size): 8 B",
   ASGD: "2× θ (Polyak & Juditsky 1992: the averaged iterate): 4 B",
+  LARS: "2× θ (You et al. 2017: momentum): 4 B",
+  LAMB: "3× θ (You et al. 2019: m, v): 8 B",
+  AdEMAMix: "4× θ (Pagliardini et al. 2024: m1, m2, ν): 12 B",
+  SGDScheduleFree: "2× θ (Defazio et al. 2024: z): 4 B",
+  AdamWScheduleFree: "3× θ (Defazio et al. 2024: z, v): 8 B",
   "AdamW bf16 + f32 master": "16 B/param in all (Rajbhandari et al. 2020, ZeRO: 2 + 2 + K = 12)",
   "AdamW bf16 (f32 state, no master)": "2 + 2 + 8 = 12 B/param",
   "AdamW bf16 + SR (f32 state)": "2 + 2 + 8 = 12 B/param (llm.c's bf16 AdamW)",

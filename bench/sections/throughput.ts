@@ -3,7 +3,7 @@
 // thread count), TensorFlow.js's AdamOptimizer (pure-JS cpu backend) and a plain TypeScript loop.
 // Each figure is the median of 10 steps after 2 warm-up steps. "Useful traffic" counts the bytes
 // an optimizer must move per param per step (e.g. AdamW: read p, g, m, v and write p, m, v = 28).
-import { ASGD, Adadelta, Adafactor, AdamW, LARS, AdamW8bit, CAME, Lion, RMSprop, Rprop, SGD, Shampoo, Sophia, synchronize, tensor, type Device, type Optimizer, type Tensor } from "../../src-ts/index.js";
+import { ASGD, Adadelta, Adafactor, AdamW, AdEMAMix, AdamWScheduleFree, LAMB, LARS, SGDScheduleFree, AdamW8bit, CAME, Lion, RMSprop, Rprop, SGD, Shampoo, Sophia, synchronize, tensor, type Device, type Optimizer, type Tensor } from "../../src-ts/index.js";
 import { TfjsAdam } from "../../src-ts/tfjs/semantics.js";
 import { PlainAdamW } from "../baselines/plain_adamw.js";
 import { tfjsAdam } from "../baselines/tfjs_adam.js";
@@ -39,6 +39,10 @@ export const USEFUL_BYTES: Record<string, number> = {
   Rprop: 28, // p r/w, g r, prev r/w, step_size r/w
   ASGD: 20, // p r/w, g r, ax r/w
   LARS: 28, // p r/w, g r, buf r/w, plus the two norm passes (p r, g r)
+  LAMB: 28, // as AdamW; stage 1 also writes u and reads p, the norms read p and u, stage 2 reads u and p r/w
+  AdEMAMix: 36, // p r/w, g r, m1 r/w, m2 r/w, nu r/w
+  SGDScheduleFree: 20, // p (y) r/w, g r, z r/w
+  AdamWScheduleFree: 28, // p (y) r/w, g r, z r/w, v r/w
   "tfjs adam": 28, // as AdamW (cuoptim/tfjs train.adam's kernel)
   "AdamW bf16": 22, // bf16 p r/w, bf16 g r, f32 m r/w, f32 v r/w
   "AdamW bf16 + SR": 22, // as AdamW bf16, plus a hash per element
@@ -70,6 +74,10 @@ const CUOPTIM: [string, (p: Tensor[]) => Optimizer<object>, number?][] = [
   ["Rprop", (p) => new Rprop(p)],
   ["ASGD", (p) => new ASGD(p, { t0: 1 })],
   ["LARS", (p) => new LARS(p, { lr: 1 })],
+  ["LAMB", (p) => new LAMB(p)],
+  ["AdEMAMix", (p) => new AdEMAMix(p)],
+  ["SGDScheduleFree", (p) => new SGDScheduleFree(p)],
+  ["AdamWScheduleFree", (p) => new AdamWScheduleFree(p)],
   ["tfjs adam", (p) => new TfjsAdam(p) as unknown as Optimizer<object>],
 ];
 export const CUOPTIM_THROUGHPUT_COUNT = CUOPTIM.length + CUOPTIM_BF16.length;

@@ -26,6 +26,7 @@
 #include "cast.cuh"
 #include "ema.cuh"
 #include "half.cuh"
+#include "lamb.cuh"
 #include "lars.cuh"
 #include "lion.cuh"
 #include "lookahead.cuh"
@@ -72,5 +73,7 @@
   X(sgd_schedule_free, ::cuoptim::math::SgdScheduleFreeOp) \
   X(adamw_schedule_free, ::cuoptim::math::AdamwScheduleFreeOp) \
   X(schedule_free_mode, ::cuoptim::math::ScheduleFreeModeOp) \
+  X(lamb_update, ::cuoptim::math::LambUpdateOp) \
+  X(lamb_apply, ::cuoptim::math::LambApplyOp) \
   X(cast, ::cuoptim::math::CastOp) \
   X(transform16, ::cuoptim::math::Transform16Op)

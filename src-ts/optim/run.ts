@@ -8,7 +8,7 @@ import type { StepContext, UpdateItem } from "./types.js";
 /**
  * Runs one of the addon's element-wise optimizers over a batch: its state lists are the
  * param state's tensors of the op's state names (or of `stateNames`, for state saved under
- * other names), null where the state has none; `options` are its native options (gradScale is
+ * other names), or else the item's scratch tensors of that name, null where neither has one; `options` are its native options (gradScale is
  * added here); `hostScalar` names a per-param host scalar the op advances (NAdam), or, with
  * `hostValues`, one it is given afresh each step and stores (LARS's trust ratios); `hostValues`
  * alone are per-param inputs the op does not return (Schedule-Free's averaging weights).
@@ -28,8 +28,11 @@ export function runElementwise(
     op,
     [
       items.map((it) => it.param.native),
-      items.map((it) => it.grad.native),
-      ...stateNames.map((k) => (items[0]?.state.tensors[k] ? items.map((it) => it.state.tensors[k]!.native) : null)),
+      elementwiseOps[op]!.readsGrad ? items.map((it) => it.grad.native) : null,
+      ...stateNames.map((k) => {
+        const of = (it: UpdateItem) => it.state.tensors[k] ?? it.scratch[k];
+        return items[0] && of(items[0]) ? items.map((it) => of(it)!.native) : null;
+      }),
       ...(masters ? [masters] : []),
     ],
     Float64Array.from(items, (it) => it.state.step),

@@ -16,6 +16,7 @@ import { Rprop } from "../optim/rprop.js";
 import { ASGD } from "../optim/asgd.js";
 import { LARS } from "../optim/lars.js";
 import { AdEMAMix } from "../optim/ademamix.js";
+import { LAMB } from "../optim/lamb.js";
 import { AdamWScheduleFree, SGDScheduleFree } from "../optim/schedule_free.js";
 import { SGD } from "../optim/sgd.js";
 import { Sophia } from "../optim/sophia.js";
@@ -55,6 +56,7 @@ export const OPTIMIZERS: Record<string, Make> = {
   ASGD: wrap(ASGD),
   LARS: wrap(LARS),
   AdEMAMix: wrap(AdEMAMix),
+  LAMB: wrap(LAMB),
   AdamWScheduleFree: wrap(AdamWScheduleFree),
   SGDScheduleFree: wrap(SGDScheduleFree),
   // TensorFlow.js's own update rules (semantics.ts), behind the tf.train.* drop-ins of train.ts

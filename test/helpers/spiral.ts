@@ -16,6 +16,8 @@ export interface SpiralOptions {
   hessianEvery?: number;
   /** The params' and grads' dtype (default float32); the forward and backward run in float64 on their values. */
   dtype?: FloatDType;
+  /** Called before the final loss is measured (Schedule-Free: eval(), to the averaged point). */
+  beforeFinal?: (opt: Optimizer<object>) => void;
 }
 
 export function trainSpiral(device: Device, make: (params: Tensor[]) => Optimizer<object>, o: SpiralOptions): { finalLoss: number; losses: number[] } {
@@ -104,6 +106,7 @@ export function trainSpiral(device: Device, make: (params: Tensor[]) => Optimize
       (opt as unknown as { updateHessian(): void }).updateHessian();
     }
   }
+  o.beforeFinal?.(opt);
   const finalLoss = evaluate(false);
   opt.free();
   for (const p of params) {
