@@ -12,7 +12,7 @@ import { gpt2 } from "./lib/models.js";
 import { Progress } from "./lib/progress.js";
 import { checkTargets, markdown, readmeSummary, type Results } from "./lib/report.js";
 import { bestBandwidth, measureBandwidth } from "./sections/bandwidth.js";
-import { MEMORY_OPTIMIZERS, MIXED_MEMORY_OPTIMIZERS, measureMemory } from "./sections/memory.js";
+import { MEMORY_OPTIMIZERS, MIXED_MEMORY_OPTIMIZERS, MODEL_MEMORY_OPTIMIZERS, measureMemory } from "./sections/memory.js";
 import { manyTensors } from "./sections/many_tensors.js";
 import { sizeScaling, smallTensors, threadScaling } from "./sections/scaling.js";
 import { CUOPTIM_THROUGHPUT_COUNT, cuoptimThroughput, peerThroughput, withRoofline } from "./sections/throughput.js";
@@ -35,7 +35,7 @@ const workloads: [string, ReturnType<typeof gpt2>][] = [
 const maxThreads = Math.max(2, machine.cores);
 const cuda = isAvailable("cuda");
 const total =
-  (workloads.length * MEMORY_OPTIMIZERS.length + MIXED_MEMORY_OPTIMIZERS.length) * (cuda ? 2 : 1) + 6 + CUOPTIM_THROUGHPUT_COUNT * (cuda ? 2 : 1) + 4 + (plan.maxLog4 - 4) + 1 + maxThreads + 1;
+  (workloads.length * MEMORY_OPTIMIZERS.length + MODEL_MEMORY_OPTIMIZERS.length + MIXED_MEMORY_OPTIMIZERS.length) * (cuda ? 2 : 1) + 6 + CUOPTIM_THROUGHPUT_COUNT * (cuda ? 2 : 1) + 4 + (plan.maxLog4 - 4) + 1 + maxThreads + 1;
 const progress = new Progress(total);
 
 const memory = measureMemory("cpu", workloads, progress);

@@ -149,6 +149,10 @@ void OpSpec<math::CastOp>::parse(const Napi::Object& o) {
   hyper.scale = static_cast<float>(read_number_field(o, "gradScale", "options"));
 }
 
+void OpSpec<math::AxpyOp>::parse(const Napi::Object& o) {
+  hyper.scale = static_cast<float>(read_number_field(o, "gradScale", "options"));
+}
+
 // options.value, and options.clamp (else a scale).
 void OpSpec<math::Transform16Op>::parse(const Napi::Object& o) {
   hyper.scale = static_cast<float>(read_number_field(o, "value", "options"));

@@ -90,6 +90,15 @@ struct OpSpec<math::Transform16Op> {
 };
 
 template <>
+struct OpSpec<math::AxpyOp> {
+  static constexpr const char* kStateNames[] = {nullptr};
+  math::CastHyper hyper{};
+  unsigned flags = 0;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double, bool, float*) const {}
+};
+
+template <>
 struct OpSpec<math::RadamOp> {
   static constexpr const char* kStateNames[] = {"expAvg", "expAvgSq"};
   math::RadamHyper hyper{};
@@ -289,6 +298,26 @@ struct OpSpec<math::LambApplyOp> {
   unsigned flags = 0;
   void parse(const Napi::Object&) {}
   double host_step(double step, bool fresh, double ratio, float* out) const;
+};
+
+// Muon (kernels/math/muon.cuh): muon_apply takes each param's shape-adjusted lr from the host
+// (hostState) and returns it.
+template <>
+struct OpSpec<math::MuonMomentumOp> {
+  static constexpr const char* kStateNames[] = {"momentumBuffer", "update"};
+  math::MuonMomentumHyper hyper{};
+  unsigned flags = 0;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double, bool, float*) const {}
+};
+
+template <>
+struct OpSpec<math::MuonApplyOp> {
+  static constexpr const char* kStateNames[] = {"update"};
+  math::MuonApplyHyper hyper{};
+  unsigned flags = 0;
+  void parse(const Napi::Object& o);
+  double host_step(double step, bool fresh, double lr_adjusted, float* out) const;
 };
 
 // TensorFlow.js's optimizers (kernels/math/tfjs.cuh): every scalar arrives as tfjs computes it.

@@ -1,6 +1,7 @@
 // src-native/op_specs_frontier.cc — option parsing and host scalars for the optimizers after
 // torch.optim's classic set: AdEMAMix (kernels/math/ademamix.cuh) and Schedule-Free SGD / AdamW
-// (kernels/math/schedule_free.cuh), LAMB (kernels/math/lamb.cuh).
+// (kernels/math/schedule_free.cuh), LAMB (kernels/math/lamb.cuh) and Muon's element-wise parts
+// (kernels/math/muon.cuh).
 #include <algorithm>
 #include <cmath>
 
@@ -108,6 +109,25 @@ void OpSpec<math::LambUpdateOp>::tensor_scalars(double t, bool, float* out) cons
 double OpSpec<math::LambApplyOp>::host_step(double, bool, double ratio, float* out) const {
   out[0] = f32(ratio);
   return ratio;
+}
+
+void OpSpec<math::MuonMomentumOp>::parse(const Napi::Object& o) {
+  const double momentum = unit_interval(o, "momentum");
+  hyper = {f32(momentum), f32(1.0 - momentum), f32(read_number_field(o, "gradScale", kOwner))};
+  flags = flag(o, "nesterov") ? math::kMuonNesterov : 0u;
+}
+
+void OpSpec<math::MuonApplyOp>::parse(const Napi::Object& o) {
+  const double lr = non_negative(o, "lr");
+  const double wd = non_negative(o, "weightDecay");
+  hyper.decay_factor = f32(1.0 - lr * wd);
+  flags = wd != 0 ? math::kMuonWeightDecay : 0u;
+}
+
+double OpSpec<math::MuonApplyOp>::host_step(double, bool, double lr_adjusted, float* out) const {
+  if (!(lr_adjusted >= 0) || lr_adjusted == HUGE_VAL) throw Error(code::kRange, "hostState: expected a finite lr >= 0, got " + std::to_string(lr_adjusted));
+  out[0] = f32(-lr_adjusted);
+  return lr_adjusted;
 }
 
 }  // namespace cuoptim

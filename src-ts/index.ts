@@ -44,6 +44,8 @@ export { ASGD, type ASGDOptions } from "./optim/asgd.js";
 export { LARS, type LARSOptions } from "./optim/lars.js";
 export { AdEMAMix, type AdEMAMixOptions } from "./optim/ademamix.js";
 export { LAMB, type LAMBOptions } from "./optim/lamb.js";
+export { Muon, type MuonOptions } from "./optim/muon.js";
+export { LBFGS, type LBFGSOptions, type LBFGSStateDict } from "./optim/lbfgs.js";
 export { AdamWScheduleFree, SGDScheduleFree, type AdamWScheduleFreeOptions, type SGDScheduleFreeOptions, type ScheduleFreeStateDict } from "./optim/schedule_free.js";
 export { Rprop, type RpropOptions } from "./optim/rprop.js";
 export { AdaBound, type AdaBoundOptions } from "./optim/adabound.js";

@@ -78,8 +78,11 @@ export const ELEMENTWISE_OPS = [
   "schedule_free_mode",
   "lamb_update",
   "lamb_apply",
+  "muon_momentum",
+  "muon_apply",
   "cast",
   "transform16",
+  "axpy",
 ] as const;
 export type ElementwiseOp = (typeof ELEMENTWISE_OPS)[number];
 /** What the addon says of one element-wise op: its state lists, in order, and whether it reads a gradient. */

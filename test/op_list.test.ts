@@ -57,7 +57,14 @@ const CASES: [string, () => cuoptim.Optimizer<object>, string[]][] = [
   ["SGDScheduleFree", () => new cuoptim.SGDScheduleFree([param()]), ["z"]],
   ["AdamWScheduleFree", () => new cuoptim.AdamWScheduleFree([param()]), ["z", "expAvgSq"]],
   ["LAMB (the update is a step temporary)", () => new cuoptim.LAMB([param()]), ["expAvg", "expAvgSq"]],
+  ["Muon (the update is a step temporary)", () => new cuoptim.Muon([matrixParam()]), ["momentumBuffer"]],
 ];
+
+function matrixParam(): cuoptim.Tensor {
+  const p = cuoptim.tensor(new Float32Array([0.5, -1, 2, 1]), [2, 2], { device: "cpu" });
+  p.grad = cuoptim.tensor(new Float32Array([0.1, 0.2, -0.3, 0.4]), [2, 2], { device: "cpu" });
+  return p;
+}
 
 function param(): cuoptim.Tensor {
   const p = cuoptim.tensor(new Float32Array([0.5, -1, 2]), [3], { device: "cpu" });

@@ -1,14 +1,15 @@
-// test/recent_optimizers.test.ts — AdEMAMix, Schedule-Free SGD / AdamW and LAMB beyond their reference
+// test/recent_optimizers.test.ts — AdEMAMix, Schedule-Free SGD / AdamW, LAMB and Muon beyond their reference
 // fixtures (reference.parity.test.ts checks their numbers element by element): each trains the
 // spiral MLP of test/helpers/spiral.ts (full batch, 200 steps, from 1.16; AdamW at lr 1e-2 reaches
 // 0.022, SGD at lr 0.5 0.074), the Schedule-Free mode switch and its state dict, and bad options,
-// each refused before anything changes.
+// each refused before anything changes. Muon trains the MLP's matrices beside an AdamW for its
+// biases (the README's pattern).
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { AdEMAMix, AdamWScheduleFree, CuoptimError, LAMB, SGDScheduleFree, load, save, tensor, type Optimizer, type Tensor } from "../src-ts/index.js";
+import { AdEMAMix, AdamW, AdamWScheduleFree, CuoptimError, LAMB, Muon, SGDScheduleFree, load, save, tensor, type Optimizer, type Tensor } from "../src-ts/index.js";
 import { testDevices } from "./helpers/devices.js";
 import { heavyTest } from "./helpers/heavy.js";
 import { trainSpiral } from "./helpers/spiral.js";
@@ -17,6 +18,16 @@ const SPIRAL = { hidden: 32, steps: 200, seed: 3 };
 const atX = { beforeFinal: (o: Optimizer<object>) => (o as unknown as { eval(): void }).eval() };
 const any = (o: unknown) => o as Optimizer<object>;
 
+/** Muon for the matrices, AdamW for the rest: one object that steps both (what the README shows). */
+function muonWithAdamW(params: Tensor[], muon: ConstructorParameters<typeof Muon>[1]): Optimizer<object> {
+  const m = new Muon(params.filter((p) => p.shape.length === 2), muon);
+  const a = new AdamW(params.filter((p) => p.shape.length !== 2), { lr: 1e-2, weightDecay: 0 });
+  return {
+    step: () => (m.step(), a.step()),
+    free: () => (m.free(), a.free()),
+  } as unknown as Optimizer<object>;
+}
+
 const CASES: [string, (p: Tensor[]) => Optimizer<object>, number, object?][] = [
   ["AdEMAMix (lr 1e-2)", (p) => any(new AdEMAMix(p, { lr: 1e-2 })), 0.05],
   ["AdEMAMix (lr 1e-2, alpha and beta3 warmup over 200 steps)", (p) => any(new AdEMAMix(p, { lr: 1e-2, tAlpha: 200, tBeta3: 200 })), 0.05],
@@ -24,6 +35,8 @@ const CASES: [string, (p: Tensor[]) => Optimizer<object>, number, object?][] = [
   ["AdamWScheduleFree (lr 1e-2, measured at x)", (p) => any(new AdamWScheduleFree(p, { lr: 1e-2 })), 0.05, atX],
   ["LAMB (lr 1e-2)", (p) => any(new LAMB(p, { lr: 1e-2 })), 0.15],
   ["LAMB (lr 3e-2, NVLAMB, no decay)", (p) => any(new LAMB(p, { lr: 3e-2, weightDecay: 0, useNvlamb: true })), 0.1],
+  ["Muon (lr 0.02, no decay) + AdamW for the biases", (p) => muonWithAdamW(p, { lr: 0.02, weightDecay: 0 }), 0.05],
+  ["Muon (lr 0.02, bfloat16 iteration) + AdamW for the biases", (p) => muonWithAdamW(p, { lr: 0.02, weightDecay: 0, nsDtype: "bfloat16" }), 0.05],
 ];
 
 for (const device of testDevices().filter((d) => d !== "cuda")) {
@@ -33,6 +46,12 @@ for (const device of testDevices().filter((d) => d !== "cuda")) {
       assert.ok(finalLoss < bound, `${name}: final loss ${finalLoss} (start ${losses[0]})`);
     });
   }
+}
+
+function matrix(): Tensor {
+  const p = tensor(new Float32Array([1, -2, 3, 0.5, 0.25, -1]), [2, 3], { device: "cpu" });
+  p.grad = tensor(new Float32Array([0.1, 0.2, -0.3, 0.4, -0.5, 0.6]), [2, 3], { device: "cpu" });
+  return p;
 }
 
 function param(values = [1, -2, 3]): Tensor {
@@ -164,6 +183,29 @@ test("LAMB: the clipping norm spans every group of the step; the trust ratio is 
   opt.free();
 });
 
+test("Muon: a 1-D param in addParamGroup is refused with nothing added; bfloat16 params with masters step the masters as float32 params step", () => {
+  const opt = new Muon([matrix()]);
+  assert.throws(() => opt.addParamGroup({ params: [param()] }), /paramGroups\[1\]\.params\[0\]: Muon takes 2-D params only/);
+  assert.is(opt.paramGroups.length, 1);
+  opt.free();
+  // bfloat16-representable values, so both runs see the same numbers.
+  const values = [1, -2, 3, 0.5, 0.25, -1, 1.5, 2, -0.75, 0.125, 4, -3];
+  const grads = [0.125, 0.25, -0.375, 0.5, -0.625, 0.75, 0.0625, -0.5, 1, -1, 0.25, 0.5];
+  const full = tensor(new Float32Array(values), [3, 4], { device: "cpu" });
+  full.grad = tensor(new Float32Array(grads), [3, 4], { device: "cpu" });
+  const half = tensor(new Float32Array(values), [3, 4], { device: "cpu", dtype: "bfloat16" });
+  half.grad = tensor(new Float32Array(grads), [3, 4], { device: "cpu", dtype: "bfloat16" });
+  const a = new Muon([full], { lr: 0.05 });
+  const b = new Muon([half], { lr: 0.05, masterWeights: true });
+  for (let i = 0; i < 3; i++) {
+    a.step();
+    b.step();
+  }
+  assert.equal(Array.from(b.state.get(half)!.tensors.master!.toArray()), Array.from(full.toArray()));
+  a.free();
+  b.free();
+});
+
 test("bad options are refused at construction and in a later step, naming the option", () => {
   const cases: [() => unknown, RegExp][] = [
     [() => new AdEMAMix([param()], { betas: [0.9, 0.999] as never }), /options\.betas: expected an array of 3 numbers/],
@@ -178,6 +220,14 @@ test("bad options are refused at construction and in a later step, naming the op
     [() => new LAMB([param()], { maxGradNorm: 0 }), /options\.maxGradNorm: expected a finite float32 number > 0/],
     [() => new LAMB([param()], { betas: [0.9, 1] }), /options\.betas\[1\]/],
     [() => new LAMB([param()], { useNvlamb: 1 as never }), /options\.useNvlamb: expected a boolean/],
+    [() => new Muon([param()]), /params\[0\]: Muon takes 2-D params only.*got shape \[3\]/],
+    [() => new Muon([{ params: [matrix()] }, { params: [matrix(), param()] }]), /paramGroups\[1\]\.params\[1\]: Muon takes 2-D params only/],
+    [() => new Muon([matrix()], { nsSteps: 100 }), /options\.nsSteps: expected a whole number in \[1, 100\)/],
+    [() => new Muon([matrix()], { nsSteps: 0 }), /options\.nsSteps/],
+    [() => new Muon([matrix()], { adjustLrFn: "match_rms_adamw" as never }), /options\.adjustLrFn: expected one of "original", "matchRmsAdamw"/],
+    [() => new Muon([matrix()], { nsDtype: "float16" as never }), /options\.nsDtype/],
+    [() => new Muon([matrix()], { nsCoefficients: [1, 2] as never }), /options\.nsCoefficients: expected an array of 3 numbers/],
+    [() => new Muon([matrix()], { eps: 0 }), /options\.eps/],
   ];
   for (const [make, message] of cases) assert.throws(make, (e: unknown) => e instanceof CuoptimError && message.test((e as Error).message));
   const p = param();

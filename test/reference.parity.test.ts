@@ -21,7 +21,9 @@
 // numpy float32) likewise. Schedule-Free SGD / AdamW (schedule_free_reference.py: the reference
 // step's order in numpy float32) likewise; their cases also compare the params after eval() (the
 // averaged point) and after the train() that follows. LAMB (lamb_reference.py: apex FusedLAMB's two
-// stages in numpy float32, norms in float64, as LARS) likewise.
+// stages in numpy float32, norms in float64, as LARS) likewise. Muon (muon_reference.py: torch's
+// Muon in numpy float32, its products as k-ordered fused multiply-add chains taken in float64, which
+// equal the fused ones but for a double rounding about once in 2^29) likewise.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { assertClose, rms } from "./helpers/compare.js";
@@ -39,6 +41,7 @@ const TOLERANCE: Record<string, { rtol: number; floor: number }> = {
   SGDScheduleFree: { rtol: 1e-6, floor: 1e-4 },
   AdamWScheduleFree: { rtol: 1e-6, floor: 1e-4 },
   LAMB: { rtol: 1e-6, floor: 1e-4 },
+  Muon: { rtol: 1e-6, floor: 1e-4 },
 };
 const kindOf = (c: TorchCase) => (c.lookahead ? "Lookahead" : c.optimizer);
 const stateFloor = (expected: Float32Array, floor: number) => Math.max(floor, rms(expected));

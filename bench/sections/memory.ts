@@ -1,7 +1,7 @@
 // bench/sections/memory.ts — bytes per parameter, measured: each optimizer is built over a
 // parameter list, stepped once (state is created lazily, as in torch), and memoryStats' current
 // bytes by role (params, grads, optimizer state) are read and divided by the parameter count.
-import { ASGD, Adadelta, Adafactor, Adam, AdamW, AdamW8bit, AdEMAMix, AdamWScheduleFree, CAME, LAMB, LARS, Lion, memoryStats, SGDScheduleFree, RMSprop, Rprop, SGD, Shampoo, Sophia, zeros, type Device, type FloatDType, type Optimizer, type Tensor } from "../../src-ts/index.js";
+import { ASGD, Adadelta, Adafactor, Adam, AdamW, AdamW8bit, AdEMAMix, AdamWScheduleFree, CAME, LAMB, LARS, Lion, memoryStats, Muon, SGDScheduleFree, RMSprop, Rprop, SGD, Shampoo, Sophia, zeros, type Device, type FloatDType, type Optimizer, type Tensor } from "../../src-ts/index.js";
 import { numelOf, type ParamSpec } from "../lib/models.js";
 import type { Progress } from "../lib/progress.js";
 
@@ -26,6 +26,15 @@ export const MEMORY_OPTIMIZERS: [string, Make][] = [
   ["AdEMAMix", (g) => new AdEMAMix(g)],
   ["SGDScheduleFree", (g) => new SGDScheduleFree(g)],
   ["AdamWScheduleFree", (g) => new AdamWScheduleFree(g)],
+];
+
+/**
+ * Run on the first workload (the model) only: Muon's one step orthogonalises every matrix (O(side)
+ * flops per element), minutes on the largest single matrices. It takes the 2-D params only (the
+ * rest would go to an AdamW beside it); its bytes are per param of the whole list.
+ */
+export const MODEL_MEMORY_OPTIMIZERS: [string, Make][] = [
+  ["Muon (2-D params)", (g) => new Muon(g.map(({ params }) => ({ params: params.filter((p) => p.shape.length === 2) })).filter((x) => x.params.length > 0))],
 ];
 
 /** Mixed-precision setups: bfloat16 params and grads, the optimizer's state as each keeps it. */
@@ -60,6 +69,7 @@ export const CLAIMS: Record<string, string> = {
   AdEMAMix: "4× θ (Pagliardini et al. 2024: m1, m2, ν): 12 B",
   SGDScheduleFree: "2× θ (Defazio et al. 2024: z): 4 B",
   AdamWScheduleFree: "3× θ (Defazio et al. 2024: z, v): 8 B",
+  "Muon (2-D params)": "2× θ over the matrices (Jordan et al. 2024: momentum): 4 B",
   "AdamW bf16 + f32 master": "16 B/param in all (Rajbhandari et al. 2020, ZeRO: 2 + 2 + K = 12)",
   "AdamW bf16 (f32 state, no master)": "2 + 2 + 8 = 12 B/param",
   "AdamW bf16 + SR (f32 state)": "2 + 2 + 8 = 12 B/param (llm.c's bf16 AdamW)",
@@ -83,9 +93,12 @@ export interface MemoryRow {
 
 export function measureMemory(device: Device, workloads: [string, ParamSpec[]][], progress: Progress): MemoryRow[] {
   const rows: MemoryRow[] = [];
-  // The mixed-precision setups run on the first workload (the model) only.
+  // Muon and the mixed-precision setups run on the first workload (the model) only.
   const full: [string, Make, FloatDType][] = MEMORY_OPTIMIZERS.map(([n, m]) => [n, m, "float32"]);
-  const mixed: [string, Make, FloatDType][] = MIXED_MEMORY_OPTIMIZERS.map(([n, m]) => [n, m, "bfloat16"]);
+  const mixed: [string, Make, FloatDType][] = [
+    ...MODEL_MEMORY_OPTIMIZERS.map(([n, m]): [string, Make, FloatDType] => [n, m, "float32"]),
+    ...MIXED_MEMORY_OPTIMIZERS.map(([n, m]): [string, Make, FloatDType] => [n, m, "bfloat16"]),
+  ];
   for (const [w, [workload, specs]] of workloads.entries()) {
     for (const [name, make, dtype] of w === 0 ? [...full, ...mixed] : full) {
       const before = memoryStats(device).current;

@@ -3,7 +3,7 @@
 // thread count), TensorFlow.js's AdamOptimizer (pure-JS cpu backend) and a plain TypeScript loop.
 // Each figure is the median of 10 steps after 2 warm-up steps. "Useful traffic" counts the bytes
 // an optimizer must move per param per step (e.g. AdamW: read p, g, m, v and write p, m, v = 28).
-import { ASGD, Adadelta, Adafactor, AdamW, AdEMAMix, AdamWScheduleFree, LAMB, LARS, SGDScheduleFree, AdamW8bit, CAME, Lion, RMSprop, Rprop, SGD, Shampoo, Sophia, synchronize, tensor, type Device, type Optimizer, type Tensor } from "../../src-ts/index.js";
+import { ASGD, Adadelta, Adafactor, AdamW, AdEMAMix, AdamWScheduleFree, LAMB, LARS, Muon, SGDScheduleFree, AdamW8bit, CAME, Lion, RMSprop, Rprop, SGD, Shampoo, Sophia, synchronize, tensor, type Device, type Optimizer, type Tensor } from "../../src-ts/index.js";
 import { TfjsAdam } from "../../src-ts/tfjs/semantics.js";
 import { PlainAdamW } from "../baselines/plain_adamw.js";
 import { tfjsAdam } from "../baselines/tfjs_adam.js";
@@ -43,6 +43,7 @@ export const USEFUL_BYTES: Record<string, number> = {
   AdEMAMix: 36, // p r/w, g r, m1 r/w, m2 r/w, nu r/w
   SGDScheduleFree: 20, // p (y) r/w, g r, z r/w
   AdamWScheduleFree: 28, // p (y) r/w, g r, z r/w, v r/w
+  Muon: 20, // p r/w, g r, buf r/w, plus the Newton–Schulz products (compute-bound)
   "tfjs adam": 28, // as AdamW (cuoptim/tfjs train.adam's kernel)
   "AdamW bf16": 22, // bf16 p r/w, bf16 g r, f32 m r/w, f32 v r/w
   "AdamW bf16 + SR": 22, // as AdamW bf16, plus a hash per element
@@ -57,7 +58,8 @@ const CUOPTIM_BF16: [string, (p: Tensor[]) => Optimizer<object>][] = [
 ];
 
 // [name, make, timed steps]: Shampoo's steps are matrix products (O(block dim) flops per
-// element), so it is timed over 3 steps after 1 warm-up instead of 10 after 2.
+// element), so it is timed over 3 steps after 1 warm-up instead of 10 after 2; Muon's are
+// 3·nsSteps products of each whole matrix (O(side) flops per element), timed over 1.
 const CUOPTIM: [string, (p: Tensor[]) => Optimizer<object>, number?][] = [
   ["AdamW", (p) => new AdamW(p)],
   ["SGD+momentum", (p) => new SGD(p, { lr: 0.01, momentum: 0.9 })],
@@ -78,6 +80,7 @@ const CUOPTIM: [string, (p: Tensor[]) => Optimizer<object>, number?][] = [
   ["AdEMAMix", (p) => new AdEMAMix(p)],
   ["SGDScheduleFree", (p) => new SGDScheduleFree(p)],
   ["AdamWScheduleFree", (p) => new AdamWScheduleFree(p)],
+  ["Muon", (p) => new Muon(p), 1],
   ["tfjs adam", (p) => new TfjsAdam(p) as unknown as Optimizer<object>],
 ];
 export const CUOPTIM_THROUGHPUT_COUNT = CUOPTIM.length + CUOPTIM_BF16.length;

@@ -30,6 +30,7 @@
 #include "lars.cuh"
 #include "lion.cuh"
 #include "lookahead.cuh"
+#include "muon.cuh"
 #include "nadam.cuh"
 #include "radam.cuh"
 #include "rmsprop.cuh"
@@ -75,5 +76,8 @@
   X(schedule_free_mode, ::cuoptim::math::ScheduleFreeModeOp) \
   X(lamb_update, ::cuoptim::math::LambUpdateOp) \
   X(lamb_apply, ::cuoptim::math::LambApplyOp) \
+  X(muon_momentum, ::cuoptim::math::MuonMomentumOp) \
+  X(muon_apply, ::cuoptim::math::MuonApplyOp) \
   X(cast, ::cuoptim::math::CastOp) \
-  X(transform16, ::cuoptim::math::Transform16Op)
+  X(transform16, ::cuoptim::math::Transform16Op) \
+  X(axpy, ::cuoptim::math::AxpyOp)

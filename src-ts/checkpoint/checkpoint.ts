@@ -15,6 +15,7 @@
 import { crc32 } from "node:zlib";
 import { EMA } from "../ema.js";
 import { CuoptimError, fail } from "../errors.js";
+import { LBFGS } from "../optim/lbfgs.js";
 import { Lookahead } from "../optim/lookahead.js";
 import { Optimizer } from "../optim/optimizer.js";
 import { checkTensor, formatShape, Tensor } from "../tensor.js";
@@ -31,7 +32,7 @@ export interface CheckpointableScheduler {
 
 export interface CheckpointTargets {
   params?: Record<string, Tensor> | Tensor[];
-  optimizer?: Optimizer<object> | Lookahead<object>;
+  optimizer?: Optimizer<object> | Lookahead<object> | LBFGS;
   scheduler?: CheckpointableScheduler;
   ema?: EMA;
 }
@@ -336,8 +337,9 @@ function namedParams(params: CheckpointTargets["params"], where: string): [strin
   return named;
 }
 
-function checkOptimizer(optimizer: unknown, where: string): Optimizer<object> {
+function checkOptimizer(optimizer: unknown, where: string): Optimizer<object> | LBFGS {
   if (optimizer instanceof Lookahead) return optimizer.optimizer;
+  if (optimizer instanceof LBFGS) return optimizer;
   if (!(optimizer instanceof Optimizer)) return fail("ERR_INVALID_ARGUMENT", `${where}: expected a cuoptim optimizer`);
   return optimizer;
 }
@@ -349,7 +351,9 @@ function checkScheduler(scheduler: unknown, where: string): void {
 }
 
 /** Shapes of an optimizer's state tensors, by their path in its stateDict(). */
-function stateShapes(optimizer: Optimizer<object> | Lookahead<object>): (path: string[]) => readonly number[] | undefined {
+function stateShapes(optimizer: Optimizer<object> | Lookahead<object> | LBFGS): (path: string[]) => readonly number[] | undefined {
+  // LBFGS's vectors are flat (the params concatenated, as torch's).
+  if (optimizer instanceof LBFGS) return () => undefined;
   const inner = optimizer instanceof Lookahead ? optimizer.optimizer : optimizer;
   const params = inner.params();
   const innerShape = (p: string[]) => (p[0] === "state" ? inner.state.get(params[Number(p[1])]!)?.tensors[p[2]!]?.shape : undefined);

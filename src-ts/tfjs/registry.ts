@@ -17,7 +17,6 @@ import { ASGD } from "../optim/asgd.js";
 import { LARS } from "../optim/lars.js";
 import { AdEMAMix } from "../optim/ademamix.js";
 import { LAMB } from "../optim/lamb.js";
-import { AdamWScheduleFree, SGDScheduleFree } from "../optim/schedule_free.js";
 import { SGD } from "../optim/sgd.js";
 import { Sophia } from "../optim/sophia.js";
 import { CAME } from "../optim/came.js";
@@ -57,8 +56,6 @@ export const OPTIMIZERS: Record<string, Make> = {
   LARS: wrap(LARS),
   AdEMAMix: wrap(AdEMAMix),
   LAMB: wrap(LAMB),
-  AdamWScheduleFree: wrap(AdamWScheduleFree),
-  SGDScheduleFree: wrap(SGDScheduleFree),
   // TensorFlow.js's own update rules (semantics.ts), behind the tf.train.* drop-ins of train.ts
   "tfjs.sgd": wrap(TfjsSGD),
   "tfjs.momentum": wrap(TfjsMomentum),

@@ -1,0 +1,198 @@
+// src-ts/optim/muon.ts — Muon, momentum orthogonalised by Newton–Schulz (Jordan et al. 2024;
+// "Muon is Scalable for LLM Training", Liu et al. 2025), torch.optim.Muon's semantics (torch ≥ 2.9):
+//
+//   g = ∇f(θ) times gradScale ;  B ← lerp(B, g, 1 − μ) ;  U = nesterov ? lerp(g, B, μ) : B
+//   X = U (transposed when it has more rows than columns) / max(‖U‖_F, ε)
+//   ns_steps times:  A = X Xᵀ ;  A' = b·A + c·A·A ;  X ← a·X + A'·X        (a, b, c) = nsCoefficients
+//   θ ← θ·(1 − γλ) ;  θ ← θ − γ'·X  with γ' = γ·√max(1, rows/cols) ("original") or 0.2·γ·√max(rows, cols)
+//   ("matchRmsAdamw")
+// Defaults are torch's: lr 1e-3, weightDecay 0.1, momentum 0.95, nesterov true, nsCoefficients
+// (3.4445, −4.7750, 2.0315), eps 1e-7, nsSteps 5, adjustLrFn "original". Only 2-D params, as
+// torch: train a whole model by giving Muon its hidden matrices and an AdamW the rest (embeddings,
+// head, biases, norms), as the reference implementations' MuonWithAuxAdam does (README).
+//
+// The products run on cuoptim's matrix product (kernels/math/gemm.cuh: each element a chain of
+// fused multiply-adds over k in order, the same bits on every backend), in float32; nsDtype
+// "bfloat16" rounds the normalised matrix and each product's result to bfloat16, as torch runs the
+// iteration in bfloat16. The transposes are folded into the products' operand order. The
+// temporaries (U, the next X, A and A' per distinct param shape) are made once per step and
+// shared by the params of that shape, which are orthogonalised one after another.
+import { fail } from "../errors.js";
+import { native } from "../native.js";
+import { checkTensor, Tensor } from "../tensor.js";
+import { checkBool, checkNumber, checkOneOf } from "../validate.js";
+import { ElementwiseOptimizer, type NativeOptions } from "./elementwise.js";
+import type { CommonOptions, ParamGroupInput, ParamsInput, StateSpec, StepContext, UpdateItem } from "./optimizer.js";
+import { castInto } from "./precision.js";
+import { runElementwise } from "./run.js";
+
+export interface MuonOptions {
+  /** the step size γ (1e-3) */
+  lr: number;
+  /** decoupled weight decay λ (0.1) */
+  weightDecay: number;
+  /** μ, the momentum (0.95) */
+  momentum: number;
+  /** orthogonalise g's Nesterov look-ahead rather than the buffer (true) */
+  nesterov: boolean;
+  /** the quintic's (a, b, c) ([3.4445, -4.7750, 2.0315]) */
+  nsCoefficients: [number, number, number];
+  /** the Frobenius norm's floor (1e-7) */
+  eps: number;
+  /** Newton–Schulz iterations, in [1, 100) (5) */
+  nsSteps: number;
+  /** "original" (√max(1, rows/cols)) or "matchRmsAdamw" (0.2·√max(rows, cols)) */
+  adjustLrFn: "original" | "matchRmsAdamw";
+  /** the iteration's rounding: "float32" (default) or "bfloat16" (each product rounded, as torch) */
+  nsDtype: "float32" | "bfloat16";
+}
+
+const MUON_DEFAULTS: MuonOptions = {
+  lr: 1e-3,
+  weightDecay: 0.1,
+  momentum: 0.95,
+  nesterov: true,
+  nsCoefficients: [3.4445, -4.775, 2.0315],
+  eps: 1e-7,
+  nsSteps: 5,
+  adjustLrFn: "original",
+  nsDtype: "float32",
+};
+
+/** The temporaries one param shape needs for a step. */
+interface Work {
+  u: Tensor;
+  next: Tensor;
+  gram: Tensor;
+  gramUpdate: Tensor;
+  /** bfloat16 copies for nsDtype "bfloat16": of the R x C matrices and of the m x m ones */
+  round?: { matrix: Tensor<"bfloat16">; square: Tensor<"bfloat16"> };
+}
+
+const shapeKey = (t: Tensor) => t.shape.join("x");
+
+export class Muon extends ElementwiseOptimizer<MuonOptions> {
+  constructor(params: ParamsInput<MuonOptions>, options: Partial<MuonOptions> & CommonOptions = {}) {
+    super("muon_momentum", Muon.matricesOnly(params, "paramGroups"), MUON_DEFAULTS, options);
+  }
+
+  override addParamGroup(group: ParamGroupInput<MuonOptions>): void {
+    super.addParamGroup(Muon.matricesOnly([group], `paramGroups[${this.paramGroups.length}]`)[0] as ParamGroupInput<MuonOptions>);
+  }
+
+  /** Refuses non-matrix params before anything is built (torch: "Muon only supports 2D parameters"). */
+  private static matricesOnly<P extends ParamsInput<MuonOptions>>(params: P, base: string): P {
+    if (!Array.isArray(params)) return params;
+    const groups = params.every((p) => p instanceof Tensor) ? [{ params: params as Tensor[] }] : (params as ParamGroupInput<MuonOptions>[]);
+    groups.forEach((g, i) => {
+      if (typeof g !== "object" || g === null || !Array.isArray(g.params)) return; // the base class names the problem
+      g.params.forEach((p, j) => {
+        const where = params.every((q) => q instanceof Tensor) ? `params[${j}]` : `${base === "paramGroups" ? `paramGroups[${i}]` : base}.params[${j}]`;
+        checkTensor(p, where);
+        if (p.shape.length !== 2) {
+          fail("ERR_SHAPE", `${where}: Muon takes 2-D params only (matrices), got shape [${p.shape.join(", ")}]; give biases, norms and embeddings to an AdamW beside it`);
+        }
+      });
+    });
+    return params;
+  }
+
+  protected checkOptions(o: MuonOptions, where: string): void {
+    checkNumber(o.lr, `${where}.lr`, { min: 0 });
+    checkNumber(o.weightDecay, `${where}.weightDecay`, { min: 0 });
+    checkNumber(o.momentum, `${where}.momentum`, { min: 0, max: 1, maxOpen: true });
+    checkBool(o.nesterov, `${where}.nesterov`);
+    if (!Array.isArray(o.nsCoefficients) || o.nsCoefficients.length !== 3) fail("ERR_INVALID_ARGUMENT", `${where}.nsCoefficients: expected an array of 3 numbers (a, b, c)`);
+    o.nsCoefficients.forEach((c, i) => checkNumber(c, `${where}.nsCoefficients[${i}]`));
+    checkNumber(o.eps, `${where}.eps`, { min: 0, minOpen: true });
+    checkNumber(o.nsSteps, `${where}.nsSteps`, { min: 1, max: 100, maxOpen: true, integer: true });
+    checkOneOf(o.adjustLrFn, `${where}.adjustLrFn`, ["original", "matchRmsAdamw"]);
+    checkOneOf(o.nsDtype, `${where}.nsDtype`, ["float32", "bfloat16"]);
+  }
+
+  protected nativeOptions(o: MuonOptions): NativeOptions {
+    return { momentum: o.momentum, nesterov: o.nesterov };
+  }
+
+  /** The momentum buffer persists; U lives only through a step. */
+  protected override stateSpec(param: Tensor, options: MuonOptions): StateSpec {
+    const { update: _, ...spec } = super.stateSpec(param, options);
+    return spec;
+  }
+
+  protected override stepScratchSpec(batches: readonly { options: MuonOptions; items: readonly UpdateItem[] }[]): StateSpec {
+    const spec: StateSpec = {};
+    for (const { options, items } of batches) {
+      for (const { param } of items) {
+        const [r, c] = param.shape as [number, number];
+        const m = Math.min(r, c), k = shapeKey(param);
+        spec[`u:${k}`] = { dtype: "float32", shape: [r, c] };
+        spec[`next:${k}`] = { dtype: "float32", shape: [r, c] };
+        spec[`gram:${k}`] = { dtype: "float32", shape: [m, m] };
+        spec[`gramUpdate:${k}`] = { dtype: "float32", shape: [m, m] };
+        if (options.nsDtype === "bfloat16") {
+          spec[`roundMatrix:${k}`] = { dtype: "bfloat16", shape: [r, c] };
+          spec[`roundSquare:${k}`] = { dtype: "bfloat16", shape: [m, m] };
+        }
+      }
+    }
+    return spec;
+  }
+
+  /** torch's _adjust_lr. */
+  private adjustedLr(o: MuonOptions, [rows, cols]: readonly number[]): number {
+    return o.adjustLrFn === "original" ? o.lr * Math.sqrt(Math.max(1, rows! / cols!)) : o.lr * 0.2 * Math.sqrt(Math.max(rows!, cols!));
+  }
+
+  protected override applyUpdate(o: MuonOptions, items: UpdateItem[], ctx: StepContext): void {
+    for (const it of items) {
+      const k = shapeKey(it.param);
+      const s = ctx.scratch;
+      const work: Work = {
+        u: s[`u:${k}`] as Tensor,
+        next: s[`next:${k}`] as Tensor,
+        gram: s[`gram:${k}`] as Tensor,
+        gramUpdate: s[`gramUpdate:${k}`] as Tensor,
+        ...(o.nsDtype === "bfloat16" ? { round: { matrix: s[`roundMatrix:${k}`] as Tensor<"bfloat16">, square: s[`roundSquare:${k}`] as Tensor<"bfloat16"> } } : {}),
+      };
+      const one = [{ ...it, scratch: { update: work.u } }];
+      runElementwise("muon_momentum", this.nativeOptions(o), one, ctx);
+      const result = this.orthogonalise(o, it.param.shape as [number, number], work);
+      runElementwise("muon_apply", { lr: o.lr, weightDecay: o.weightDecay }, [{ ...it, scratch: { update: result } }], ctx, { hostValues: [this.adjustedLr(o, it.param.shape)] });
+    }
+  }
+
+  /** Newton–Schulz on work.u (rows x cols); returns the buffer that holds the result. */
+  private orthogonalise(o: MuonOptions, [rows, cols]: [number, number], work: Work): Tensor {
+    const [a, b, c] = o.nsCoefficients;
+    const tall = rows > cols;
+    const m = Math.min(rows, cols);
+    const round = (t: Tensor, to: Tensor<"bfloat16"> | undefined) => {
+      if (!to) return;
+      castInto([to as unknown as Tensor], [t]);
+      castInto([t], [to as unknown as Tensor]);
+    };
+    let x = work.u, next = work.next;
+    round(x, work.round?.matrix);
+    const norm = Math.fround(native.gradNorm([x.native], 2));
+    native.transformTensors([x.native], "scale", Math.fround(1 / Math.max(norm, Math.fround(o.eps))));
+    round(x, work.round?.matrix);
+    const gemm = (A: Tensor, B: Tensor, C: Tensor, g: { m: number; n: number; k: number; lda: number; ldb: number; transA: boolean; transB: boolean; alpha: number; beta: number }) =>
+      native.gemm(A.native, B.native, C.native, { ...g, aOffset: 0, bOffset: 0, cOffset: 0, ldc: g.n });
+    for (let step = 0; step < o.nsSteps; step++) {
+      // A = X Xᵀ, with X = Uᵀ for tall matrices (A = Uᵀ U).
+      gemm(x, x, work.gram, tall ? { m, n: m, k: rows, lda: cols, ldb: cols, transA: true, transB: false, alpha: 1, beta: 0 } : { m, n: m, k: cols, lda: cols, ldb: cols, transA: false, transB: true, alpha: 1, beta: 0 });
+      round(work.gram, work.round?.square);
+      // A' = b·A + c·A·A (torch's addmm(A, A, A, beta=b, alpha=c)).
+      work.gramUpdate.set(work.gram);
+      gemm(work.gram, work.gram, work.gramUpdate, { m, n: m, k: m, lda: m, ldb: m, transA: false, transB: false, alpha: c, beta: b });
+      round(work.gramUpdate, work.round?.square);
+      // X ← a·X + A'·X; for tall matrices, in U's orientation: U ← a·U + U·A'ᵀ.
+      next.set(x);
+      gemm(tall ? x : work.gramUpdate, tall ? work.gramUpdate : x, next, tall ? { m: rows, n: cols, k: cols, lda: cols, ldb: m, transA: false, transB: true, alpha: 1, beta: a } : { m: rows, n: cols, k: rows, lda: m, ldb: cols, transA: false, transB: false, alpha: 1, beta: a });
+      round(next, work.round?.matrix);
+      [x, next] = [next, x];
+    }
+    return x;
+  }
+}
