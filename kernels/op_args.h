@@ -17,7 +17,7 @@
 
 namespace cuoptim {
 
-inline constexpr int kMaxTensorLists = 7;
+inline constexpr int kMaxTensorLists = 9;  // a 3-state blockwise step: p, g, 3 codes, 3 absmax, shadow
 inline constexpr int kMaxTensorScalars = 4;
 
 struct TensorLists {
@@ -68,7 +68,7 @@ template <typename Rule>
 struct BlockwiseArgs {
   TensorLists lists;
   typename Rule::Hyper hyper;
-  const float* maps[2] = {nullptr, nullptr};  // device pointers: each state's 256-entry map
+  const float* maps[math::kMaxBlockwiseStates] = {};  // device pointers: each state's 256-entry map
   int block_size = 256;
 };
 

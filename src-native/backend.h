@@ -55,7 +55,7 @@ class Backend {
 #define CUOPTIM_BACKEND_OP(name, Op) virtual void name(const ElementwiseArgs<Op>& args) = 0;
   CUOPTIM_ELEMENTWISE_OPS(CUOPTIM_BACKEND_OP)
 #undef CUOPTIM_BACKEND_OP
-  // One per blockwise 8-bit optimizer: adam8bit(), lion8bit().
+  // One per blockwise 8-bit optimizer: adam8bit(), lion8bit(), ademamix8bit().
 #define CUOPTIM_BACKEND_OP(name, Rule) virtual void name(const BlockwiseArgs<Rule>& args) = 0;
   CUOPTIM_BLOCKWISE_OPS(CUOPTIM_BACKEND_OP)
 #undef CUOPTIM_BACKEND_OP

@@ -400,6 +400,18 @@ struct BlockwiseSpec<math::Lion8bitRule> {
   void tensor_scalars(double, float*) const {}
 };
 
+// AdEMAMix8bit: AdEMAMix's options and scalars (OpSpec<AdemamixOp>), plus blockSize.
+template <>
+struct BlockwiseSpec<math::Ademamix8bitRule> {
+  static constexpr const char* kStateNames[] = {"state1", "state2", "state3"};
+  static constexpr const char* kAbsmaxNames[] = {"absmax1", "absmax2", "absmax3"};
+  OpSpec<math::AdemamixOp> scalars;
+  math::AdemamixHyper hyper{};
+  int block_size = 256;
+  void parse(const Napi::Object& o);
+  void tensor_scalars(double step, float* out) const { scalars.tensor_scalars(step, false, out); }
+};
+
 // Reads options.blockSize: a power of two in [64, 4096].
 int read_block_size(const Napi::Object& o);
 

@@ -35,6 +35,12 @@ void OpSpec<math::AdemamixOp>::parse(const Napi::Object& o) {
   flags = wd > 0 ? math::kAdemamixWeightDecay : 0u;
 }
 
+void BlockwiseSpec<math::Ademamix8bitRule>::parse(const Napi::Object& o) {
+  scalars.parse(o);
+  hyper = scalars.hyper;
+  block_size = read_block_size(o);
+}
+
 // c1 = 1 - β1^t, c2 = sqrt(1 - β2^t); the schedulers of the paper (and bitsandbytes):
 //   α_t = min(t·α / T_α, α)
 //   β3_t = min(exp(ln β1 · ln β3 / ((1 - t/T_β3)·ln β3 + (t/T_β3)·ln β1)), β3)

@@ -53,7 +53,7 @@ export { Sophia, type SophiaOptions } from "./optim/sophia.js";
 export { CAME, type CAMEOptions } from "./optim/came.js";
 export { Shampoo, type ShampooOptions, type RootFailure } from "./optim/shampoo.js";
 export { Lookahead, type LookaheadOptions, type LookaheadStateDict } from "./optim/lookahead.js";
-export { Adam8bit, AdamW8bit, Lion8bit, type Adam8bitOptions, type LionOptions8bit } from "./optim/adam8bit.js";
+export { AdEMAMix8bit, Adam8bit, AdamW8bit, Lion8bit, type AdEMAMix8bitOptions, type Adam8bitOptions, type LionOptions8bit } from "./optim/adam8bit.js";
 export {
   Adafactor,
   type AdafactorOptions,

@@ -91,7 +91,7 @@ export interface ElementwiseOpInfo {
   readsGrad: boolean;
 }
 /** The blockwise 8-bit optimizers (kernels/math/blockwise.cuh). */
-export type BlockwiseOp = "adam8bit" | "lion8bit";
+export type BlockwiseOp = "adam8bit" | "lion8bit" | "ademamix8bit";
 
 export interface NativeBinding {
   Tensor: new (device: DeviceName, dtype: DTypeName, shape: number[], role?: Role, paged?: boolean) => NativeTensor;

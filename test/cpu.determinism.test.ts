@@ -3,7 +3,7 @@
 import { test } from "uvu";
 import { underEveryIsa } from "./helpers/isa.js";
 import * as assert from "uvu/assert";
-import { AdaBound, Adafactor, Adagrad, Adam, Adamax, AdamW, AdamW8bit, CAME, Lion, Lion8bit, Lookahead, NAdam, numThreads, RAdam, RMSprop, setNumThreads, SGD, Sophia, tensor, Adadelta, Rprop, ASGD, AdEMAMix, SGDScheduleFree, AdamWScheduleFree, LAMB, Muon } from "../src-ts/index.js";
+import { AdaBound, Adafactor, Adagrad, Adam, Adamax, AdamW, AdamW8bit, CAME, Lion, Lion8bit, Lookahead, NAdam, numThreads, RAdam, RMSprop, setNumThreads, SGD, Sophia, tensor, Adadelta, Rprop, ASGD, AdEMAMix, SGDScheduleFree, AdamWScheduleFree, LAMB, Muon, AdEMAMix8bit } from "../src-ts/index.js";
 import { TfjsAdadelta, TfjsAdagrad, TfjsAdam, TfjsAdamax, TfjsMomentum, TfjsRMSprop } from "../src-ts/tfjs/semantics.js";
 import { assertBitwiseEqual } from "./helpers/compare.js";
 import { stateArrays, type AnyOptimizer } from "./helpers/state.js";
@@ -52,6 +52,7 @@ const variants: [string, (p: ReturnType<typeof tensor>[]) => AnyOptimizer][] = [
   ["SGDScheduleFree wd", (p) => new SGDScheduleFree(p, { lr: 0.1, weightDecay: 0.01, warmupSteps: 3 })],
   ["AdamWScheduleFree wd", (p) => new AdamWScheduleFree(p, { lr: 1e-2, weightDecay: 0.01 })],
   ["LAMB clipped", (p) => new LAMB(p, { lr: 1e-2, maxGradNorm: 0.5 })],
+  ["AdEMAMix8bit warmup", (p) => new AdEMAMix8bit(p, { lr: 1e-3, tAlpha: 5, tBeta3: 5 })],
   ["Muon (the matrix)", (p) => new Muon(p.filter((t) => t.shape.length === 2), { lr: 1e-2 })],
   ["Muon bfloat16 iteration (the matrix)", (p) => new Muon(p.filter((t) => t.shape.length === 2), { lr: 1e-2, nsDtype: "bfloat16", nesterov: false })],
   ["tfjs momentum nesterov", (p) => new TfjsMomentum(p, { lr: 1e-2, momentum: 0.9, useNesterov: true })],

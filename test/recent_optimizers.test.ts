@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { AdEMAMix, AdamW, AdamWScheduleFree, CuoptimError, LAMB, Muon, SGDScheduleFree, load, save, tensor, type Optimizer, type Tensor } from "../src-ts/index.js";
+import { AdEMAMix, AdEMAMix8bit, AdamW, AdamWScheduleFree, CuoptimError, LAMB, Muon, SGDScheduleFree, load, save, tensor, type Optimizer, type Tensor } from "../src-ts/index.js";
 import { testDevices } from "./helpers/devices.js";
 import { heavyTest } from "./helpers/heavy.js";
 import { trainSpiral } from "./helpers/spiral.js";
@@ -31,6 +31,8 @@ function muonWithAdamW(params: Tensor[], muon: ConstructorParameters<typeof Muon
 const CASES: [string, (p: Tensor[]) => Optimizer<object>, number, object?][] = [
   ["AdEMAMix (lr 1e-2)", (p) => any(new AdEMAMix(p, { lr: 1e-2 })), 0.05],
   ["AdEMAMix (lr 1e-2, alpha and beta3 warmup over 200 steps)", (p) => any(new AdEMAMix(p, { lr: 1e-2, tAlpha: 200, tBeta3: 200 })), 0.05],
+  // min8bitSize 256: the 32 x 32 matrix (1024 elements) steps on 8-bit state, the rest on 32-bit.
+  ["AdEMAMix8bit (lr 1e-2, the hidden matrix in 8 bits)", (p) => any(new AdEMAMix8bit(p, { lr: 1e-2, min8bitSize: 256 })), 0.06],
   ["SGDScheduleFree (defaults, measured at x)", (p) => any(new SGDScheduleFree(p)), 0.1, atX],
   ["AdamWScheduleFree (lr 1e-2, measured at x)", (p) => any(new AdamWScheduleFree(p, { lr: 1e-2 })), 0.05, atX],
   ["LAMB (lr 1e-2)", (p) => any(new LAMB(p, { lr: 1e-2 })), 0.15],
@@ -212,6 +214,8 @@ test("bad options are refused at construction and in a later step, naming the op
     [() => new AdEMAMix([param()], { tAlpha: 2.5 }), /options\.tAlpha: expected a whole number/],
     [() => new AdEMAMix([param()], { tBeta3: 100, betas: [0, 0.999, 0.9999] }), /options\.betas \(with tBeta3\)\[0\]/],
     [() => new AdEMAMix([param()], { alpha: -1 }), /options\.alpha/],
+    [() => new AdEMAMix8bit([param()], { blockSize: 100 }), /options\.blockSize: expected a power of two/],
+    [() => new AdEMAMix8bit([param()], { tBeta3: 10, betas: [0.9, 0.999, 1] }), /options\.betas\[2\]/],
     [() => new SGDScheduleFree([param()], { momentum: 1 }), /options\.momentum/],
     [() => new SGDScheduleFree([param()], { momentum: 0 }), /options\.momentum/],
     [() => new AdamWScheduleFree([param()], { betas: [0, 0.999] }), /options\.betas\[0\]/],

@@ -1,7 +1,7 @@
 // bench/sections/memory.ts — bytes per parameter, measured: each optimizer is built over a
 // parameter list, stepped once (state is created lazily, as in torch), and memoryStats' current
 // bytes by role (params, grads, optimizer state) are read and divided by the parameter count.
-import { ASGD, Adadelta, Adafactor, Adam, AdamW, AdamW8bit, AdEMAMix, AdamWScheduleFree, CAME, LAMB, LARS, Lion, memoryStats, Muon, SGDScheduleFree, RMSprop, Rprop, SGD, Shampoo, Sophia, zeros, type Device, type FloatDType, type Optimizer, type Tensor } from "../../src-ts/index.js";
+import { ASGD, Adadelta, Adafactor, Adam, AdamW, AdamW8bit, AdEMAMix, AdEMAMix8bit, AdamWScheduleFree, CAME, LAMB, LARS, Lion, memoryStats, Muon, SGDScheduleFree, RMSprop, Rprop, SGD, Shampoo, Sophia, zeros, type Device, type FloatDType, type Optimizer, type Tensor } from "../../src-ts/index.js";
 import { numelOf, type ParamSpec } from "../lib/models.js";
 import type { Progress } from "../lib/progress.js";
 
@@ -24,6 +24,7 @@ export const MEMORY_OPTIMIZERS: [string, Make][] = [
   ["LARS", (g) => new LARS(g)],
   ["LAMB", (g) => new LAMB(g)],
   ["AdEMAMix", (g) => new AdEMAMix(g)],
+  ["AdEMAMix8bit", (g) => new AdEMAMix8bit(g)],
   ["SGDScheduleFree", (g) => new SGDScheduleFree(g)],
   ["AdamWScheduleFree", (g) => new AdamWScheduleFree(g)],
 ];
@@ -67,6 +68,7 @@ export const CLAIMS: Record<string, string> = {
   LARS: "2× θ (You et al. 2017: momentum): 4 B",
   LAMB: "3× θ (You et al. 2019: m, v): 8 B",
   AdEMAMix: "4× θ (Pagliardini et al. 2024: m1, m2, ν): 12 B",
+  AdEMAMix8bit: "3 B + block absmax (bitsandbytes: three 8-bit states)",
   SGDScheduleFree: "2× θ (Defazio et al. 2024: z): 4 B",
   AdamWScheduleFree: "3× θ (Defazio et al. 2024: z, v): 8 B",
   "Muon (2-D params)": "2× θ over the matrices (Jordan et al. 2024: momentum): 4 B",

@@ -3,7 +3,7 @@
 // thread count), TensorFlow.js's AdamOptimizer (pure-JS cpu backend) and a plain TypeScript loop.
 // Each figure is the median of 10 steps after 2 warm-up steps. "Useful traffic" counts the bytes
 // an optimizer must move per param per step (e.g. AdamW: read p, g, m, v and write p, m, v = 28).
-import { ASGD, Adadelta, Adafactor, AdamW, AdEMAMix, AdamWScheduleFree, LAMB, LARS, Muon, SGDScheduleFree, AdamW8bit, CAME, Lion, RMSprop, Rprop, SGD, Shampoo, Sophia, synchronize, tensor, type Device, type Optimizer, type Tensor } from "../../src-ts/index.js";
+import { ASGD, Adadelta, Adafactor, AdamW, AdEMAMix, AdEMAMix8bit, AdamWScheduleFree, LAMB, LARS, Muon, SGDScheduleFree, AdamW8bit, CAME, Lion, RMSprop, Rprop, SGD, Shampoo, Sophia, synchronize, tensor, type Device, type Optimizer, type Tensor } from "../../src-ts/index.js";
 import { TfjsAdam } from "../../src-ts/tfjs/semantics.js";
 import { PlainAdamW } from "../baselines/plain_adamw.js";
 import { tfjsAdam } from "../baselines/tfjs_adam.js";
@@ -41,6 +41,7 @@ export const USEFUL_BYTES: Record<string, number> = {
   LARS: 28, // p r/w, g r, buf r/w, plus the two norm passes (p r, g r)
   LAMB: 28, // as AdamW; stage 1 also writes u and reads p, the norms read p and u, stage 2 reads u and p r/w
   AdEMAMix: 36, // p r/w, g r, m1 r/w, m2 r/w, nu r/w
+  AdEMAMix8bit: 18, // p r/w, g r, three 8-bit codes r/w (+ one absmax each per 256)
   SGDScheduleFree: 20, // p (y) r/w, g r, z r/w
   AdamWScheduleFree: 28, // p (y) r/w, g r, z r/w, v r/w
   Muon: 20, // p r/w, g r, buf r/w, plus the Newton–Schulz products (compute-bound)
@@ -78,6 +79,7 @@ const CUOPTIM: [string, (p: Tensor[]) => Optimizer<object>, number?][] = [
   ["LARS", (p) => new LARS(p, { lr: 1 })],
   ["LAMB", (p) => new LAMB(p)],
   ["AdEMAMix", (p) => new AdEMAMix(p)],
+  ["AdEMAMix8bit", (p) => new AdEMAMix8bit(p)],
   ["SGDScheduleFree", (p) => new SGDScheduleFree(p)],
   ["AdamWScheduleFree", (p) => new AdamWScheduleFree(p)],
   ["Muon", (p) => new Muon(p), 1],

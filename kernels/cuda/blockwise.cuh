@@ -39,10 +39,10 @@ struct BlockwiseFunctor {
 
   template <typename Meta>
   static __device__ void apply(const Chunk<kDepth>& c, const Meta& meta, typename Rule::Hyper h, const float* code0,
-                               const float* code1, int block) {
+                               const float* code1, const float* code2, int block) {
     __shared__ float code[kStates][math::kCodeCount];
     __shared__ float slots[kStates][kQuantThreads / 32];
-    const float* maps[2] = {code0, code1};
+    const float* maps[3] = {code0, code1, code2};
     for (int k = 0; k < kStates; ++k) code[k][threadIdx.x] = maps[k][threadIdx.x];
     __syncthreads();
 
@@ -101,7 +101,8 @@ template <typename Rule>
 void fused_blockwise(const BlockwiseArgs<Rule>& args, const char* name, StreamHandle stream) {
   using F = BlockwiseFunctor<Rule>;
   multi_tensor_apply<F::kDepth, F::kScalars, F>(args.lists, name, stream, args.hyper, args.maps[0],
-                                                 F::kStates > 1 ? args.maps[1] : args.maps[0], args.block_size);
+                                                 F::kStates > 1 ? args.maps[1] : args.maps[0], F::kStates > 2 ? args.maps[2] : args.maps[0],
+                                                 args.block_size);
 }
 
 }  // namespace CUOPTIM_KERNEL_NS

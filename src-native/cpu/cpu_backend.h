@@ -102,7 +102,7 @@ template <typename Rule>
 void CpuBackend::run_blockwise(const BlockwiseArgs<Rule>& args, BlockwiseFn loop) {
   constexpr int kStates = Rule::kStates;
   const TensorLists& l = args.lists;
-  const CodeLut* luts[2] = {nullptr, nullptr};
+  const CodeLut* luts[math::kMaxBlockwiseStates] = {};
   for (int k = 0; k < kStates; ++k) luts[k] = lut(args.maps[k], Rule::is_signed(k), Rule::is_signed(k));
   for_each_chunk(split_chunks(l), l.total_numel(), [&](const ChunkRef& c) {
     const auto& ptrs = l.ptrs[c.tensor];

@@ -38,10 +38,10 @@ using ElementwiseFn = void (*)(unsigned flags, const ElementwiseChunk& chunk);
 struct BlockwiseChunk {
   float* param;
   const float* grad;
-  uint8_t* codes[2];
-  float* absmax[2];  // at the chunk's first block
-  const float* maps[2];
-  const CodeLut* luts[2];  // the maps' lookup tables (null: use the binary search)
+  uint8_t* codes[math::kMaxBlockwiseStates];
+  float* absmax[math::kMaxBlockwiseStates];  // at the chunk's first block
+  const float* maps[math::kMaxBlockwiseStates];
+  const CodeLut* luts[math::kMaxBlockwiseStates];  // the maps' lookup tables (null: use the binary search)
   int64_t count;
   int block;
   const void* hyper;  // const Rule::Hyper*

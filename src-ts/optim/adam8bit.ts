@@ -1,6 +1,6 @@
-// src-ts/optim/adam8bit.ts — 8-bit blockwise Adam, AdamW and Lion with bitsandbytes' semantics
-// (Dettmers et al. 2022, "8-bit Optimizers via Block-wise Quantization"; bitsandbytes'
-// Adam8bit / AdamW8bit / Lion8bit).
+// src-ts/optim/adam8bit.ts — 8-bit blockwise Adam, AdamW, Lion and AdEMAMix with bitsandbytes'
+// semantics (Dettmers et al. 2022, "8-bit Optimizers via Block-wise Quantization"; bitsandbytes'
+// Adam8bit / AdamW8bit / Lion8bit / AdEMAMix8bit).
 //
 // Each state tensor is stored as one byte per element (an index into a 256-entry dynamic map,
 // kernels/math/quant8.cuh) plus one float absmax per block of blockSize elements: about 2 bytes
@@ -13,18 +13,20 @@
 //
 // State dicts use bitsandbytes' names: state1/state2 (uint8 codes, or float32 below
 // min8bitSize), absmax1/absmax2, and qmap1/qmap2 (the maps; they must be cuoptim's own when
-// loaded).
+// loaded). AdEMAMix8bit's slow EMA, which bitsandbytes packs behind state1, is state3 / absmax3 /
+// qmap3 (the signed map).
 import { fail } from "../errors.js";
 import { native, type BlockwiseOp } from "../native.js";
 import { dynamicMap } from "../quant.js";
 import type { Tensor } from "../tensor.js";
 import { checkBetas, checkNumber } from "../validate.js";
+import { checkAdemamixOptions, type AdEMAMixOptions } from "./ademamix.js";
 import { Optimizer, type CommonOptions, type ParamState, type ParamsInput, type StateDict, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
 import { labelled, runElementwise, storageOptions } from "./run.js";
 
 interface Blockwise8bitOptions {
   lr: number;
-  betas: [number, number];
+  betas: number[];
   weightDecay: number;
   /** Elements per quantization block: a power of two from 64 to 4096 (bitsandbytes: 256). */
   blockSize: number;
@@ -33,9 +35,12 @@ interface Blockwise8bitOptions {
 }
 
 export interface Adam8bitOptions extends Blockwise8bitOptions {
+  betas: [number, number];
   eps: number;
 }
-export type LionOptions8bit = Blockwise8bitOptions;
+export interface LionOptions8bit extends Blockwise8bitOptions {
+  betas: [number, number];
+}
 
 function checkBlockwiseOptions(o: Blockwise8bitOptions, where: string): void {
   checkNumber(o.lr, `${where}.lr`, { min: 0 });
@@ -44,6 +49,10 @@ function checkBlockwiseOptions(o: Blockwise8bitOptions, where: string): void {
   if ((b & (b - 1)) !== 0) fail("ERR_RANGE", `${where}.blockSize: expected a power of two from 64 to 4096, got ${b}`);
   checkNumber(o.min8bitSize, `${where}.min8bitSize`, { min: 0, integer: true });
 }
+
+/** The quantized states' names, and whether each uses the signed map (m1, ν, m2 for AdEMAMix8bit). */
+const STATE_NAMES = ["state1", "state2", "state3"];
+const QMAP_SIGNED = [true, false, true];
 
 /** How a param's 8-bit optimizer state is laid out, fixed when the state is made. */
 interface Layout {
@@ -54,7 +63,7 @@ interface Layout {
 abstract class Blockwise8bit<O extends Blockwise8bitOptions> extends Optimizer<O> {
   /** The native 8-bit op, its state count, and the element-wise op for small params. */
   protected abstract readonly op: BlockwiseOp;
-  protected abstract readonly stateCount: 1 | 2;
+  protected abstract readonly stateCount: 1 | 2 | 3;
 
   // bitsandbytes fixes a param's state layout once, when the state is made: a later change of
   // min8bitSize or blockSize applies to state made afterwards (new params, loaded state), never
@@ -75,7 +84,7 @@ abstract class Blockwise8bit<O extends Blockwise8bitOptions> extends Optimizer<O
   }
 
   protected stateSpec(param: Tensor, o: O): StateSpec {
-    const names = this.stateCount === 2 ? ["state1", "state2"] : ["state1"];
+    const names = STATE_NAMES.slice(0, this.stateCount);
     const spec: StateSpec = {};
     const { quantized, blockSize } = this.layoutOf(param, o);
     if (quantized) {
@@ -113,7 +122,7 @@ abstract class Blockwise8bit<O extends Blockwise8bitOptions> extends Optimizer<O
       else if (byBlock.has(blockSize)) byBlock.get(blockSize)!.push(it);
       else byBlock.set(blockSize, [it]);
     }
-    const k = this.stateCount === 2 ? ["state1", "state2", "absmax1", "absmax2"] : ["state1", "absmax1"];
+    const k = [...STATE_NAMES.slice(0, this.stateCount), ...STATE_NAMES.slice(0, this.stateCount).map((_, i) => `absmax${i + 1}`)];
     for (const [blockSize, big] of byBlock) {
       labelled(big, () =>
         native.optimizer8bitStep(
@@ -137,11 +146,10 @@ abstract class Blockwise8bit<O extends Blockwise8bitOptions> extends Optimizer<O
   /** torch-shaped, plus bitsandbytes' qmap1/qmap2 for each quantized param. */
   override stateDict(): StateDict<O> {
     const dict = super.stateDict();
-    const maps = [dynamicMap({ signed: true }), dynamicMap({ signed: false })];
+    const maps = QMAP_SIGNED.map((signed) => dynamicMap({ signed }));
     for (const entry of Object.values(dict.state)) {
       if (entry.state1 instanceof Uint8Array) {
-        entry.qmap1 = maps[0]!.slice();
-        if (this.stateCount === 2) entry.qmap2 = maps[1]!.slice();
+        for (let k = 0; k < this.stateCount; k++) (entry as Record<string, unknown>)[`qmap${k + 1}`] = maps[k]!.slice();
       }
     }
     return dict;
@@ -149,7 +157,7 @@ abstract class Blockwise8bit<O extends Blockwise8bitOptions> extends Optimizer<O
 
   /** Checks each qmap is cuoptim's dynamic map, then loads the rest as usual. */
   override loadStateDict(dict: StateDict<O>): void {
-    const maps = [dynamicMap({ signed: true }), dynamicMap({ signed: false })];
+    const maps = QMAP_SIGNED.map((signed) => dynamicMap({ signed }));
     const stripped = { ...(dict as object) } as StateDict<O>;
     if (dict && typeof dict === "object" && dict.state && typeof dict.state === "object") {
       stripped.state = {};
@@ -158,12 +166,12 @@ abstract class Blockwise8bit<O extends Blockwise8bitOptions> extends Optimizer<O
           (stripped.state as Record<string, unknown>)[id] = entry;
           continue;
         }
-        const { qmap1, qmap2, ...rest } = entry as Record<string, unknown>;
-        [qmap1, qmap2].forEach((q, k) => {
+        const { qmap1, qmap2, qmap3, ...rest } = entry as Record<string, unknown>;
+        [qmap1, qmap2, qmap3].forEach((q, k) => {
           if (q === undefined) return;
           const ours = maps[k]!;
           const same = q instanceof Float32Array && q.length === ours.length && q.every((v, i) => Object.is(v, ours[i]));
-          if (!same) fail("ERR_STATE_DICT", `loadStateDict: state[${id}].qmap${k + 1}: expected cuoptim's ${k === 0 ? "signed" : "unsigned"} dynamic map (custom maps are not supported)`);
+          if (!same) fail("ERR_STATE_DICT", `loadStateDict: state[${id}].qmap${k + 1}: expected cuoptim's ${QMAP_SIGNED[k] ? "signed" : "unsigned"} dynamic map (custom maps are not supported)`);
         });
         (stripped.state as Record<string, unknown>)[id] = rest;
       }
@@ -267,5 +275,37 @@ export class Lion8bit extends Blockwise8bit<LionOptions8bit> {
 
   protected applySmall(o: LionOptions8bit, items: UpdateItem[], ctx: StepContext): void {
     runElementwise("lion", { ...this.nativeOptions(o), maximize: false }, items, ctx, { stateNames: ["state1"] });
+  }
+}
+
+export type AdEMAMix8bitOptions = AdEMAMixOptions & Pick<Blockwise8bitOptions, "blockSize" | "min8bitSize">;
+
+const ADEMAMIX8BIT_DEFAULTS: AdEMAMix8bitOptions = { lr: 1e-3, betas: [0.9, 0.999, 0.9999], alpha: 5, tAlpha: null, tBeta3: null, eps: 1e-8, weightDecay: 1e-2, blockSize: 256, min8bitSize: 4096 };
+
+/**
+ * bitsandbytes' AdEMAMix8bit: AdEMAMix (src-ts/optim/ademamix.ts) with m1, ν and m2 in 8 bits
+ * (about 3 bytes per param): state1 (m1), state2 (ν), state3 (m2). Params below min8bitSize use
+ * the 32-bit AdEMAMix kernel, as bitsandbytes does.
+ */
+export class AdEMAMix8bit extends Blockwise8bit<AdEMAMix8bitOptions> {
+  protected readonly op = "ademamix8bit" as const;
+  protected readonly stateCount = 3 as const;
+
+  constructor(params: ParamsInput<AdEMAMix8bitOptions>, options: Partial<AdEMAMix8bitOptions> & CommonOptions = {}) {
+    super(params, ADEMAMIX8BIT_DEFAULTS, options);
+  }
+
+  protected checkOptions(o: AdEMAMix8bitOptions, where: string): void {
+    checkBlockwiseOptions(o, where);
+    checkAdemamixOptions(o, where);
+  }
+
+  protected nativeOptions(o: AdEMAMix8bitOptions): Record<string, number | boolean> {
+    const [beta1, beta2, beta3] = o.betas;
+    return { lr: o.lr, beta1, beta2, beta3, alpha: o.alpha, tAlpha: o.tAlpha ?? 0, tBeta3: o.tBeta3 ?? 0, eps: o.eps, weightDecay: o.weightDecay };
+  }
+
+  protected applySmall(o: AdEMAMix8bitOptions, items: UpdateItem[], ctx: StepContext): void {
+    runElementwise("ademamix", this.nativeOptions(o), items, ctx, { stateNames: ["state1", "state3", "state2"] });
   }
 }

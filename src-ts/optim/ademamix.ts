@@ -31,23 +31,28 @@ export interface AdEMAMixOptions {
 
 const ADEMAMIX_DEFAULTS: AdEMAMixOptions = { lr: 1e-3, betas: [0.9, 0.999, 0.9999], alpha: 5, tAlpha: null, tBeta3: null, eps: 1e-8, weightDecay: 1e-2 };
 
+/** The option checks AdEMAMix and AdEMAMix8bit share. */
+export function checkAdemamixOptions(o: AdEMAMixOptions, where: string): void {
+  checkNumber(o.lr, `${where}.lr`, { min: 0 });
+  checkBetas(o.betas, `${where}.betas`, 3);
+  checkNumber(o.alpha, `${where}.alpha`, { min: 0 });
+  if (o.tAlpha !== null) checkNumber(o.tAlpha, `${where}.tAlpha`, { min: 0, minOpen: true, integer: true });
+  if (o.tBeta3 !== null) {
+    checkNumber(o.tBeta3, `${where}.tBeta3`, { min: 0, minOpen: true, integer: true });
+    // The scheduler interpolates between ln β1 and ln β3.
+    checkBetas(o.betas, `${where}.betas (with tBeta3)`, 3, { min: 0, minOpen: true, max: 1, maxOpen: true });
+  }
+  checkNumber(o.eps, `${where}.eps`, { min: 0 });
+  checkNumber(o.weightDecay, `${where}.weightDecay`, { min: 0 });
+}
+
 export class AdEMAMix extends ElementwiseOptimizer<AdEMAMixOptions> {
   constructor(params: ParamsInput<AdEMAMixOptions>, options: Partial<AdEMAMixOptions> & CommonOptions = {}) {
     super("ademamix", params, ADEMAMIX_DEFAULTS, options);
   }
 
   protected checkOptions(o: AdEMAMixOptions, where: string): void {
-    checkNumber(o.lr, `${where}.lr`, { min: 0 });
-    checkBetas(o.betas, `${where}.betas`, 3);
-    checkNumber(o.alpha, `${where}.alpha`, { min: 0 });
-    if (o.tAlpha !== null) checkNumber(o.tAlpha, `${where}.tAlpha`, { min: 0, minOpen: true, integer: true });
-    if (o.tBeta3 !== null) {
-      checkNumber(o.tBeta3, `${where}.tBeta3`, { min: 0, minOpen: true, integer: true });
-      // The scheduler interpolates between ln β1 and ln β3.
-      checkBetas(o.betas, `${where}.betas (with tBeta3)`, 3, { min: 0, minOpen: true, max: 1, maxOpen: true });
-    }
-    checkNumber(o.eps, `${where}.eps`, { min: 0 });
-    checkNumber(o.weightDecay, `${where}.weightDecay`, { min: 0 });
+    checkAdemamixOptions(o, where);
   }
 
   protected nativeOptions(o: AdEMAMixOptions): NativeOptions {
