@@ -64,6 +64,10 @@ class Backend {
   virtual void adafactor(const AdafactorArgs& args) = 0;
   // C <- alpha op(A) op(B) + beta C (kernels/math/gemm.cuh), and base[i*ld + i] += value.
   virtual void gemm(const math::GemmArgs& g) = 0;
+  // Independent products side by side (the cuda kernels: one launch); by default one by one.
+  virtual void gemm_batched(const math::GemmBatch& b) {
+    for (int i = 0; i < b.count; ++i) gemm(b.g[i]);
+  }
   virtual void add_diagonal(float* base, int64_t n, int64_t ld, float value) = 0;
 
   // One partial per kNormChunk elements of each grad (see kernels/cuda/grad_norm.cu), written to

@@ -182,6 +182,19 @@ export interface NativeBinding {
       alpha: number; beta: number;
     },
   ): void;
+  /** gemm over lists: C_i <- alpha op(A_i) op(B_i) + beta C_i, one options object for all (cuda: one launch per 32). */
+  gemmBatched(
+    as: NativeTensor[],
+    bs: NativeTensor[],
+    cs: NativeTensor[],
+    options: {
+      m: number; n: number; k: number;
+      aOffset: number; lda: number; transA: boolean;
+      bOffset: number; ldb: number; transB: boolean;
+      cOffset: number; ldc: number;
+      alpha: number; beta: number;
+    },
+  ): void;
   /** t[offset + i*ld + i] += value for i < n. */
   addDiagonal(t: NativeTensor, options: { n: number; offset: number; ld: number; value: number }): void;
 }

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { AdEMAMix, AdEMAMix8bit, AdamW, AdamWScheduleFree, CuoptimError, LAMB, Muon, SGDScheduleFree, load, save, tensor, type Optimizer, type Tensor } from "../src-ts/index.js";
+import { native } from "../src-ts/native.js";
 import { testDevices } from "./helpers/devices.js";
 import { heavyTest } from "./helpers/heavy.js";
 import { trainSpiral } from "./helpers/spiral.js";
@@ -206,6 +207,43 @@ test("Muon: a 1-D param in addParamGroup is refused with nothing added; bfloat16
   assert.equal(Array.from(b.state.get(half)!.tensors.master!.toArray()), Array.from(full.toArray()));
   a.free();
   b.free();
+});
+
+test("Muon: same-shape matrices stepped side by side (batches of 16, each product one call) give each one's bits alone", () => {
+  for (const device of testDevices().filter((d) => d !== "cuda")) {
+    const make = (shape: [number, number], i: number) => {
+      const n = shape[0] * shape[1];
+      const p = tensor(Float32Array.from({ length: n }, (_, k) => Math.sin(i * 7.1 + k * 0.37)), shape, { device });
+      p.grad = tensor(Float32Array.from({ length: n }, (_, k) => Math.cos(i * 3.3 + k * 0.11) * 0.1), shape, { device });
+      return p;
+    };
+    const shapes: [number, number][] = [...Array.from({ length: 20 }, (): [number, number] => [6, 9]), [9, 6], [9, 6], [9, 6]];
+    const together = shapes.map(make);
+    const alone = shapes.map(make);
+    const opt = new Muon(together, { lr: 0.02, nsDtype: "bfloat16" });
+    const singles = alone.map((p) => new Muon([p], { lr: 0.02, nsDtype: "bfloat16" }));
+    for (let s = 0; s < 3; s++) {
+      opt.step();
+      for (const o of singles) o.step();
+    }
+    together.forEach((p, i) => assert.equal(Array.from(p.toArray()), Array.from(alone[i]!.toArray()), `${device}: matrix ${i}`));
+    opt.free();
+    for (const o of singles) o.free();
+  }
+});
+
+test("gemmBatched refuses a product that writes what another reads, before anything runs", () => {
+  const t = () => tensor(new Float32Array([1, 2, 3, 4]), [2, 2], { device: "cpu" });
+  const [a, b, c, d] = [t(), t(), t(), t()];
+  const o = { m: 2, n: 2, k: 2, aOffset: 0, lda: 2, transA: false, bOffset: 0, ldb: 2, transB: false, cOffset: 0, ldc: 2, alpha: 1, beta: 0 };
+  assert.throws(() => native.gemmBatched([a.native, b.native], [a.native, b.native], [c.native, a.native], o), /cs\[1\]: must share no tensor/);
+  assert.throws(() => native.gemmBatched([a.native, b.native], [a.native, b.native], [c.native, c.native], o), /cs\[1\]: the same tensor as cs\[0\]/);
+  assert.equal(Array.from(c.toArray()), [1, 2, 3, 4]);
+  native.gemmBatched([a.native, b.native], [a.native, b.native], [c.native, d.native], o);
+  const one = t();
+  native.gemm(a.native, a.native, one.native, o);
+  assert.equal(Array.from(c.toArray()), Array.from(one.toArray()), "each product as gemm gives it");
+  assert.equal(Array.from(d.toArray()), Array.from(one.toArray()));
 });
 
 test("bad options are refused at construction and in a later step, naming the option", () => {

@@ -22,6 +22,7 @@ using StreamHandle = void*;
   void kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, \
                        int flag, StreamHandle stream);                                              \
   void gemm(const math::GemmArgs& g, StreamHandle stream);                                           \
+  void gemm_batched(const math::GemmBatch& batch, StreamHandle stream);                              \
   void add_diagonal(float* base, int64_t n, int64_t ld, float value, StreamHandle stream);
 
 namespace cuda {

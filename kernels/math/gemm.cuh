@@ -25,6 +25,15 @@ struct GemmArgs {
 CUOPTIM_MATH_FN float gemm_a(const GemmArgs& g, int64_t i, int64_t kk) { return g.trans_a ? g.a[kk * g.lda + i] : g.a[i * g.lda + kk]; }
 CUOPTIM_MATH_FN float gemm_b(const GemmArgs& g, int64_t kk, int64_t j) { return g.trans_b ? g.b[j * g.ldb + kk] : g.b[kk * g.ldb + j]; }
 
+// Products one launch runs side by side (gemm_batched): as many as fit CUDA's kernel-parameter
+// limit with room to spare.
+inline constexpr int kGemmBatch = 32;
+struct GemmBatch {
+  GemmArgs g[kGemmBatch];
+  int count = 0;
+  int64_t max_m = 0, max_n = 0;
+};
+
 // The finished element from its k-chain sum.
 CUOPTIM_MATH_FN float gemm_finish(float acc, const float* c, const GemmArgs& g) {
   return g.beta == 0.f ? g.alpha * acc : fmaf(g.alpha, acc, g.beta * *c);

@@ -42,6 +42,7 @@ class CudaBackend final : public Backend {
   void dequantize_blockwise(const QuantizeArgs& args) override;
   void adafactor(const AdafactorArgs& args) override;
   void gemm(const math::GemmArgs& g) override;
+  void gemm_batched(const math::GemmBatch& b) override;
   void add_diagonal(float* base, int64_t n, int64_t ld, float value) override;
   void grad_norm_partials(const NormArgs& args, std::vector<double>* partials) override;
   void transform(const TransformArgs& args) override;

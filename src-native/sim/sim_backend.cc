@@ -56,6 +56,7 @@ void SimBackend::grad_norm_partials(const NormArgs& args, std::vector<double>* p
 void SimBackend::transform(const TransformArgs& args) { sim::transform_tensors(args, nullptr); }
 
 void SimBackend::gemm(const math::GemmArgs& g) { sim::gemm(g, nullptr); }
+void SimBackend::gemm_batched(const math::GemmBatch& b) { sim::gemm_batched(b, nullptr); }
 void SimBackend::add_diagonal(float* base, int64_t n, int64_t ld, float value) { sim::add_diagonal(base, n, ld, value, nullptr); }
 
 // Each tensor's workspace comes with it (adafactor_op.cc allocates them before the step).

@@ -14,9 +14,10 @@
 // The products run on cuoptim's matrix product (kernels/math/gemm.cuh: each element a chain of
 // fused multiply-adds over k in order, the same bits on every backend), in float32; nsDtype
 // "bfloat16" rounds the normalised matrix and each product's result to bfloat16, as torch runs the
-// iteration in bfloat16. The transposes are folded into the products' operand order. The
-// temporaries (U, the next X, A and A' per distinct param shape) are made once per step and
-// shared by the params of that shape, which are orthogonalised one after another.
+// iteration in bfloat16. The transposes are folded into the products' operand order. Matrices of
+// one shape are orthogonalised side by side, up to 16 at once: each product of the iteration is
+// one native call for the batch (one launch on cuda). The temporaries (U, the next X, A and A')
+// are made once per step: per distinct shape, one set per matrix of its largest batch.
 import { fail } from "../errors.js";
 import { native } from "../native.js";
 import { checkTensor, Tensor } from "../tensor.js";
@@ -59,15 +60,18 @@ const MUON_DEFAULTS: MuonOptions = {
   nsDtype: "float32",
 };
 
-/** The temporaries one param shape needs for a step. */
+/** The temporaries one matrix of a batch needs for a step. */
 interface Work {
   u: Tensor;
   next: Tensor;
   gram: Tensor;
   gramUpdate: Tensor;
   /** bfloat16 copies for nsDtype "bfloat16": of the R x C matrices and of the m x m ones */
-  round?: { matrix: Tensor<"bfloat16">; square: Tensor<"bfloat16"> };
+  round?: { matrix: Tensor; square: Tensor };
 }
+
+/** Same-shape matrices orthogonalised side by side (their products batched into one call each). */
+const MUON_BATCH = 16;
 
 const shapeKey = (t: Tensor) => t.shape.join("x");
 
@@ -120,19 +124,25 @@ export class Muon extends ElementwiseOptimizer<MuonOptions> {
     return spec;
   }
 
+  /** Per distinct shape, one set of temporaries per matrix of the largest batch of that shape. */
   protected override stepScratchSpec(batches: readonly { options: MuonOptions; items: readonly UpdateItem[] }[]): StateSpec {
     const spec: StateSpec = {};
     for (const { options, items } of batches) {
+      const counts = new Map<string, number>();
       for (const { param } of items) {
+        const k = shapeKey(param);
+        const j = counts.get(k) ?? 0;
+        counts.set(k, j + 1);
+        if (j >= MUON_BATCH) continue;
         const [r, c] = param.shape as [number, number];
-        const m = Math.min(r, c), k = shapeKey(param);
-        spec[`u:${k}`] = { dtype: "float32", shape: [r, c] };
-        spec[`next:${k}`] = { dtype: "float32", shape: [r, c] };
-        spec[`gram:${k}`] = { dtype: "float32", shape: [m, m] };
-        spec[`gramUpdate:${k}`] = { dtype: "float32", shape: [m, m] };
+        const m = Math.min(r, c);
+        spec[`u:${k}:${j}`] = { dtype: "float32", shape: [r, c] };
+        spec[`next:${k}:${j}`] = { dtype: "float32", shape: [r, c] };
+        spec[`gram:${k}:${j}`] = { dtype: "float32", shape: [m, m] };
+        spec[`gramUpdate:${k}:${j}`] = { dtype: "float32", shape: [m, m] };
         if (options.nsDtype === "bfloat16") {
-          spec[`roundMatrix:${k}`] = { dtype: "bfloat16", shape: [r, c] };
-          spec[`roundSquare:${k}`] = { dtype: "bfloat16", shape: [m, m] };
+          spec[`roundMatrix:${k}:${j}`] = { dtype: "bfloat16", shape: [r, c] };
+          spec[`roundSquare:${k}:${j}`] = { dtype: "bfloat16", shape: [m, m] };
         }
       }
     }
@@ -145,52 +155,66 @@ export class Muon extends ElementwiseOptimizer<MuonOptions> {
   }
 
   protected override applyUpdate(o: MuonOptions, items: UpdateItem[], ctx: StepContext): void {
+    const byShape = new Map<string, UpdateItem[]>();
     for (const it of items) {
       const k = shapeKey(it.param);
-      const s = ctx.scratch;
-      const work: Work = {
-        u: s[`u:${k}`] as Tensor,
-        next: s[`next:${k}`] as Tensor,
-        gram: s[`gram:${k}`] as Tensor,
-        gramUpdate: s[`gramUpdate:${k}`] as Tensor,
-        ...(o.nsDtype === "bfloat16" ? { round: { matrix: s[`roundMatrix:${k}`] as Tensor<"bfloat16">, square: s[`roundSquare:${k}`] as Tensor<"bfloat16"> } } : {}),
-      };
-      const one = [{ ...it, scratch: { update: work.u } }];
-      runElementwise("muon_momentum", this.nativeOptions(o), one, ctx);
-      const result = this.orthogonalise(o, it.param.shape as [number, number], work);
-      runElementwise("muon_apply", { lr: o.lr, weightDecay: o.weightDecay }, [{ ...it, scratch: { update: result } }], ctx, { hostValues: [this.adjustedLr(o, it.param.shape)] });
+      if (byShape.has(k)) byShape.get(k)!.push(it);
+      else byShape.set(k, [it]);
+    }
+    for (const [k, same] of byShape) {
+      for (let first = 0; first < same.length; first += MUON_BATCH) {
+        const batch = same.slice(first, first + MUON_BATCH);
+        const s = ctx.scratch as Record<string, Tensor>;
+        const works: Work[] = batch.map((_, j) => ({
+          u: s[`u:${k}:${j}`]!,
+          next: s[`next:${k}:${j}`]!,
+          gram: s[`gram:${k}:${j}`]!,
+          gramUpdate: s[`gramUpdate:${k}:${j}`]!,
+          ...(o.nsDtype === "bfloat16" ? { round: { matrix: s[`roundMatrix:${k}:${j}`]!, square: s[`roundSquare:${k}:${j}`]! } } : {}),
+        }));
+        runElementwise("muon_momentum", this.nativeOptions(o), batch.map((it, j) => ({ ...it, scratch: { update: works[j]!.u } })), ctx);
+        const results = this.orthogonalise(o, batch[0]!.param.shape as [number, number], works);
+        const lr = this.adjustedLr(o, batch[0]!.param.shape);
+        runElementwise("muon_apply", { lr: o.lr, weightDecay: o.weightDecay }, batch.map((it, j) => ({ ...it, scratch: { update: results[j]! } })), ctx, { hostValues: batch.map(() => lr) });
+      }
     }
   }
 
-  /** Newton–Schulz on work.u (rows x cols); returns the buffer that holds the result. */
-  private orthogonalise(o: MuonOptions, [rows, cols]: [number, number], work: Work): Tensor {
+  /** Newton–Schulz on each work's u (rows x cols, one shape); returns the buffers holding the results. */
+  private orthogonalise(o: MuonOptions, [rows, cols]: [number, number], works: Work[]): Tensor[] {
     const [a, b, c] = o.nsCoefficients;
     const tall = rows > cols;
     const m = Math.min(rows, cols);
-    const round = (t: Tensor, to: Tensor<"bfloat16"> | undefined) => {
-      if (!to) return;
-      castInto([to as unknown as Tensor], [t]);
-      castInto([t], [to as unknown as Tensor]);
+    const round = (ts: Tensor[], via: Tensor[] | undefined) => {
+      if (!via) return;
+      castInto(via, ts);
+      castInto(ts, via);
     };
-    let x = work.u, next = work.next;
-    round(x, work.round?.matrix);
-    const norm = Math.fround(native.gradNorm([x.native], 2));
-    native.transformTensors([x.native], "scale", Math.fround(1 / Math.max(norm, Math.fround(o.eps))));
-    round(x, work.round?.matrix);
-    const gemm = (A: Tensor, B: Tensor, C: Tensor, g: { m: number; n: number; k: number; lda: number; ldb: number; transA: boolean; transB: boolean; alpha: number; beta: number }) =>
-      native.gemm(A.native, B.native, C.native, { ...g, aOffset: 0, bOffset: 0, cOffset: 0, ldc: g.n });
+    const matrices = works[0]!.round ? works.map((w) => w.round!.matrix) : undefined;
+    const squares = works[0]!.round ? works.map((w) => w.round!.square) : undefined;
+    const grams = works.map((w) => w.gram), updates = works.map((w) => w.gramUpdate);
+    let x = works.map((w) => w.u), next = works.map((w) => w.next);
+    round(x, matrices);
+    for (const t of x) {
+      const norm = Math.fround(native.gradNorm([t.native], 2));
+      native.transformTensors([t.native], "scale", Math.fround(1 / Math.max(norm, Math.fround(o.eps))));
+    }
+    round(x, matrices);
+    const gemm = (A: Tensor[], B: Tensor[], C: Tensor[], g: { m: number; n: number; k: number; lda: number; ldb: number; transA: boolean; transB: boolean; alpha: number; beta: number }) =>
+      native.gemmBatched(A.map((t) => t.native), B.map((t) => t.native), C.map((t) => t.native), { ...g, aOffset: 0, bOffset: 0, cOffset: 0, ldc: g.n });
     for (let step = 0; step < o.nsSteps; step++) {
       // A = X Xᵀ, with X = Uᵀ for tall matrices (A = Uᵀ U).
-      gemm(x, x, work.gram, tall ? { m, n: m, k: rows, lda: cols, ldb: cols, transA: true, transB: false, alpha: 1, beta: 0 } : { m, n: m, k: cols, lda: cols, ldb: cols, transA: false, transB: true, alpha: 1, beta: 0 });
-      round(work.gram, work.round?.square);
+      gemm(x, x, grams, tall ? { m, n: m, k: rows, lda: cols, ldb: cols, transA: true, transB: false, alpha: 1, beta: 0 } : { m, n: m, k: cols, lda: cols, ldb: cols, transA: false, transB: true, alpha: 1, beta: 0 });
+      round(grams, squares);
       // A' = b·A + c·A·A (torch's addmm(A, A, A, beta=b, alpha=c)).
-      work.gramUpdate.set(work.gram);
-      gemm(work.gram, work.gram, work.gramUpdate, { m, n: m, k: m, lda: m, ldb: m, transA: false, transB: false, alpha: c, beta: b });
-      round(work.gramUpdate, work.round?.square);
+      castInto(updates, grams);
+      gemm(grams, grams, updates, { m, n: m, k: m, lda: m, ldb: m, transA: false, transB: false, alpha: c, beta: b });
+      round(updates, squares);
       // X ← a·X + A'·X; for tall matrices, in U's orientation: U ← a·U + U·A'ᵀ.
-      next.set(x);
-      gemm(tall ? x : work.gramUpdate, tall ? work.gramUpdate : x, next, tall ? { m: rows, n: cols, k: cols, lda: cols, ldb: m, transA: false, transB: true, alpha: 1, beta: a } : { m: rows, n: cols, k: rows, lda: m, ldb: cols, transA: false, transB: false, alpha: 1, beta: a });
-      round(next, work.round?.matrix);
+      castInto(next, x);
+      if (tall) gemm(x, updates, next, { m: rows, n: cols, k: cols, lda: cols, ldb: m, transA: false, transB: true, alpha: 1, beta: a });
+      else gemm(updates, x, next, { m: rows, n: cols, k: rows, lda: m, ldb: cols, transA: false, transB: false, alpha: 1, beta: a });
+      round(next, matrices);
       [x, next] = [next, x];
     }
     return x;
