@@ -3,7 +3,7 @@
 // thread count), TensorFlow.js's AdamOptimizer (pure-JS cpu backend) and a plain TypeScript loop.
 // Each figure is the median of 10 steps after 2 warm-up steps. "Useful traffic" counts the bytes
 // an optimizer must move per param per step (e.g. AdamW: read p, g, m, v and write p, m, v = 28).
-import { ASGD, Adadelta, Adafactor, AdamW, AdEMAMix, AdEMAMix8bit, AdamWScheduleFree, LAMB, LARS, Muon, SGDScheduleFree, AdamW8bit, CAME, Lion, RMSprop, Rprop, SGD, Shampoo, Sophia, synchronize, tensor, type Device, type Optimizer, type Tensor } from "../../src-ts/index.js";
+import { ASGD, Adadelta, Adafactor, AdamW, AdEMAMix, AdEMAMix8bit, AdamWScheduleFree, LAMB, LARS, LBFGS, Muon, SGDScheduleFree, AdamW8bit, CAME, Lion, RMSprop, Rprop, SGD, Shampoo, Sophia, synchronize, tensor, type Device, type Optimizer, type Tensor } from "../../src-ts/index.js";
 import { TfjsAdam } from "../../src-ts/tfjs/semantics.js";
 import { PlainAdamW } from "../baselines/plain_adamw.js";
 import { tfjsAdam } from "../baselines/tfjs_adam.js";
@@ -45,6 +45,9 @@ export const USEFUL_BYTES: Record<string, number> = {
   SGDScheduleFree: 20, // p (y) r/w, g r, z r/w
   AdamWScheduleFree: 28, // p (y) r/w, g r, z r/w, v r/w
   Muon: 20, // p r/w, g r, buf r/w, plus the Newton–Schulz products (compute-bound)
+  // one iteration, no line search: the grads copied (8), y = g − g_prev (12), s = t·d (8), the
+  // dots y·s and y·y (16), q = −g and d = H₀q (16), the new g_prev (8), θ += t·d (12)
+  "LBFGS (maxIter 1)": 80,
   "tfjs adam": 28, // as AdamW (cuoptim/tfjs train.adam's kernel)
   "AdamW bf16": 22, // bf16 p r/w, bf16 g r, f32 m r/w, f32 v r/w
   "AdamW bf16 + SR": 22, // as AdamW bf16, plus a hash per element
@@ -83,8 +86,16 @@ const CUOPTIM: [string, (p: Tensor[]) => Optimizer<object>, number?][] = [
   ["SGDScheduleFree", (p) => new SGDScheduleFree(p)],
   ["AdamWScheduleFree", (p) => new AdamWScheduleFree(p)],
   ["Muon", (p) => new Muon(p), 1],
+  // One iteration per step (maxIter 1, no line search) with a closure that returns a constant loss
+  // and leaves the grads as they are: the vector work of a step, not a model's evaluation.
+  ["LBFGS (maxIter 1)", (p) => lbfgsStepper(p)],
   ["tfjs adam", (p) => new TfjsAdam(p) as unknown as Optimizer<object>],
 ];
+function lbfgsStepper(params: Tensor[]): Optimizer<object> {
+  const opt = new LBFGS(params, { maxIter: 1, historySize: 10, lr: 1e-3 });
+  return { step: () => opt.step(() => 1), free: () => opt.free() } as unknown as Optimizer<object>;
+}
+
 export const CUOPTIM_THROUGHPUT_COUNT = CUOPTIM.length + CUOPTIM_BF16.length;
 
 export const fill = (n: number, seed = 1): Float32Array => {
