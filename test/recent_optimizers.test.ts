@@ -136,6 +136,19 @@ test("Schedule-Free: the state dict and checkpoints keep the mode; a bad mode is
   other.free();
 });
 
+test("Schedule-Free: eval() with a freed param in a later group moves no param and keeps the mode", () => {
+  const a = param();
+  const b = param([4, 5, 6]);
+  const opt = new SGDScheduleFree([{ params: [a] }, { params: [b] }], { lr: 0.1 });
+  opt.step();
+  const before = Array.from(a.toArray());
+  b.free();
+  assert.throws(() => opt.eval(), (e: unknown) => e instanceof CuoptimError && /paramGroups\[1\]\.params\[0\]/.test(e.message));
+  assert.equal(Array.from(a.toArray()), before);
+  assert.is(opt.trainMode, true);
+  opt.free();
+});
+
 test("Schedule-Free on bfloat16 params with master weights: the mode switch runs on the masters", () => {
   const p = tensor(new Float32Array([1, -2, 3]), [3], { device: "cpu", dtype: "bfloat16" });
   p.grad = tensor(new Float32Array([0.15, -0.15, 0.35]), [3], { device: "cpu", dtype: "bfloat16" });

@@ -125,22 +125,31 @@ abstract class ScheduleFree<O extends ScheduleFreeCommon & { lr: number }> exten
     items.forEach((it, i) => Object.assign(it.state.scalars, { lrMax: next[i]!.lrMax, weightSum: next[i]!.weightSum }));
   }
 
-  /** p ← p + w·(z − p) for every param with state, w from its group's β (on masters, when kept). */
+  /**
+   * p ← p + w·(z − p) for every param with state, w from its group's β (on masters, when kept).
+   * Every group is checked (live params, valid options) before any param moves.
+   */
   private moveParams(weightOf: (beta: number) => number): void {
-    for (const [gi, group] of this.paramGroups.entries()) {
-      const params = group.params.filter((p) => this.state.get(p)?.tensors.z);
-      if (params.length === 0) continue;
-      params.forEach((p, j) => p.assertLive(`paramGroups[${gi}].params[${j}]`));
-      const states = params.map((p) => this.state.get(p)!.tensors);
-      const masters = states[0]!.master && isHalf(params[0]!.dtype) ? states.map((s) => s.master!.native) : null;
-      const items = params.map((p) => ({ param: p, where: `paramGroups[${gi}].params[${group.params.indexOf(p)}]` })) as unknown as UpdateItem[];
+    const work = this.paramGroups.map((group, gi) => {
+      this.checkOptions(group, `paramGroups[${gi}]`);
+      const items = group.params.flatMap((p, j) => {
+        const where = `paramGroups[${gi}].params[${j}]`;
+        p.assertLive(where);
+        return this.state.get(p)?.tensors.z ? [{ param: p, where } as unknown as UpdateItem] : [];
+      });
+      return { items, weight: weightOf(this.betaOf(group)) };
+    });
+    for (const { items, weight } of work) {
+      if (items.length === 0) continue;
+      const states = items.map((it) => this.state.get(it.param)!.tensors);
+      const masters = states[0]!.master && isHalf(items[0]!.param.dtype) ? states.map((s) => s.master!.native) : null;
       labelled(items, () =>
         native.optimizerStep(
           "schedule_free_mode",
-          [params.map((p) => p.native), null, states.map((s) => s.z!.native), ...(masters ? [masters] : [])],
-          params.map(() => 1),
-          params.map(() => false),
-          { weight: weightOf(this.betaOf(group)) },
+          [items.map((it) => it.param.native), null, states.map((s) => s.z!.native), ...(masters ? [masters] : [])],
+          items.map(() => 1),
+          items.map(() => false),
+          { weight },
         ),
       );
     }
