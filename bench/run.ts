@@ -15,6 +15,7 @@ import { bestBandwidth, measureBandwidth } from "./sections/bandwidth.js";
 import { MEMORY_OPTIMIZERS, MIXED_MEMORY_OPTIMIZERS, MODEL_MEMORY_OPTIMIZERS, measureMemory } from "./sections/memory.js";
 import { manyTensors } from "./sections/many_tensors.js";
 import { sizeScaling, smallTensors, threadScaling } from "./sections/scaling.js";
+import { previousPathThroughput } from "./sections/previous_paths.js";
 import { CUOPTIM_THROUGHPUT_COUNT, cuoptimThroughput, peerThroughput, withRoofline } from "./sections/throughput.js";
 
 const quick = process.argv.includes("--quick");
@@ -35,7 +36,7 @@ const workloads: [string, ReturnType<typeof gpt2>][] = [
 const maxThreads = Math.max(2, machine.cores);
 const cuda = isAvailable("cuda");
 const total =
-  (workloads.length * MEMORY_OPTIMIZERS.length + MODEL_MEMORY_OPTIMIZERS.length + MIXED_MEMORY_OPTIMIZERS.length) * (cuda ? 2 : 1) + 6 + CUOPTIM_THROUGHPUT_COUNT * (cuda ? 2 : 1) + 4 + (plan.maxLog4 - 4) + 1 + maxThreads + 1;
+  (workloads.length * MEMORY_OPTIMIZERS.length + MODEL_MEMORY_OPTIMIZERS.length + MIXED_MEMORY_OPTIMIZERS.length) * (cuda ? 2 : 1) + 6 + CUOPTIM_THROUGHPUT_COUNT * (cuda ? 2 : 1) + 1 + 4 + (plan.maxLog4 - 4) + 1 + maxThreads + 1;
 const progress = new Progress(total);
 
 const memory = measureMemory("cpu", workloads, progress);
@@ -46,6 +47,8 @@ const bandwidthBefore = measureBandwidth("cpu", plan.bandwidth, progress);
 // them it matches a standalone run.
 const peers = await peerThroughput(4 * plan.throughputSide ** 2, machine.threads, progress);
 const measured = cuoptimThroughput("cpu", plan.throughputSide, progress);
+const previous = previousPathThroughput(plan.throughputSide, machine.threads, progress);
+measured.push(...previous.rows);
 if (cuda) measured.push(...cuoptimThroughput("cuda", plan.throughputSide, progress));
 measured.push(...peers.rows);
 // The roofline is the best of a measurement before and one after the throughput runs: these VMs'
@@ -57,7 +60,7 @@ const small = smallTensors("cpu", progress);
 const threads = threadScaling(plan.threadsNumel, maxThreads, progress);
 const many = manyTensors("cpu", plan.manyTensors, progress);
 
-const partial = { date, quick, machine, memory, bandwidth, throughput, notes: [...new Set(peers.notes)], scaling, smallTensors: small, threads, manyTensors: many };
+const partial = { date, quick, machine, memory, bandwidth, throughput, notes: [...new Set([...peers.notes, ...(previous.note ? [previous.note] : [])])], scaling, smallTensors: small, threads, manyTensors: many };
 const results: Results = { ...partial, targets: checkTargets(partial) };
 
 const dir = quick ? join("bench", "results", "quick") : join("bench", "results");

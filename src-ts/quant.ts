@@ -10,6 +10,17 @@ export interface QuantizeOptions {
   blockSize?: number;
   /** The signed dynamic map (default) or the unsigned one (for non-negative values). */
   signed?: boolean;
+  /**
+   * Tensors to write the result into instead of new ones (bitsandbytes' `out` / `absmax`):
+   * `codes` a uint8 tensor of x's shape, `absmax` a float32 tensor of ceil(numel / blockSize)
+   * elements, both on x's device (default: none, new tensors).
+   */
+  out?: { codes: Tensor<"uint8">; absmax: Tensor };
+}
+
+export interface DequantizeOptions {
+  /** A float32 tensor of the codes' shape and device to write into (default: none, a new tensor). */
+  out?: Tensor;
 }
 
 export interface QuantizedTensor {
@@ -32,24 +43,42 @@ function checkBlockSize(b: unknown): number {
   return n;
 }
 
+// An `out` tensor the caller passed: a live Tensor of the dtype, shape and device expected.
+function checkOut(t: unknown, name: string, dtype: string, shape: readonly number[], device: string): Tensor<never> {
+  if (!(t instanceof Tensor)) fail("ERR_INVALID_ARGUMENT", `${name}: expected a Tensor`);
+  t.assertLive(name);
+  if (t.dtype !== dtype) fail("ERR_DTYPE", `${name}: expected a ${dtype} tensor, got ${t.dtype}`);
+  if (t.device !== device) fail("ERR_DEVICE", `${name}: expected a tensor on ${device}, got ${t.device}`);
+  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) fail("ERR_SHAPE", `${name}: expected shape [${shape.join(", ")}], got [${t.shape.join(", ")}]`);
+  return t as Tensor<never>;
+}
+
 /** Per block: absmax = max |x|, code = the map entry nearest to x / absmax. */
 export function quantizeBlockwise(x: Tensor, options?: QuantizeOptions): QuantizedTensor {
-  const { blockSize = 4096, signed = true } = optionsObject(options);
+  const { blockSize = 4096, signed = true, out } = optionsObject(options);
   checkTensor(x, "x");
   x.assertLive("x");
   const block = checkBlockSize(blockSize);
   checkBool(signed, "signed");
   // A NaN or infinite value has no code: its block's absmax would be infinite and every code in
   // the block meaningless. One max-reduction finds them.
+  const blocks = Math.ceil(x.numel / block);
+  let given: { codes: Tensor<"uint8">; absmax: Tensor } | undefined;
+  if (out !== undefined) {
+    if (typeof out !== "object" || out === null) fail("ERR_INVALID_ARGUMENT", "out: expected { codes, absmax }");
+    const { codes, absmax } = out;
+    given = { codes: checkOut(codes, "out.codes", "uint8", x.shape, x.device), absmax: checkOut(absmax, "out.absmax", "float32", [blocks], x.device) };
+  }
   if (x.numel > 0 && !Number.isFinite(native.gradNorm([x.native], Infinity))) fail("ERR_RANGE", "x: holds NaN or Infinity; blockwise quantization needs finite values");
-  const codes = new Tensor<"uint8">(new native.Tensor(x.device, "uint8", [...x.shape]));
-  const absmax = new Tensor(new native.Tensor(x.device, "float32", [Math.ceil(x.numel / block)]));
+  const codes = given?.codes ?? new Tensor<"uint8">(new native.Tensor(x.device, "uint8", [...x.shape]));
+  const absmax = given?.absmax ?? new Tensor(new native.Tensor(x.device, "float32", [blocks]));
   native.quantizeBlockwise(x.native, codes.native, absmax.native, block, signed);
   return { codes, absmax, shape: x.shape, blockSize: block, signed };
 }
 
-/** code[codes] * absmax of each element's block, as a new float32 tensor. */
-export function dequantizeBlockwise(q: QuantizedTensor): Tensor {
+/** code[codes] * absmax of each element's block, as a float32 tensor (new, or `options.out`). */
+export function dequantizeBlockwise(q: QuantizedTensor, options?: DequantizeOptions): Tensor {
+  const { out: given } = optionsObject(options);
   if (typeof q !== "object" || q === null) fail("ERR_INVALID_ARGUMENT", "q: expected the result of quantizeBlockwise");
   if (!(q.codes instanceof Tensor) || q.codes.dtype !== "uint8") fail("ERR_INVALID_ARGUMENT", "q.codes: expected a uint8 Tensor (from quantizeBlockwise)");
   if (!(q.absmax instanceof Tensor) || q.absmax.dtype !== "float32") fail("ERR_INVALID_ARGUMENT", "q.absmax: expected a float32 Tensor (from quantizeBlockwise)");
@@ -58,7 +87,7 @@ export function dequantizeBlockwise(q: QuantizedTensor): Tensor {
   if (!Array.isArray(q.shape) || q.shape.length !== q.codes.shape.length || q.shape.some((d, i) => d !== q.codes.shape[i])) {
     fail("ERR_SHAPE", "q.shape: expected the codes' shape");
   }
-  const out = new Tensor(new native.Tensor(q.codes.device, "float32", [...q.shape]));
+  const out = given !== undefined ? checkOut(given, "out", "float32", q.shape, q.codes.device) : new Tensor(new native.Tensor(q.codes.device, "float32", [...q.shape]));
   native.dequantizeBlockwise(q.codes.native, q.absmax.native, out.native, checkBlockSize(q.blockSize), checkBool(q.signed, "signed"));
   return out;
 }

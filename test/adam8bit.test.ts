@@ -114,6 +114,49 @@ for (const device of testDevices()) {
     }
   });
 
+  test(`${device}: quantizeBlockwise / dequantizeBlockwise into given tensors: the same bits; bad out tensors refused, nothing written`, () => {
+    const x = tensor(Float32Array.from({ length: 1000 }, (_, i) => Math.cos(i * 0.11) * (i % 7)), [10, 100], { device });
+    const fresh = quantizeBlockwise(x, { blockSize: 64 });
+    // Tensors to reuse, as a training loop would: those of an earlier call.
+    const zeros = tensor(new Float32Array(1000), [10, 100], { device });
+    const { codes, absmax } = quantizeBlockwise(zeros, { blockSize: 64 });
+    const flat = tensor(new Float32Array(1000), [1000], { device });
+    const flatQ = quantizeBlockwise(flat, { blockSize: 64 });
+    const flatCodes = flatQ.codes;
+    const q = quantizeBlockwise(x, { blockSize: 64, out: { codes, absmax } });
+    assert.ok(q.codes === codes && q.absmax === absmax, "the result holds the given tensors");
+    assertBitwiseEqual(codes.toArray() as Uint8Array, fresh.codes.toArray() as Uint8Array, "codes");
+    assertBitwiseEqual(absmax.toArray() as Float32Array, fresh.absmax.toArray() as Float32Array, "absmax");
+    const out = tensor(new Float32Array(1000), [10, 100], { device });
+    assert.ok(dequantizeBlockwise(q, { out }) === out);
+    assertBitwiseEqual(out.toArray() as Float32Array, dequantizeBlockwise(fresh).toArray() as Float32Array, "dequantized");
+    const other: Device = device === "cpu" ? "cuda-sim" : "cpu";
+    const before = [codes.toArray().slice(), absmax.toArray().slice(), out.toArray().slice()];
+    const bad: [string, () => unknown, RegExp][] = [
+      ["codes dtype", () => quantizeBlockwise(x, { blockSize: 64, out: { codes: absmax as never, absmax } }), /out\.codes: expected a uint8 tensor/],
+      ["codes shape", () => quantizeBlockwise(x, { blockSize: 64, out: { codes: flatCodes, absmax } }), /out\.codes: expected shape \[10, 100\]/],
+      ["absmax size", () => quantizeBlockwise(x, { blockSize: 256, out: { codes, absmax } }), /out\.absmax: expected shape \[4\]/],
+      ["absmax device", () => quantizeBlockwise(x, { blockSize: 64, out: { codes, absmax: tensor(new Float32Array(16), [16], { device: other }) } }), /out\.absmax: expected a tensor on/],
+      ["out not an object", () => quantizeBlockwise(x, { out: 3 as never }), /out: expected \{ codes, absmax \}/],
+      ["dequantize out dtype", () => dequantizeBlockwise(q, { out: codes as never }), /out: expected a float32 tensor/],
+      ["dequantize out shape", () => dequantizeBlockwise(q, { out: tensor(new Float32Array(1000), [1000], { device }) }), /out: expected shape/],
+    ];
+    for (const [what, call, message] of bad) {
+      assert.throws(call, (e: unknown) => e instanceof CuoptimError && message.test((e as Error).message), what);
+    }
+    // The same tensor as input and output: refused by the addon before it writes.
+    const one = tensor(new Float32Array([0.5]), [1], { device });
+    const oneQ = quantizeBlockwise(one, { blockSize: 64 });
+    const oneCodes = oneQ.codes;
+    assert.throws(() => quantizeBlockwise(one, { blockSize: 64, out: { codes: oneCodes, absmax: one } }), (e: unknown) => e instanceof CuoptimError);
+    assert.equal(one.toArray()[0], 0.5);
+    const freed = tensor(new Float32Array(1000), [10, 100], { device });
+    freed.free();
+    assert.throws(() => dequantizeBlockwise(q, { out: freed }), (e: unknown) => e instanceof CuoptimError && e.code === "ERR_FREED");
+    [codes.toArray(), absmax.toArray(), out.toArray()].forEach((now, i) => assertBitwiseEqual(now as Float32Array, before[i] as Float32Array, `tensor ${i} unchanged by the refused calls`));
+    for (const t of [x, zeros, flat, flatCodes, flatQ.absmax, fresh.codes, fresh.absmax, codes, absmax, out, one, oneCodes, oneQ.absmax]) t.free();
+  });
+
   test(`${device}: memoryStats: 8-bit Adam state is 2 + 8/blockSize bytes per param above min8bitSize`, () => {
     for (const [numel, blockSize, expected] of [
       [1 << 20, 256, 2 + 8 / 256],

@@ -3,7 +3,7 @@
 // thread count), TensorFlow.js's AdamOptimizer (pure-JS cpu backend) and a plain TypeScript loop.
 // Each figure is the median of 10 steps after 2 warm-up steps. "Useful traffic" counts the bytes
 // an optimizer must move per param per step (e.g. AdamW: read p, g, m, v and write p, m, v = 28).
-import { ASGD, Adadelta, Adafactor, AdamW, AdEMAMix, AdEMAMix8bit, AdamWScheduleFree, LAMB, LARS, LBFGS, Muon, SGDScheduleFree, AdamW8bit, CAME, Lion, RMSprop, Rprop, SGD, Shampoo, Sophia, synchronize, tensor, type Device, type Optimizer, type Tensor } from "../../src-ts/index.js";
+import { ASGD, Adadelta, Adafactor, AdamW, AdEMAMix, AdEMAMix8bit, AdamWScheduleFree, LAMB, LARS, LBFGS, Lion8bit, Muon, SGDScheduleFree, AdamW8bit, CAME, Lion, quant, RMSprop, Rprop, SGD, Shampoo, Sophia, synchronize, tensor, type Device, type Optimizer, type Tensor } from "../../src-ts/index.js";
 import { TfjsAdam } from "../../src-ts/tfjs/semantics.js";
 import { PlainAdamW } from "../baselines/plain_adamw.js";
 import { tfjsAdam } from "../baselines/tfjs_adam.js";
@@ -31,6 +31,9 @@ export const USEFUL_BYTES: Record<string, number> = {
   RMSprop: 20, // p r/w, g r, v r/w
   Lion: 20, // p r/w, g r, m r/w
   AdamW8bit: 16, // p r/w, g r, two 8-bit codes r/w (+ one absmax per 256)
+  Lion8bit: 14, // p r/w, g r, one 8-bit code r/w (+ one absmax per 256)
+  quantizeBlockwise: 5, // x r, code w (+ one absmax per 4096; the finite check's read of x not counted)
+  dequantizeBlockwise: 5, // code r, x w
   Adafactor: 12, // p r/w, g r (the row/column statistics are O(rows + cols))
   Sophia: 24, // p r/w, g r, m r/w, h r
   CAME: 20, // p r/w, g r, m r/w (the statistics are O(rows + cols))
@@ -70,6 +73,7 @@ const CUOPTIM: [string, (p: Tensor[]) => Optimizer<object>, number?][] = [
   ["RMSprop", (p) => new RMSprop(p)],
   ["Lion", (p) => new Lion(p)],
   ["AdamW8bit", (p) => new AdamW8bit(p)],
+  ["Lion8bit", (p) => new Lion8bit(p)],
   ["Adafactor", (p) => new Adafactor(p)],
   ["Sophia", (p) => new Sophia(p)],
   ["CAME", (p) => new CAME(p)],
@@ -96,7 +100,10 @@ function lbfgsStepper(params: Tensor[]): Optimizer<object> {
   return { step: () => opt.step(() => 1), free: () => opt.free() } as unknown as Optimizer<object>;
 }
 
-export const CUOPTIM_THROUGHPUT_COUNT = CUOPTIM.length + CUOPTIM_BF16.length;
+export const CUOPTIM_THROUGHPUT_COUNT = CUOPTIM.length + CUOPTIM_BF16.length + 1;
+
+/** The rows whose cpu loops have a previous path (CUOPTIM_CPU_PATHS=previous), timed both ways. */
+export const PREVIOUS_PATH_ROWS = ["AdamW8bit", "Lion8bit", "AdEMAMix8bit", "Adafactor", "CAME", "quantizeBlockwise", "dequantizeBlockwise"];
 
 export const fill = (n: number, seed = 1): Float32Array => {
   const out = new Float32Array(n);
@@ -117,11 +124,38 @@ function row(implementation: string, optimizer: string, device: string, params: 
   return { implementation, optimizer, device, params, ms, mparamPerS: params / ms / 1e3, bytesPerParam, gbs };
 }
 
-export function cuoptimThroughput(device: Device, side: number, progress: Progress): MeasuredThroughput[] {
+/** quantizeBlockwise / dequantizeBlockwise of one tensor of `numel` elements into tensors made once. */
+function quantThroughput(device: Device, numel: number, only: ((name: string) => boolean) | undefined): MeasuredThroughput[] {
+  const rows: MeasuredThroughput[] = [];
+  const x = tensor(fill(numel, 3), [numel], { device });
+  const q = quant.quantizeBlockwise(x);
+  const back = quant.dequantizeBlockwise(q);
+  const runs: [string, () => void][] = [
+    ["quantizeBlockwise", () => quant.quantizeBlockwise(x, { out: { codes: q.codes, absmax: q.absmax } })],
+    ["dequantizeBlockwise", () => quant.dequantizeBlockwise(q, { out: back })],
+  ];
+  for (const [name, run] of runs) {
+    if (only && !only(name)) continue;
+    const ms = timeSteps(() => {
+      run();
+      synchronize(device);
+    }).medianMs;
+    rows.push(row(`cuoptim ${name} (${device})`, name, device, numel, ms));
+  }
+  for (const t of [x, q.codes, q.absmax, back]) t.free();
+  return rows;
+}
+
+/**
+ * cuoptim's rows; `only` keeps the named ones (the previous-path child process runs those of
+ * PREVIOUS_PATH_ROWS).
+ */
+export function cuoptimThroughput(device: Device, side: number, progress: Progress, only?: (name: string) => boolean): MeasuredThroughput[] {
   const rows: MeasuredThroughput[] = [];
   const params = Array.from({ length: 4 }, (_, i) => tensor(fill(side * side, i), [side, side], { device }));
   for (const p of params) p.grad = tensor(fill(side * side, 9).map((x) => x * 1e-2), [side, side], { device });
   for (const [name, make, steps] of CUOPTIM) {
+    if (only && !only(name)) continue;
     const opt = make(params);
     const ms = timeSteps(
       () => {
@@ -138,6 +172,9 @@ export function cuoptimThroughput(device: Device, side: number, progress: Progre
     p.grad!.free();
     p.free();
   }
+  rows.push(...quantThroughput(device, 4 * side * side, only));
+  progress.tick(`throughput: cuoptim quantize/dequantize on ${device}`);
+  if (only) return rows;
   const half = Array.from({ length: 4 }, (_, i) => tensor(fill(side * side, i), [side, side], { device, dtype: "bfloat16" }));
   for (const p of half) p.grad = tensor(fill(side * side, 9).map((x) => x * 1e-2), [side, side], { device, dtype: "bfloat16" });
   for (const [name, make] of CUOPTIM_BF16) {

@@ -10,16 +10,104 @@
 // the very function the kernels use — evaluated at bucket ends and midpoints — so lookups give the
 // same codes bit for bit (test/backends.bitwise.test.ts compares with cuda-sim's binary search).
 // Two gathers per element instead of eight, and loops GCC vectorises.
+//
+// The same function is also kept as 255 sorted thresholds over the float's bits ordered as
+// integers (CodeSearch below): code(x) = #{j : key(x) > threshold[j]}. That count is a 4-level
+// search, two bits per level, whose candidate thresholds fit in vector registers: the AVX-512
+// loops quantize that way, without a gather (quant_avx512.inl).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <vector>
 
 #include "../../kernels/math/quant8.cuh"
+#include "previous_paths.h"
 
 namespace cuoptim {
 namespace cpu {
+
+// The thresholds of a non-decreasing code function, laid out as the AVX-512 search reads them.
+// key(x) orders floats as signed integers: the bits for x >= +0, -1 - |bits| below, so -0 < +0
+// (quantize_signed tells them apart: -0 takes the code below 0). For x not NaN the code is the
+// number of thresholds below key(x) (threshold[255] = INT32_MAX is never passed). The search
+// finds it two bits at a time: with the prefix p found so far and quarter size q (64, 16, 4, 1),
+// the next two bits count how many of threshold[4qp + q - 1], [4qp + 2q - 1], [4qp + 3q - 1] lie
+// below the key. The candidates of each level are registers' lanes indexed by p.
+struct CodeSearch {
+  static constexpr int32_t kNever = 0x7FFFFFFF;
+  alignas(64) int32_t threshold[256];
+  alignas(64) int32_t level1[3][16];  // p < 4:  threshold[64p + 16(u+1) - 1] (lanes 4.. unused)
+  alignas(64) int32_t level2[3][16];  // p < 16: threshold[16p + 4(u+1) - 1]
+  alignas(64) int32_t level3[3][64];  // p < 64: threshold[4p + u]
+  int32_t nan_code[2];                // the code for NaN by its sign bit
+  bool valid = false;
+
+  static int32_t key(float x) {
+    int32_t b;
+    std::memcpy(&b, &x, sizeof(b));
+    return b ^ ((b >> 31) & 0x7FFFFFFF);
+  }
+  static float from_key(int32_t k) {
+    const int32_t b = k ^ ((k >> 31) & 0x7FFFFFFF);
+    float x;
+    std::memcpy(&x, &b, sizeof(x));
+    return x;
+  }
+  // The search's result, written plainly (the build checks it against f).
+  int32_t count(int32_t k) const { return static_cast<int32_t>(std::lower_bound(threshold, threshold + 256, k) - threshold); }
+
+  // Thresholds of f by bisection over the keys of -inf .. +inf, then a check of f against the
+  // count at every threshold's neighbours and over a sweep of every exponent; any difference
+  // (f not monotone) leaves valid false, and the callers keep the other path.
+  template <typename F>
+  void build(F f) {
+    const int32_t lo_key = key(-__builtin_inff()), hi_key = key(__builtin_inff());
+    for (int j = 1; j < 256; ++j) {
+      int32_t threshold_j = kNever;
+      if (f(from_key(hi_key)) >= j) {
+        int64_t lo = lo_key, hi = hi_key;  // smallest key with f >= j lies in [lo, hi]
+        while (lo < hi) {
+          const int64_t mid = lo + (hi - lo) / 2;
+          if (f(from_key(static_cast<int32_t>(mid))) >= j) hi = mid;
+          else lo = mid + 1;
+        }
+        threshold_j = static_cast<int32_t>(lo - 1);  // lo_key - 1 when every key has f >= j
+      }
+      threshold[j - 1] = threshold_j;
+    }
+    threshold[255] = kNever;
+    valid = true;
+    const auto check = [&](int64_t k) {
+      if (k < lo_key || k > hi_key) return;
+      if (count(static_cast<int32_t>(k)) != f(from_key(static_cast<int32_t>(k)))) valid = false;
+    };
+    for (int j = 0; j < 255; ++j) {
+      for (int64_t d = -2; d <= 2; ++d) check(static_cast<int64_t>(threshold[j]) + d);
+    }
+    for (uint32_t sign = 0; sign < 2; ++sign) {
+      for (uint32_t high = 0; high < (1u << 14); ++high) {  // exponent and the top 6 mantissa bits
+        const uint32_t bits = sign << 31 | high << 17 | 0x1234u;
+        float x;
+        std::memcpy(&x, &bits, sizeof(x));
+        if (x == x) check(key(x));
+      }
+    }
+    for (int u = 0; u < 3; ++u) {
+      for (int p = 0; p < 16; ++p) level1[u][p] = p < 4 ? threshold[64 * p + 16 * (u + 1) - 1] : kNever;
+      for (int p = 0; p < 16; ++p) level2[u][p] = threshold[16 * p + 4 * (u + 1) - 1];
+      for (int p = 0; p < 64; ++p) level3[u][p] = threshold[4 * p + u];
+    }
+    for (uint32_t sign = 0; sign < 2; ++sign) {
+      const uint32_t bits = sign << 31 | 0x7FC00000u;
+      float x;
+      std::memcpy(&x, &bits, sizeof(x));
+      nan_code[sign] = f(x);
+    }
+    if (previous_paths()) valid = false;
+  }
+};
 
 struct CodeLut {
   static constexpr int kMantissaBits = 8;
@@ -31,6 +119,7 @@ struct CodeLut {
   float midpoint[2 * kPerSign];  // NaN where the bucket holds no midpoint
   int32_t nan_code[2];           // the code for NaN by its sign bit
   bool valid = false;            // false: some bucket holds two midpoints; use the binary search
+  CodeSearch search;             // the same function as thresholds (AVX-512 loops)
 
   // Bucket of a float's bits; NaN, infinities and |x| >= 2 land in bucket 0 (the caller checks).
   static inline int32_t bucket(int32_t bits) {
@@ -88,6 +177,7 @@ struct CodeLut {
       }
       nan_code[sign] = f(from((sign << 31) | 0x7FC00000u));
     }
+    search.build(f);
   }
 
   // The code for x; vectorisable (two gathers).

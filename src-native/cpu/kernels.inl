@@ -8,6 +8,7 @@
 // Everything here has internal linkage or lives in the ISA namespace, so no symbol compiled for
 // one ISA can stand in for another's at link time.
 
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -214,6 +215,10 @@ void elementwise(unsigned flags, const ElementwiseChunk& chunk) {
   elementwise_stored(loop_for<Op>(flags, kAll), chunk, Op::kStates);
 }
 
+#if defined(__AVX512F__)
+#include "quant_avx512.inl"
+#endif
+
 // Blockwise 8-bit Rule over one chunk, quant block by quant block: dequantize and update every
 // element (keeping the f32 states), then the block's new absmax per state, then requantize — the
 // CUDA functor's order, so the same codes and absmax come out.
@@ -230,6 +235,15 @@ void blockwise_loop(const BlockwiseChunk& c) {
   alignas(64) float pw[math::kMaxQuantBlock];
   alignas(64) float gw[math::kMaxQuantBlock];
   const auto elem = [](const void* base, unsigned type, int64_t k) { return static_cast<const char*>(base) + k * (type == math::kStoreF32 ? 4 : 2); };
+#if defined(__AVX512F__)
+  // Each state's map and (for the dynamic maps) its search thresholds, in registers.
+  std::optional<MapRegisters> map_registers[kStates];
+  std::optional<SearchRegisters> search_registers[kStates];
+  for (int k = 0; k < kStates; ++k) {
+    map_registers[k].emplace(c.maps[k]);
+    if (c.luts[k] && c.luts[k]->search.valid) search_registers[k].emplace(c.luts[k]->search);
+  }
+#endif
   for (int64_t b0 = 0; b0 < c.count; b0 += c.block) {
     const int64_t qb = b0 / c.block;
     const int n = static_cast<int>(c.count - b0 < c.block ? c.count - b0 : c.block);
@@ -245,6 +259,12 @@ void blockwise_loop(const BlockwiseChunk& c) {
       const uint8_t* __restrict codes = c.codes[k] + b0;
       const float* __restrict map = c.maps[k];
       float* __restrict sk = s[k];
+#if defined(__AVX512F__)
+      if (!previous_paths()) {
+        dequantize_avx512(*map_registers[k], codes, old, n, sk);
+        continue;
+      }
+#endif
       for (int i = 0; i < n; ++i) sk[i] = math::dequantize(map, codes[i], old);
     }
     for (int i = 0; i < n; ++i) {
@@ -272,6 +292,12 @@ void blockwise_loop(const BlockwiseChunk& c) {
       const float* __restrict map = c.maps[k];
       const float* __restrict sk = s[k];
       const float a = absmax[k];
+#if defined(__AVX512F__)
+      if (search_registers[k]) {
+        quantize_avx512(*search_registers[k], sk, a, n, codes);
+        continue;
+      }
+#endif
       if (const CodeLut* lut = c.luts[k]) {
         for (int i = 0; i < n; ++i) q[i] = lut->lookup(a > 0.0f ? sk[i] / a : 0.0f);
       } else if (Rule::is_signed(k)) {
@@ -296,6 +322,12 @@ void quantize_loop(const QuantizeChunk& c) {
     }
     const float m = math::from_bits(bits);
     c.absmax[b0 / c.block] = m;
+#if defined(__AVX512F__)
+    if (c.lut && c.lut->search.valid) {
+      quantize_avx512(SearchRegisters(c.lut->search), x, m, n, codes);
+      continue;
+    }
+#endif
     int32_t q[math::kMaxQuantBlock];
     if (c.lut) {
       for (int i = 0; i < n; ++i) q[i] = c.lut->lookup(m > 0.0f ? x[i] / m : 0.0f);
@@ -312,6 +344,12 @@ void dequantize_loop(const QuantizeChunk& c) {
     const float a = c.absmax[b0 / c.block];
     float* __restrict x = c.values + b0;
     const uint8_t* __restrict codes = c.codes + b0;
+#if defined(__AVX512F__)
+    if (!previous_paths()) {
+      dequantize_avx512(MapRegisters(c.map), codes, a, n, x);
+      continue;
+    }
+#endif
     for (int i = 0; i < n; ++i) x[i] = math::dequantize(c.map, codes[i], a);
   }
 }
