@@ -103,6 +103,10 @@ static constexpr int adafactor_row_index(bool factored, bool torch, bool moment 
   return (factored ? 1 : 0) | (torch ? 2 : 0) | (moment ? 4 : 0) | (decay ? 8 : 0);
 }
 
+// One row of the gradient norm's lanes (norm.cc): acc[t] += g[t]² (sum of squares) or
+// acc[t] = nan_max(acc[t], |g[t]|) (inf norm), for t < n.
+using NormLanesFn = void (*)(const float* g, int n, double* acc);
+
 struct KernelTable {
   const char* isa;
 #define CUOPTIM_TABLE_ENTRY(name, Op) ElementwiseFn name;
@@ -115,6 +119,8 @@ struct KernelTable {
   QuantizeFn dequantize_blockwise;
   GemmRowsFn gemm_rows;
   AdafactorRowKernels adafactor_rows;
+  NormLanesFn norm_sq_lanes;
+  NormLanesFn norm_inf_lanes;
 };
 
 namespace avx512 { extern const KernelTable kTable; }

@@ -346,12 +346,15 @@ void dequantize_loop(const QuantizeChunk& c) {
     const uint8_t* __restrict codes = c.codes + b0;
 #if defined(__AVX512F__)
     if (!previous_paths()) {
-      dequantize_avx512(MapRegisters(c.map), codes, a, n, x);
+      dequantize_avx512(MapRegisters(c.map), codes, a, n, x, reinterpret_cast<uintptr_t>(x) % 64 == 0);
       continue;
     }
 #endif
     for (int i = 0; i < n; ++i) x[i] = math::dequantize(c.map, codes[i], a);
   }
+#if defined(__AVX512F__)
+  _mm_sfence();  // the streaming stores are visible before the pool reports this chunk done
+#endif
 }
 
 // Each row: acc[j] accumulates A[i][kk]*B[kk][j] over kk in order, vectorised over j.
@@ -372,6 +375,19 @@ void gemm_rows(const math::GemmArgs& g, int64_t i0, int64_t i1) {
 
 #include "adafactor_rows.inl"
 
+void norm_sq_lanes(const float* __restrict g, int n, double* __restrict acc) {
+  for (int t = 0; t < n; ++t) {
+    const double x = g[t];
+    acc[t] = acc[t] + x * x;
+  }
+}
+void norm_inf_lanes(const float* __restrict g, int n, double* __restrict acc) {
+  for (int t = 0; t < n; ++t) {
+    const double x = g[t];
+    acc[t] = math::nan_max_d(acc[t], x < 0 ? -x : x);
+  }
+}
+
 }  // namespace
 
 const KernelTable kTable = {
@@ -388,6 +404,8 @@ const KernelTable kTable = {
     {adafactor_stats_rows(std::make_index_sequence<4>()), adafactor_rms_rows(std::make_index_sequence<4>()),
      adafactor_update_rows(std::make_index_sequence<16>()), came_res_rows(std::make_index_sequence<16>()),
      came_update_rows(std::make_index_sequence<16>())},
+    &norm_sq_lanes,
+    &norm_inf_lanes,
 };
 
 }  // namespace CUOPTIM_CPU_ISA

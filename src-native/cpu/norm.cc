@@ -2,6 +2,7 @@
 // backend, with kernels/cuda/grad_norm.cu's chunks and tree (tree_reduce.h): one partial per
 // 65536 elements, thread t of 256 taking elements t, t+256, ... in order.
 #include "cpu_backend.h"
+#include "kernel_table.h"
 #include "thread_pool.h"
 #include "tree_reduce.h"
 
@@ -24,6 +25,7 @@ void CpuBackend::grad_norm_partials(const NormArgs& args, std::vector<double>* p
     for (int64_t s = 0; s < l.numel[t]; s += kNormChunk) items.push_back({t, s, items.size()});
   }
   partials->assign(items.size(), 0.0);
+  const NormLanesFn lanes = args.inf_norm ? kernels().norm_inf_lanes : kernels().norm_sq_lanes;  // vectorised per ISA
   auto run = [&](int64_t k) {
     const Item& it = items[static_cast<size_t>(k)];
     const int64_t count = l.numel[it.tensor] - it.start < kNormChunk ? l.numel[it.tensor] - it.start : kNormChunk;
@@ -37,10 +39,7 @@ void CpuBackend::grad_norm_partials(const NormArgs& args, std::vector<double>* p
         for (int64_t t = 0; t < n; ++t) widened[t] = math::load_as_f32(l.ptrs[it.tensor][0], type, it.start + base + t);
         g = widened;
       }
-      for (int64_t t = 0; t < n; ++t) {
-        const double x = g[t];
-        acc[t] = args.inf_norm ? math::nan_max_d(acc[t], x < 0 ? -x : x) : acc[t] + x * x;
-      }
+      lanes(g, static_cast<int>(n), acc);
     }
     (*partials)[it.slot] = args.inf_norm ? block_max(acc, kThreads) : block_sum(acc, kThreads);
   };

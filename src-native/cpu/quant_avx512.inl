@@ -75,10 +75,19 @@ struct SearchRegisters {
 
 inline __mmask16 lanes(int left) { return left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1); }
 
-// out[i] = map[codes[i]] * absmax (math::dequantize).
-void dequantize_avx512(const MapRegisters& map, const uint8_t* __restrict codes, float absmax, int n, float* __restrict out) {
+// out[i] = map[codes[i]] * absmax (math::dequantize). `streaming`: out is 64-byte aligned and is
+// written around the caches (no read for ownership: a third less memory traffic for a tensor
+// written whole); the caller fences before its result is read.
+void dequantize_avx512(const MapRegisters& map, const uint8_t* __restrict codes, float absmax, int n, float* __restrict out, bool streaming = false) {
   const __m512 a = _mm512_set1_ps(absmax);
-  for (int i = 0; i < n; i += 16) {
+  int i = 0;
+  if (streaming) {
+    for (; i + 16 <= n; i += 16) {
+      const __m512i c = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + i)));
+      _mm512_stream_ps(out + i, _mm512_mul_ps(map.lookup(c), a));
+    }
+  }
+  for (; i < n; i += 16) {
     const __mmask16 m = lanes(n - i);
     const __m512i c = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, codes + i));
     _mm512_mask_storeu_ps(out + i, m, _mm512_mul_ps(map.lookup(c), a));
