@@ -15,7 +15,6 @@
 #include "kernel_table.h"
 #include "previous_paths.h"
 #include "thread_pool.h"
-#include "tree_reduce.h"
 
 namespace cuoptim {
 namespace cpu {
@@ -32,7 +31,7 @@ struct TileRef {
   int64_t b, seg, strip;
 };
 
-double block_sum(const double* per_thread) { return cpu::block_sum(per_thread, kThreads); }
+double block_sum(const double* per_thread) { return kernels().block_sum(per_thread, kThreads); }
 
 struct Scratch {
   std::vector<double> row_partials, col_partials, tile_p2, tile_u2;

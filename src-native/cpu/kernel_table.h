@@ -106,6 +106,8 @@ static constexpr int adafactor_row_index(bool factored, bool torch, bool moment 
 // One row of the gradient norm's lanes (norm.cc): acc[t] += g[t]² (sum of squares) or
 // acc[t] = nan_max(acc[t], |g[t]|) (inf norm), for t < n.
 using NormLanesFn = void (*)(const float* g, int n, double* acc);
+// tree_reduce.h's block_sum, vectorised per ISA (the same combines in the same order).
+using BlockSumFn = double (*)(const double* per_thread, int threads);
 
 struct KernelTable {
   const char* isa;
@@ -121,6 +123,7 @@ struct KernelTable {
   AdafactorRowKernels adafactor_rows;
   NormLanesFn norm_sq_lanes;
   NormLanesFn norm_inf_lanes;
+  BlockSumFn block_sum;
 };
 
 namespace avx512 { extern const KernelTable kTable; }

@@ -17,6 +17,7 @@
 #endif
 
 #include "kernel_table.h"
+#include "tree_reduce.h"
 
 namespace cuoptim {
 namespace cpu {
@@ -375,6 +376,8 @@ void gemm_rows(const math::GemmArgs& g, int64_t i0, int64_t i1) {
 
 #include "adafactor_rows.inl"
 
+double block_sum_lanes(const double* per_thread, int threads) { return cpu::block_sum(per_thread, threads); }
+
 void norm_sq_lanes(const float* __restrict g, int n, double* __restrict acc) {
   for (int t = 0; t < n; ++t) {
     const double x = g[t];
@@ -406,6 +409,7 @@ const KernelTable kTable = {
      came_update_rows(std::make_index_sequence<16>())},
     &norm_sq_lanes,
     &norm_inf_lanes,
+    &block_sum_lanes,
 };
 
 }  // namespace CUOPTIM_CPU_ISA

@@ -41,7 +41,7 @@ void CpuBackend::grad_norm_partials(const NormArgs& args, std::vector<double>* p
       }
       lanes(g, static_cast<int>(n), acc);
     }
-    (*partials)[it.slot] = args.inf_norm ? block_max(acc, kThreads) : block_sum(acc, kThreads);
+    (*partials)[it.slot] = args.inf_norm ? block_max(acc, kThreads) : kernels().block_sum(acc, kThreads);
   };
   if (l.total_numel() < kSerialBelow) {
     for (size_t k = 0; k < items.size(); ++k) run(static_cast<int64_t>(k));
