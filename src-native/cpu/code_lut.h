@@ -120,6 +120,7 @@ struct CodeLut {
   int32_t nan_code[2];           // the code for NaN by its sign bit
   bool valid = false;            // false: some bucket holds two midpoints; use the binary search
   CodeSearch search;             // the same function as thresholds (AVX-512 loops)
+  alignas(64) uint8_t map_bytes[4][256];  // byte b of each code's float, for byte-permute lookups
 
   // Bucket of a float's bits; NaN, infinities and |x| >= 2 land in bucket 0 (the caller checks).
   static inline int32_t bucket(int32_t bits) {
@@ -178,6 +179,11 @@ struct CodeLut {
       nan_code[sign] = f(from((sign << 31) | 0x7FC00000u));
     }
     search.build(f);
+    for (int i = 0; i < math::kCodeCount; ++i) {
+      uint32_t u;
+      std::memcpy(&u, code + i, sizeof(u));
+      for (int b = 0; b < 4; ++b) map_bytes[b][i] = static_cast<uint8_t>(u >> (8 * b));
+    }
   }
 
   // The code for x; vectorisable (two gathers).

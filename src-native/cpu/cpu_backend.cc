@@ -110,7 +110,9 @@ const CodeLut* CpuBackend::lut(const float* map, bool is_signed, bool sign_fix) 
 void CpuBackend::quantize_blockwise(const QuantizeArgs& a) {
   run_quantize(a, 0, 1, 2, kernels().quantize_blockwise, lut(a.map, a.is_signed, false));
 }
-void CpuBackend::dequantize_blockwise(const QuantizeArgs& a) { run_quantize(a, 2, 0, 1, kernels().dequantize_blockwise, nullptr); }
+void CpuBackend::dequantize_blockwise(const QuantizeArgs& a) {
+  run_quantize(a, 2, 0, 1, kernels().dequantize_blockwise, lut(a.map, a.is_signed, false));  // the lut for its map's bytes
+}
 
 }  // namespace cpu
 }  // namespace cuoptim

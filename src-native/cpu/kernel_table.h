@@ -61,7 +61,7 @@ struct QuantizeChunk {
   uint8_t* codes;
   float* absmax;  // at the chunk's first block
   const float* map;
-  const CodeLut* lut;  // null: use the binary search
+  const CodeLut* lut;  // the map's table (null: quantize by the binary search, dequantize from the map alone)
   int64_t count;
   int block;
   bool is_signed;

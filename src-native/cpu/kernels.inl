@@ -262,7 +262,8 @@ void blockwise_loop(const BlockwiseChunk& c) {
       float* __restrict sk = s[k];
 #if defined(__AVX512F__)
       if (!previous_paths()) {
-        dequantize_avx512(*map_registers[k], codes, old, n, sk);
+        const int done = c.luts[k] && has_vbmi() ? dequantize_vbmi(*c.luts[k], codes, old, n, sk, false) : 0;
+        dequantize_avx512(*map_registers[k], codes + done, old, n - done, sk + done);
         continue;
       }
 #endif
@@ -347,7 +348,9 @@ void dequantize_loop(const QuantizeChunk& c) {
     const uint8_t* __restrict codes = c.codes + b0;
 #if defined(__AVX512F__)
     if (!previous_paths()) {
-      dequantize_avx512(MapRegisters(c.map), codes, a, n, x, reinterpret_cast<uintptr_t>(x) % 64 == 0);
+      const bool aligned = reinterpret_cast<uintptr_t>(x) % 64 == 0;
+      const int done = c.lut && has_vbmi() ? dequantize_vbmi(*c.lut, codes, a, n, x, aligned) : 0;
+      dequantize_avx512(MapRegisters(c.map), codes + done, a, n - done, x + done, aligned);
       continue;
     }
 #endif

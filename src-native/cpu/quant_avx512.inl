@@ -94,6 +94,53 @@ void dequantize_avx512(const MapRegisters& map, const uint8_t* __restrict codes,
   }
 }
 
+// With AVX-512 VBMI (byte permutes), 64 codes at a time: each of the four bytes of the map's
+// floats is a 256-entry byte table (two 128-entry permutes and a blend on bit 7), and two levels
+// of unpacks put the bytes back together as floats. The codes are first reordered so that the
+// unpacks, which work within 128-bit lanes, leave the floats in order. Three times fewer
+// instructions than MapRegisters::lookup; the same floats.
+bool has_vbmi() {
+  static const bool vbmi = __builtin_cpu_supports("avx512vbmi");
+  return vbmi;
+}
+
+// Elements [0, n rounded down to 64) of out[i] = map[codes[i]] * absmax; returns that count.
+__attribute__((target("avx512vbmi"))) int dequantize_vbmi(const CodeLut& lut, const uint8_t* __restrict codes, float absmax, int n, float* __restrict out,
+                                                          bool streaming) {
+  __m512i plane[4][4];
+  for (int b = 0; b < 4; ++b) {
+    for (int q = 0; q < 4; ++q) plane[b][q] = _mm512_load_si512(lut.map_bytes[b] + 64 * q);
+  }
+  // Output vector k, 128-bit lane l, dword d comes from input byte 16l + 4k + d after the unpacks.
+  alignas(64) uint8_t order_bytes[64];
+  for (int k = 0; k < 4; ++k) {
+    for (int l = 0; l < 4; ++l) {
+      for (int d = 0; d < 4; ++d) order_bytes[16 * l + 4 * k + d] = static_cast<uint8_t>(16 * k + 4 * l + d);
+    }
+  }
+  const __m512i order = _mm512_load_si512(order_bytes);
+  const __m512 a = _mm512_set1_ps(absmax);
+  int i = 0;
+  for (; i + 64 <= n; i += 64) {
+    const __m512i c = _mm512_permutexvar_epi8(order, _mm512_loadu_si512(codes + i));
+    const __mmask64 high = _mm512_movepi8_mask(c);
+    __m512i p[4];
+    for (int b = 0; b < 4; ++b) {
+      p[b] = _mm512_mask_blend_epi8(high, _mm512_permutex2var_epi8(plane[b][0], c, plane[b][1]), _mm512_permutex2var_epi8(plane[b][2], c, plane[b][3]));
+    }
+    const __m512i lo01 = _mm512_unpacklo_epi8(p[0], p[1]), hi01 = _mm512_unpackhi_epi8(p[0], p[1]);
+    const __m512i lo23 = _mm512_unpacklo_epi8(p[2], p[3]), hi23 = _mm512_unpackhi_epi8(p[2], p[3]);
+    const __m512i v[4] = {_mm512_unpacklo_epi16(lo01, lo23), _mm512_unpackhi_epi16(lo01, lo23), _mm512_unpacklo_epi16(hi01, hi23),
+                          _mm512_unpackhi_epi16(hi01, hi23)};
+    for (int k = 0; k < 4; ++k) {
+      const __m512 x = _mm512_mul_ps(_mm512_castsi512_ps(v[k]), a);
+      if (streaming) _mm512_stream_ps(out + i + 16 * k, x);
+      else _mm512_storeu_ps(out + i + 16 * k, x);
+    }
+  }
+  return i;
+}
+
 // codes[i] = f(absmax > 0 ? s[i] / absmax : 0), f the function the search was built from.
 void quantize_avx512(const SearchRegisters& search, const float* __restrict s, float absmax, int n, uint8_t* __restrict codes) {
   const __m512 a = _mm512_set1_ps(absmax);
