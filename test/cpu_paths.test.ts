@@ -9,8 +9,9 @@
 import { spawnSync } from "node:child_process";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { cpuIsa, dynamicMap, quantizeBlockwise, tensor } from "../src-ts/index.js";
-import { cpuPathCases } from "./helpers/cpu_paths_cases.js";
+import { cpuIsa, dynamicMap, quantizeBlockwise, setCpuIsa, tensor } from "../src-ts/index.js";
+import { cpuPathCases, factoredCases } from "./helpers/cpu_paths_cases.js";
+import { testDevices } from "./helpers/devices.js";
 import { underEveryIsa } from "./helpers/isa.js";
 
 type Cases = Record<string, Record<string, string>>;
@@ -23,11 +24,25 @@ function assertSameCases(got: Cases, want: Cases, what: string): void {
   }
 }
 
+function cpuHasAvx512(): boolean {
+  const original = cpuIsa() as "avx512" | "avx2" | "baseline";
+  try {
+    setCpuIsa("avx512");
+    return true;
+  } catch {
+    return false;
+  } finally {
+    setCpuIsa(original);
+  }
+}
+// The register paths are the avx512 table's: without AVX-512 this compares avx2 with baseline only,
+// and the skipped entry says the register paths went unchecked.
+if (!cpuHasAvx512()) test.skip("the AVX-512 register paths against the portable loops (this CPU has no AVX-512)", () => {});
+
 test("every cpu ISA gives the same params, codes, absmax and state (8-bit optimizers, Adafactor, CAME, quantization)", () => {
   const byIsa = new Map<string, Cases>();
   const ran = underEveryIsa((isa) => byIsa.set(isa, cpuPathCases()));
   assert.ok(ran >= 1);
-  if (!byIsa.has("avx512")) console.log(`  (skipped in part: this CPU has no AVX-512, so the register paths did not run; ISA ${cpuIsa()})`);
   const [first, ...rest] = [...byIsa.entries()];
   for (const [isa, cases] of rest) assertSameCases(cases, first![1], `${isa} vs ${first![0]}`);
 });
@@ -39,6 +54,11 @@ test("the previous cpu paths (CUOPTIM_CPU_PATHS=previous, a child process) give 
   });
   assert.is(child.status, 0, child.stderr);
   assertSameCases(cpuPathCases(), JSON.parse(child.stdout) as Cases, `${cpuIsa()} vs previous paths`);
+});
+
+// Skipped (and counted so) where cuda-sim is not among the test devices.
+(testDevices().includes("cuda-sim") ? test : test.skip)("Adafactor and CAME on the cpu (row-band walk, column factors computed once) equal cuda-sim bit for bit", () => {
+  assertSameCases(factoredCases("cpu"), factoredCases("cuda-sim"), "cpu vs cuda-sim");
 });
 
 // bitsandbytes' nearest-code search (quant8.cuh's nearest_code), in float32 steps.

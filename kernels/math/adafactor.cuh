@@ -105,6 +105,12 @@ CUOPTIM_MATH_FN float adafactor_ema(float state, float mean, const AdafactorHype
   return h.variant == kAdafactorTorch ? torch_lerp(state, mean, s.w) : fmaf(mean, s.w, state * s.beta2_t);
 }
 
+// transformers' and CAME's factored update is a row factor times a column factor times the
+// value, each factor the same along its whole row or column: a caller may compute them once.
+CUOPTIM_MATH_FN float adafactor_row_factor(float row, float r_mean) { return 1.0f / sqrtf(row / r_mean); }
+CUOPTIM_MATH_FN float adafactor_col_factor(float col) { return 1.0f / sqrtf(col); }
+CUOPTIM_MATH_FN float adafactor_u_factors(float x, float row_factor, float col_factor) { return row_factor * col_factor * x; }
+
 // The unclipped update U of one element. Factored: row, col = R_r, C_c; r_mean = mean_r(R).
 // Vector: row = v (already updated), col and r_mean unused.
 CUOPTIM_MATH_FN float adafactor_u(float g, float row, float col, float r_mean, bool factored, const AdafactorHyper& h) {
@@ -113,7 +119,7 @@ CUOPTIM_MATH_FN float adafactor_u(float g, float row, float col, float r_mean, b
     v = v > h.eps1_squared ? v : h.eps1_squared;
     return g * (1.0f / sqrtf(v));
   }
-  if (factored) return (1.0f / sqrtf(row / r_mean)) * (1.0f / sqrtf(col)) * g;
+  if (factored) return adafactor_u_factors(g, adafactor_row_factor(row, r_mean), adafactor_col_factor(col));
   return (1.0f / sqrtf(row)) * g;
 }
 
@@ -131,10 +137,12 @@ CUOPTIM_MATH_FN float came_res_ema(float state, float mean, const AdafactorHyper
 }
 
 // CAME's param update: factored, res_row/res_col/res_mean are S_r, T_c, mean_r(S); vector: m.
-CUOPTIM_MATH_FN void came_apply(float& p, float m, float res_row, float res_col, float res_mean, bool factored, const AdafactorHyper& h) {
-  float u = factored ? (1.0f / sqrtf(res_row / res_mean)) * (1.0f / sqrtf(res_col)) * m : m;
+CUOPTIM_MATH_FN void came_apply_u(float& p, float u, const AdafactorHyper& h) {
   if (h.weight_decay) p = fmaf(p, h.neg_wd_lr, p);
   p = p - u * h.lr;
+}
+CUOPTIM_MATH_FN void came_apply(float& p, float m, float res_row, float res_col, float res_mean, bool factored, const AdafactorHyper& h) {
+  came_apply_u(p, factored ? adafactor_u_factors(m, adafactor_row_factor(res_row, res_mean), adafactor_col_factor(res_col)) : m, h);
 }
 
 // The param (and first moment) update from U.

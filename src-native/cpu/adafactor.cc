@@ -36,6 +36,7 @@ double block_sum(const double* per_thread) { return kernels().block_sum(per_thre
 struct Scratch {
   std::vector<double> row_partials, col_partials, tile_p2, tile_u2;
   std::vector<float> r_mean;
+  std::vector<float> col_factor;  // adafactor_col_factor of the columns the pass reads (not torch)
   AdafactorTensorScalars scalars{};
 };
 
@@ -107,6 +108,10 @@ AdafactorRowArgs row_args(const AdafactorTensor& t, const Scratch& s, const Tile
     a.col = cols + at.b * t.cols + sp.c0;
     a.row = rows[at.b * t.rows + r];
     a.r_mean = s.r_mean[static_cast<size_t>(at.b)];
+    if (!s.col_factor.empty()) {
+      a.col_factor = s.col_factor.data() + at.b * t.cols + sp.c0;
+      a.row_factor = math::adafactor_row_factor(a.row, a.r_mean);
+    }
   } else {
     a.variance = t.variance + base;
   }
@@ -160,12 +165,22 @@ void finish_factored(const AdafactorTensor& t, Scratch& s, float* row, float* co
   }
 }
 
+// The column factors of transformers' and CAME's factored update, for the passes that follow
+// (torch's U does not factor into a row and a column term).
+void set_col_factors(const AdafactorTensor& t, const AdafactorHyper& h, const float* cols, Scratch& s) {
+  s.col_factor.clear();
+  if (!t.factored || h.variant == math::kAdafactorTorch) return;
+  s.col_factor.resize(static_cast<size_t>(t.batch * t.cols));
+  for (size_t c = 0; c < s.col_factor.size(); ++c) s.col_factor[c] = math::adafactor_col_factor(cols[c]);
+}
+
 // Pass 2 (no data pass): moving averages of the row/column means, mean_r(R), sum p².
 void finalize(const AdafactorTensor& t, const AdafactorHyper& h, Scratch& s) {
   if (t.factored) finish_factored(t, s, t.row, t.col, [&](float x, float mean) { return math::adafactor_ema(x, mean, h, t.step); });
   double sum = 0.0;
   for (double v : s.tile_p2) sum += v;
   s.scalars.sum_p2 = sum;
+  set_col_factors(t, h, t.col, s);
 }
 
 // Pass 3: tile partials of sum U²; then the step scalars.
@@ -207,6 +222,7 @@ void came_res(const AdafactorTensor& t, const AdafactorHyper& h, Scratch& s) {
 // CAME pass 6: the instability's moving averages, then mean_r of its rows into r_mean.
 void came_finalize_res(const AdafactorTensor& t, const AdafactorHyper& h, Scratch& s) {
   finish_factored(t, s, t.res_row, t.res_col, [&](float x, float mean) { return math::came_res_ema(x, mean, h); });
+  set_col_factors(t, h, t.res_col, s);
 }
 
 // CAME pass 7: the param update.

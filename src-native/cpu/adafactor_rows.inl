@@ -36,10 +36,12 @@ void adafactor_stats_row(const AdafactorRowArgs& a, const math::AdafactorHyper& 
   }
 }
 
-// The unclipped update U of lane k (factored: from the row and column statistics).
+// The unclipped update U of lane k (factored: from the row and column statistics; for
+// transformers and CAME, from the row and column factors computed once, the same floats).
 template <bool kFactored>
 inline float adafactor_row_u(const AdafactorRowArgs& a, int k, const math::AdafactorHyper& h) {
   const float g = math::adafactor_grad(a.grad[k], h);
+  if (kFactored && h.variant != math::kAdafactorTorch) return math::adafactor_u_factors(g, a.row_factor, a.col_factor[k]);
   return kFactored ? math::adafactor_u(g, a.row, a.col[k], a.r_mean, true, h) : math::adafactor_u(g, a.variance[k], 0.f, 0.f, false, h);
 }
 
@@ -87,17 +89,17 @@ void came_res_row(const AdafactorRowArgs& a, const math::AdafactorHyper& hyper, 
   }
 }
 
-// CAME pass 7, one row: the param update (factored: row, col and r_mean are the instability's
-// statistics S_r, T_c and mean_r(S)).
+// CAME pass 7, one row: the param update (factored: the row and column factors are those of the
+// instability's statistics S_r, T_c and mean_r(S)).
 template <bool kFactored, bool kDecay>
 void came_update_row(const AdafactorRowArgs& a, const math::AdafactorHyper& hyper) {
   math::AdafactorHyper h = hyper;
   h.weight_decay = kDecay;
   float* __restrict param = a.param;
   const float* __restrict exp_avg = a.exp_avg;
-  const float* __restrict col = a.col;
+  const float* __restrict col_factor = a.col_factor;
   for (int k = 0; k < a.n; ++k) {
-    if (kFactored) math::came_apply(param[k], exp_avg[k], a.row, col[k], a.r_mean, true, h);
+    if (kFactored) math::came_apply_u(param[k], math::adafactor_u_factors(exp_avg[k], a.row_factor, col_factor[k]), h);
     else math::came_apply(param[k], exp_avg[k], 0.f, 0.f, 0.f, false, h);
   }
 }

@@ -79,6 +79,10 @@ struct AdafactorRowArgs {
   float* exp_avg;     // null without a first moment
   float* variance;    // vectors: the full second moment; null when factored
   const float* col;   // factored: the column statistics at the row's first lane
+  // factored, transformers' and CAME's update: math::adafactor_col_factor of each col, at the
+  // row's first lane (computed once per pass), and adafactor_row_factor of row and r_mean
+  const float* col_factor;
+  float row_factor;
   float row, r_mean;  // factored: the row's statistic, and mean_r(R)
   int n;
 };

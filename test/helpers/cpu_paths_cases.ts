@@ -2,7 +2,7 @@
 // paths: a SHA-256 of each final param and state tensor of each case, from fixed synthetic
 // inputs. Run as a script it prints them as JSON (the test runs it with CUOPTIM_CPU_PATHS=previous).
 import { createHash } from "node:crypto";
-import { Adafactor, AdamW8bit, AdEMAMix8bit, CAME, Lion8bit, quant, tensor, type Optimizer, type Tensor } from "../../src-ts/index.js";
+import { Adafactor, AdamW8bit, AdEMAMix8bit, CAME, Lion8bit, quant, tensor, type Device, type Optimizer, type Tensor } from "../../src-ts/index.js";
 import { uniform } from "./synth.js";
 
 const digest = (a: ArrayBufferView) => createHash("sha256").update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest("hex").slice(0, 24);
@@ -12,10 +12,10 @@ type Digests = Record<string, string>;
 // segments, a partial last strip and segment, a batched 3-D param and a vector.
 const SHAPES: number[][] = [[20, 4200], [520, 260], [2, 30, 300], [5000]];
 
-function run(make: (p: Tensor[]) => Optimizer<object>, steps: number): Digests {
+function run(make: (p: Tensor[]) => Optimizer<object>, steps: number, device: Device = "cpu"): Digests {
   const params = SHAPES.map((shape, i) => {
     const n = shape.reduce((a, b) => a * b, 1);
-    return tensor(uniform(7, i, 0, n), shape);
+    return tensor(uniform(7, i, 0, n), shape, { device });
   });
   const opt = make(params);
   for (let s = 1; s <= steps; s++) {
@@ -23,7 +23,7 @@ function run(make: (p: Tensor[]) => Optimizer<object>, steps: number): Digests {
       p.grad?.free();
       // Grads across many magnitudes, some exact zeros and tiny values: moments near every code.
       const g = uniform(7, 100 + i, s, p.numel).map((x, j) => (j % 97 === 0 ? 0 : x * 10 ** ((j % 9) - 6)));
-      p.grad = tensor(g, p.shape);
+      p.grad = tensor(g, p.shape, { device });
     });
     opt.step();
   }
@@ -50,6 +50,15 @@ function quantRoundTrip(signed: boolean): Digests {
   const out = { codes: digest(q.codes.toArray()), absmax: digest(q.absmax.toArray()), dequantized: digest(back.toArray()) };
   for (const t of [x, q.codes, q.absmax, back]) t.free();
   return out;
+}
+
+/** The Adafactor and CAME cases on `device` (cuda-sim runs the CUDA kernels' own walk and tree). */
+export function factoredCases(device: Device): Record<string, Digests> {
+  return {
+    Adafactor: run((p) => new Adafactor(p), 3, device),
+    "Adafactor (transformers)": run((p) => new Adafactor(p, { variant: "transformers", lr: 1e-3, relativeStep: false, beta1: 0.9 }), 3, device),
+    CAME: run((p) => new CAME(p), 3, device),
+  };
 }
 
 export function cpuPathCases(): Record<string, Digests> {
