@@ -2,7 +2,7 @@
 // dynamic maps the 8-bit optimizers use (kernels/math/quant8.cuh).
 import { fail } from "./errors.js";
 import { native } from "./native.js";
-import { checkTensor, Tensor } from "./tensor.js";
+import { checkTensor, formatShape, Tensor } from "./tensor.js";
 import { checkBool, checkNumber, optionsObject } from "./validate.js";
 
 export interface QuantizeOptions {
@@ -45,11 +45,11 @@ function checkBlockSize(b: unknown): number {
 
 // An `out` tensor the caller passed: a live Tensor of the dtype, shape and device expected.
 function checkOut(t: unknown, name: string, dtype: string, shape: readonly number[], device: string): Tensor<never> {
-  if (!(t instanceof Tensor)) fail("ERR_INVALID_ARGUMENT", `${name}: expected a Tensor`);
+  checkTensor(t, name);
   t.assertLive(name);
   if (t.dtype !== dtype) fail("ERR_DTYPE", `${name}: expected a ${dtype} tensor, got ${t.dtype}`);
   if (t.device !== device) fail("ERR_DEVICE", `${name}: expected a tensor on ${device}, got ${t.device}`);
-  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) fail("ERR_SHAPE", `${name}: expected shape [${shape.join(", ")}], got [${t.shape.join(", ")}]`);
+  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) fail("ERR_SHAPE", `${name}: expected shape ${formatShape(shape)}, got ${formatShape(t.shape)}`);
   return t as Tensor<never>;
 }
 
@@ -60,8 +60,6 @@ export function quantizeBlockwise(x: Tensor, options?: QuantizeOptions): Quantiz
   x.assertLive("x");
   const block = checkBlockSize(blockSize);
   checkBool(signed, "signed");
-  // A NaN or infinite value has no code: its block's absmax would be infinite and every code in
-  // the block meaningless. One max-reduction finds them.
   const blocks = Math.ceil(x.numel / block);
   let given: { codes: Tensor<"uint8">; absmax: Tensor } | undefined;
   if (out !== undefined) {
@@ -69,6 +67,8 @@ export function quantizeBlockwise(x: Tensor, options?: QuantizeOptions): Quantiz
     const { codes, absmax } = out;
     given = { codes: checkOut(codes, "out.codes", "uint8", x.shape, x.device), absmax: checkOut(absmax, "out.absmax", "float32", [blocks], x.device) };
   }
+  // A NaN or infinite value has no code: its block's absmax would be infinite and every code in
+  // the block meaningless. One max-reduction finds them.
   if (x.numel > 0 && !Number.isFinite(native.gradNorm([x.native], Infinity))) fail("ERR_RANGE", "x: holds NaN or Infinity; blockwise quantization needs finite values");
   const codes = given?.codes ?? new Tensor<"uint8">(new native.Tensor(x.device, "uint8", [...x.shape]));
   const absmax = given?.absmax ?? new Tensor(new native.Tensor(x.device, "float32", [blocks]));

@@ -17,6 +17,7 @@
 #endif
 
 #include "kernel_table.h"
+#include "previous_paths.h"
 #include "tree_reduce.h"
 
 namespace cuoptim {
@@ -241,8 +242,8 @@ void blockwise_loop(const BlockwiseChunk& c) {
   std::optional<MapRegisters> map_registers[kStates];
   std::optional<SearchRegisters> search_registers[kStates];
   for (int k = 0; k < kStates; ++k) {
-    map_registers[k].emplace(c.maps[k]);
-    if (c.luts[k] && c.luts[k]->search.valid) search_registers[k].emplace(c.luts[k]->search);
+    if (register_lookups()) map_registers[k].emplace(c.maps[k]);
+    if (register_search(c.luts[k])) search_registers[k].emplace(c.luts[k]->search);
   }
 #endif
   for (int64_t b0 = 0; b0 < c.count; b0 += c.block) {
@@ -261,7 +262,7 @@ void blockwise_loop(const BlockwiseChunk& c) {
       const float* __restrict map = c.maps[k];
       float* __restrict sk = s[k];
 #if defined(__AVX512F__)
-      if (!previous_paths()) {
+      if (map_registers[k]) {
         const int done = c.luts[k] && has_vbmi() ? dequantize_vbmi(*c.luts[k], codes, old, n, sk, false) : 0;
         dequantize_avx512(*map_registers[k], codes + done, old, n - done, sk + done);
         continue;
@@ -313,6 +314,10 @@ void blockwise_loop(const BlockwiseChunk& c) {
 }
 
 void quantize_loop(const QuantizeChunk& c) {
+#if defined(__AVX512F__)
+  std::optional<SearchRegisters> search;
+  if (register_search(c.lut)) search.emplace(c.lut->search);
+#endif
   for (int64_t b0 = 0; b0 < c.count; b0 += c.block) {
     const int n = static_cast<int>(c.count - b0 < c.block ? c.count - b0 : c.block);
     const float* __restrict x = c.values + b0;
@@ -325,8 +330,8 @@ void quantize_loop(const QuantizeChunk& c) {
     const float m = math::from_bits(bits);
     c.absmax[b0 / c.block] = m;
 #if defined(__AVX512F__)
-    if (c.lut && c.lut->search.valid) {
-      quantize_avx512(SearchRegisters(c.lut->search), x, m, n, codes);
+    if (search) {
+      quantize_avx512(*search, x, m, n, codes);
       continue;
     }
 #endif
@@ -341,16 +346,20 @@ void quantize_loop(const QuantizeChunk& c) {
 }
 
 void dequantize_loop(const QuantizeChunk& c) {
+#if defined(__AVX512F__)
+  std::optional<MapRegisters> map;
+  if (register_lookups()) map.emplace(c.map);
+#endif
   for (int64_t b0 = 0; b0 < c.count; b0 += c.block) {
     const int n = static_cast<int>(c.count - b0 < c.block ? c.count - b0 : c.block);
     const float a = c.absmax[b0 / c.block];
     float* __restrict x = c.values + b0;
     const uint8_t* __restrict codes = c.codes + b0;
 #if defined(__AVX512F__)
-    if (!previous_paths()) {
+    if (map) {
       const bool aligned = reinterpret_cast<uintptr_t>(x) % 64 == 0;
       const int done = c.lut && has_vbmi() ? dequantize_vbmi(*c.lut, codes, a, n, x, aligned) : 0;
-      dequantize_avx512(MapRegisters(c.map), codes + done, a, n - done, x + done, aligned);
+      dequantize_avx512(*map, codes + done, a, n - done, x + done, aligned);
       continue;
     }
 #endif

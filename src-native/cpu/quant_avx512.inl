@@ -1,14 +1,20 @@
 // src-native/cpu/quant_avx512.inl — 8-bit code lookups and the nearest-code search in AVX-512
 // registers, without a gather (included by kernels.inl in the avx512 table only).
 //
-// Dequantizing reads map[code]: the 256 floats are 16 registers, and eight two-register permutes
+// Dequantizing reads map[code]: with VBMI, 64 codes at a time from byte tables of the map's floats
+// (dequantize_vbmi); otherwise the 256 floats are 16 registers, and eight two-register permutes
 // (code & 31 within each 32 entries) plus three levels of blends on bits 5, 6 and 7 pick the entry.
 // Quantizing is code_lut.h's CodeSearch: four levels of three comparisons with the sorted
 // thresholds over the value's integer-ordered bits, the candidates taken from registers by
 // permutes (two bits per level: half the dependent steps of a binary search, which this loop's
-// latency is bound by). Both give the
-// scalar path's bits: the product code[c] * absmax and the quotient value / absmax are the same
-// correctly rounded operations, and the search counts exactly the thresholds f was built from.
+// latency is bound by). Both give the scalar path's bits: the product code[c] * absmax and the
+// quotient value / absmax are the same correctly rounded operations, and the search counts
+// exactly the thresholds f was built from.
+
+// Whether a chunk takes these paths: not under CUOPTIM_CPU_PATHS=previous; the search also needs
+// a valid CodeSearch of the chunk's map.
+inline bool register_lookups() { return !previous_paths(); }
+inline bool register_search(const CodeLut* lut) { return lut && lut->search.valid && register_lookups(); }
 
 // The 256-entry map as 16 registers of 16 floats.
 struct MapRegisters {
@@ -112,13 +118,11 @@ __attribute__((target("avx512vbmi"))) int dequantize_vbmi(const CodeLut& lut, co
     for (int q = 0; q < 4; ++q) plane[b][q] = _mm512_load_si512(lut.map_bytes[b] + 64 * q);
   }
   // Output vector k, 128-bit lane l, dword d comes from input byte 16l + 4k + d after the unpacks.
-  alignas(64) uint8_t order_bytes[64];
-  for (int k = 0; k < 4; ++k) {
-    for (int l = 0; l < 4; ++l) {
-      for (int d = 0; d < 4; ++d) order_bytes[16 * l + 4 * k + d] = static_cast<uint8_t>(16 * k + 4 * l + d);
-    }
-  }
-  const __m512i order = _mm512_load_si512(order_bytes);
+  alignas(64) static constexpr uint8_t kOrder[64] = {0,  1,  2,  3,  16, 17, 18, 19, 32, 33, 34, 35, 48, 49, 50, 51,  //
+                                                     4,  5,  6,  7,  20, 21, 22, 23, 36, 37, 38, 39, 52, 53, 54, 55,  //
+                                                     8,  9,  10, 11, 24, 25, 26, 27, 40, 41, 42, 43, 56, 57, 58, 59,  //
+                                                     12, 13, 14, 15, 28, 29, 30, 31, 44, 45, 46, 47, 60, 61, 62, 63};
+  const __m512i order = _mm512_load_si512(kOrder);
   const __m512 a = _mm512_set1_ps(absmax);
   int i = 0;
   for (; i + 64 <= n; i += 64) {
