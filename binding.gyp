@@ -1,40 +1,82 @@
-# binding.gyp — the fallback build (node-gyp) for machines without CMake: cpu + cuda-sim
-# backends, the same sources and flags as CMakeLists.txt, no CUDA. Keep the source list in step
-# with CMakeLists.txt (test/build.test.ts checks it).
+# binding.gyp — the fallback source build (node-gyp) for machines without CMake: cpu + cuda-sim
+# backends, the same sources and flags as CMakeLists.txt, no CUDA. The x86 kernel tables and
+# their flags only on x64 (elsewhere the portable baseline alone). Keep the source list in step
+# with CMakeLists.txt (test/build.test.ts checks it). "gypfile": false in package.json stops npm
+# from running it on install: scripts/build-native.mjs runs it when asked to.
 {
   "target_defaults": {
-    "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++20"],
-    "cflags_cc": ["-std=c++17", "-fexceptions", "-O3", "-ffp-contract=off", "-fno-math-errno", "-fvisibility=hidden"],
-    "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
-    "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+    "cflags_cc!": [
+      "-fno-exceptions",
+      "-fno-rtti",
+      "-std=gnu++17",
+      "-std=gnu++20"
+    ],
+    "cflags_cc": [
+      "-std=c++17",
+      "-fexceptions",
+      "-O3",
+      "-ffp-contract=off",
+      "-fno-math-errno",
+      "-fvisibility=hidden"
+    ],
+    "defines": [
+      "NAPI_VERSION=8",
+      "NAPI_CPP_EXCEPTIONS",
+      "NODE_ADDON_API_DISABLE_DEPRECATED",
+      "CUOPTIM_CUDA_ABSENT_REASON=\"this build of cuoptim does not include it: the node-gyp fallback build has no CUDA backend (build with CMake)\""
+    ],
+    "include_dirs": [
+      "<!(node -p \"require('node-addon-api').include_dir\")"
+    ],
     "conditions": [
-      ["'<!(node -p \"process.env.CUOPTIM_SANITIZE || ''\")'=='1'", {
-        "cflags_cc": ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer", "-g"],
-        "ldflags": ["-fsanitize=address,undefined"]
-      }]
+      [
+        "'<!(node -p \"process.env.CUOPTIM_SANITIZE || ''\")'=='1'",
+        {
+          "cflags_cc": [
+            "-fsanitize=address,undefined",
+            "-fno-sanitize-recover=undefined",
+            "-fno-omit-frame-pointer",
+            "-g"
+          ],
+          "ldflags": [
+            "-fsanitize=address,undefined"
+          ]
+        }
+      ],
+      [
+        "target_arch=='x64'",
+        {
+          "defines": [
+            "CUOPTIM_CPU_X86"
+          ]
+        }
+      ]
     ]
   },
   "targets": [
     {
-      "target_name": "cuoptim_cpu_avx512",
-      "type": "static_library",
-      "sources": ["src-native/cpu/kernels_avx512.cc"],
-      "cflags_cc": ["-mavx512f", "-mavx512vl", "-mavx512bw", "-mavx512dq", "-mfma", "-mprefer-vector-width=512", "-mtune-ctrl=use_gather"]
-    },
-    {
-      "target_name": "cuoptim_cpu_avx2",
-      "type": "static_library",
-      "sources": ["src-native/cpu/kernels_avx2.cc"],
-      "cflags_cc": ["-mavx2", "-mfma", "-mf16c", "-mtune-ctrl=use_gather"]
-    },
-    {
       "target_name": "cuoptim_cpu_baseline",
       "type": "static_library",
-      "sources": ["src-native/cpu/kernels_baseline.cc"]
+      "sources": [
+        "src-native/cpu/kernels_baseline.cc"
+      ]
     },
     {
       "target_name": "cuoptim",
-      "dependencies": ["cuoptim_cpu_avx512", "cuoptim_cpu_avx2", "cuoptim_cpu_baseline"],
+      "dependencies": [
+        "cuoptim_cpu_baseline"
+      ],
+      "conditions": [
+        [
+          "target_arch=='x64'",
+          {
+            "dependencies": [
+              "cuoptim_cpu_avx512",
+              "cuoptim_cpu_avx2"
+            ]
+          }
+        ]
+      ],
       "sources": [
         "src-native/adafactor_op.cc",
         "src-native/linalg_ops.cc",
@@ -65,5 +107,43 @@
         "kernels/sim/cuda_sim.cc"
       ]
     }
+  ],
+  "conditions": [
+    [
+      "target_arch=='x64'",
+      {
+        "targets": [
+          {
+            "target_name": "cuoptim_cpu_avx512",
+            "type": "static_library",
+            "sources": [
+              "src-native/cpu/kernels_avx512.cc"
+            ],
+            "cflags_cc": [
+              "-mavx512f",
+              "-mavx512vl",
+              "-mavx512bw",
+              "-mavx512dq",
+              "-mfma",
+              "-mprefer-vector-width=512",
+              "-mtune-ctrl=use_gather"
+            ]
+          },
+          {
+            "target_name": "cuoptim_cpu_avx2",
+            "type": "static_library",
+            "sources": [
+              "src-native/cpu/kernels_avx2.cc"
+            ],
+            "cflags_cc": [
+              "-mavx2",
+              "-mfma",
+              "-mf16c",
+              "-mtune-ctrl=use_gather"
+            ]
+          }
+        ]
+      }
+    ]
   ]
 }

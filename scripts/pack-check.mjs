@@ -1,14 +1,16 @@
 #!/usr/bin/env node
-// scripts/pack-check.mjs — `npm run pack:check`: what a user gets from the registry. Packs the
-// package, installs the tarball (and @tensorflow/tfjs, the optional peer) into an empty project
-// in a temporary directory — which builds the addon from source, or uses prebuilds/ when they were
-// made with `npm run prebuild` — then loads it with require() and import, runs a step through
-// cuoptim and through cuoptim/tfjs, and type-checks a TypeScript file against the shipped types.
-// CUOPTIM_CUDA (default OFF here, for speed) is passed to the install. With
-// CUOPTIM_PACK_EXPECT_PREBUILD=1 (CI, after `npm run prebuild:stage`) the install must take the
-// shipped prebuild: a tarball whose install compiles fails the check.
+// scripts/pack-check.mjs — `npm run pack:check`: what a user gets from the registry.
+//   1. `npm run prepack` (dist/ and this platform's prebuild from the binary already built), then
+//      `npm pack`; the tarball must hold a prebuild for every platform in CUOPTIM_PACK_PLATFORMS
+//      (default: this one; CI adds linux-arm64).
+//   2. attw (every entry point, every TypeScript resolution mode) and publint on the tarball.
+//   3. Installs it into an empty project offline, with --ignore-scripts: it must take seconds
+//      (under 30 s), compile nothing, and install none of the build tooling (cmake-js).
+//   4. Adds @tensorflow/tfjs (the optional peer), loads the package with require() and import
+//      (in one process too: one module instance), runs a step through cuoptim and through
+//      cuoptim/tfjs, and type-checks a TypeScript file against the shipped types.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,26 +18,46 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const sh = (cmd, args, cwd, env = {}) => execFileSync(cmd, args, { cwd, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8", env: { ...process.env, ...env } });
 const step = (msg) => console.log(`pack:check: ${msg}`);
+const bin = (pkg, path) => join(root, "node_modules", pkg, path);
+const INSTALL_LIMIT_S = 30;
 
 const dir = mkdtempSync(join(tmpdir(), "cuoptim-pack-"));
 try {
-  step("build dist/ (tsup), npm pack");
-  sh("npm", ["run", "build:ts"], root);
+  step("npm run prepack (dist/, prebuilds/), npm pack");
+  sh("npm", ["run", "-s", "prepack"], root);
   const [{ filename, files }] = JSON.parse(sh("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", dir], root));
-  step(`${filename}: ${files.length} files`);
+  const tarball = join(dir, filename);
+  const prebuilt = files.filter((f) => f.path.startsWith("prebuilds/")).map((f) => f.path);
+  step(`${filename}: ${files.length} files; prebuilds: ${prebuilt.join(", ") || "none"}`);
+  const platforms = (process.env.CUOPTIM_PACK_PLATFORMS ?? `${process.platform}-${process.arch}`).split(",").filter(Boolean);
+  const missing = platforms.filter((p) => !prebuilt.includes(`prebuilds/${p}/node.napi.glibc.node`));
+  if (missing.length) throw new Error(`the tarball has no prebuild for ${missing.join(", ")}`);
+
+  step("attw (node10, node16 CJS and ESM, bundler) and publint");
+  // Both exit non-zero on a problem; publint --strict also on a warning, and its suggestions are
+  // checked here too: a clean package prints none.
+  console.log(sh(process.execPath, [bin("@arethetypeswrong/cli", "dist/index.js"), tarball, "--format", "table-flipped", "--no-color", "--no-emoji"], dir).trim());
+  const lint = sh(process.execPath, [bin("publint", "src/cli.js"), "run", tarball, "--strict"], dir, { NO_COLOR: "1" }).trim();
+  console.log(lint);
+  if (/Suggestions:|Warnings:|Errors:/.test(lint)) throw new Error("publint reported something (above)");
+
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "cuoptim-pack-check", private: true, version: "1.0.0" }));
-  step("npm install <tarball> @tensorflow/tfjs (builds the addon unless a prebuild matches)");
+  step("npm install --offline --ignore-scripts <tarball> (the prebuild; no compiler, no network)");
   const started = Date.now();
-  const log = sh("npm", ["install", "--foreground-scripts", "--no-audit", "--no-fund", join(dir, filename), "@tensorflow/tfjs"], dir, {
-    CUOPTIM_CUDA: process.env.CUOPTIM_CUDA ?? "OFF",
-  });
-  const how = log.split("\n").filter((l) => l.startsWith("cuoptim:")).pop();
-  if (how) step(how);
-  step(`install took ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  if (process.env.CUOPTIM_PACK_EXPECT_PREBUILD === "1") {
-    if (!files.some((f) => f.path.startsWith("prebuilds/"))) throw new Error("the tarball ships no prebuilds/ (run npm run prebuild:stage first)");
-    if (!how || !how.includes("using the existing native binary")) throw new Error(`the install did not take the shipped prebuild: ${how ?? "(no cuoptim: line)"}`);
-  }
+  sh("npm", ["install", "--offline", "--ignore-scripts", "--no-audit", "--no-fund", tarball], dir);
+  const seconds = (Date.now() - started) / 1000;
+  step(`install took ${seconds.toFixed(1)} s (limit ${INSTALL_LIMIT_S} s)`);
+  if (seconds > INSTALL_LIMIT_S) throw new Error(`installing the tarball took ${seconds.toFixed(1)} s, over ${INSTALL_LIMIT_S} s`);
+  if (existsSync(join(dir, "node_modules", "cmake-js"))) throw new Error("the install pulled in cmake-js: the build tooling must not be a runtime dependency");
+  if (existsSync(join(dir, "node_modules", "cuoptim", "build"))) throw new Error("the install built the addon (node_modules/cuoptim/build exists)");
+  // No install script at all (prebuilds only), so npm's strictest script policy accepts it as is.
+  const strictDir = join(dir, "strict");
+  execFileSync("mkdir", ["-p", strictDir]);
+  writeFileSync(join(strictDir, "package.json"), JSON.stringify({ name: "cuoptim-pack-check-strict", private: true, version: "1.0.0" }));
+  sh("npm", ["install", "--offline", "--strict-allow-scripts", "--no-audit", "--no-fund", tarball], strictDir);
+  step("npm install --strict-allow-scripts <tarball>: accepted (the package has no install script)");
+  step("npm install @tensorflow/tfjs (the optional peer, for the cuoptim/tfjs check)");
+  sh("npm", ["install", "--prefer-offline", "--ignore-scripts", "--no-audit", "--no-fund", "@tensorflow/tfjs"], dir);
 
   writeFileSync(join(dir, "check.cjs"), `
 const { AdamW, tensor, backends } = require("cuoptim");
@@ -43,11 +65,12 @@ const p = tensor(new Float32Array([1, 2, 3]), [3], { device: "cpu" });
 p.grad = tensor(new Float32Array([1, 1, 1]), [3], { device: "cpu" });
 new AdamW([p], { lr: 0.1 }).step();
 if (!(p.toArray()[0] < 1)) throw new Error("no step");
-console.log("require: ok; backends " + backends().filter((b) => b.available).map((b) => b.name).join(", "));
+console.log("require: ok; backends: " + backends().map((b) => b.name + (b.available ? " available" : " unavailable (" + b.reason + ")")).join("; "));
 `);
   writeFileSync(join(dir, "check.mjs"), `
 import * as tf from "@tensorflow/tfjs";
-import { SGD, CuoptimError } from "cuoptim";
+import { createRequire } from "node:module";
+import { SGD, CuoptimError, AdamW } from "cuoptim";
 import { CuoptimOptimizer } from "cuoptim/tfjs";
 await tf.setBackend("cpu");
 const v = tf.variable(tf.tensor1d([1, 2]));
@@ -56,7 +79,9 @@ opt.minimize(() => tf.sum(tf.square(v)));
 const got = Array.from(v.dataSync());
 if (got[0] !== 0 || got[1] !== 0) throw new Error("tfjs step: " + got);
 try { new SGD([]); } catch (e) { if (!(e instanceof CuoptimError)) throw e; }
-console.log("import (cuoptim, cuoptim/tfjs): ok");
+const required = createRequire(import.meta.url)("cuoptim");
+if (required.AdamW !== AdamW || required.CuoptimError !== CuoptimError) throw new Error("import and require give two module instances");
+console.log("import (cuoptim, cuoptim/tfjs): ok; require in the same process: the same instance");
 `);
   writeFileSync(join(dir, "check.ts"), `
 import { AdamW, tensor, type StepResult, type CheckpointInfo } from "cuoptim";

@@ -90,7 +90,11 @@ namespace cuoptim {
 
 std::string unavailable_reason(DeviceKind kind) {
   Backend* b = backend_for(kind);
-  if (!b) return "this build of cuoptim does not include it (built without nvcc)";
+#ifdef CUOPTIM_CUDA_ABSENT_REASON
+  if (!b) return CUOPTIM_CUDA_ABSENT_REASON;
+#else
+  if (!b) return "this build of cuoptim does not include it";
+#endif
   std::string reason;
   return b->available(&reason) ? std::string() : reason;
 }

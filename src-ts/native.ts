@@ -224,14 +224,37 @@ function load(): NativeBinding {
       `Could not load the cuoptim native addon for ${process.platform}-${process.arch}, Node ${process.versions.node} (N-API ${process.versions.napi}).`,
       "Looked for:",
       ...failures.map((f) => `  - ${f}`),
-      "To build it from source (needs a C++17 compiler, and cmake or node-gyp):",
-      "  npm rebuild cuoptim            # in a project that depends on cuoptim",
+      `Prebuilt binaries ship for linux-x64 (glibc) and linux-arm64. To build from source (a C++17 compiler; CMake for the cuda backend):`,
+      `  npm install --no-save cmake-js node-addon-api && node ${join(packageRoot, "scripts", "build-native.mjs")}`,
       "  npm run build:native           # in a clone of the cuoptim repository",
     ].join("\n"),
   );
 }
 
-export const native: NativeBinding = load();
-native.setErrorFactory((code, message) => new CuoptimError(code as CuoptimError["code"], message));
-/** The element-wise ops' state lists, read from the addon once. */
-export const elementwiseOps: Readonly<Record<string, ElementwiseOpInfo>> = native.elementwiseOps();
+let loaded: NativeBinding | undefined;
+
+/** The addon, loaded on first use (so the pure-JS parts import and run without a binary). */
+function binding(): NativeBinding {
+  if (!loaded) {
+    const b = load();
+    b.setErrorFactory((code, message) => new CuoptimError(code as CuoptimError["code"], message));
+    loaded = b;
+  }
+  return loaded;
+}
+
+/**
+ * The addon's functions. A proxy: the first property read loads the binary, and a missing or
+ * broken binary is an error there (naming what was looked for), not at import.
+ */
+export const native: NativeBinding = new Proxy({} as NativeBinding, {
+  get: (_target, key) => Reflect.get(binding(), key),
+  set: (_target, key, value) => Reflect.set(binding(), key, value),
+});
+
+let opInfo: Readonly<Record<string, ElementwiseOpInfo>> | undefined;
+/** What the addon says of one element-wise op (read from the addon once). */
+export function elementwiseOpInfo(op: ElementwiseOp): ElementwiseOpInfo {
+  opInfo ??= native.elementwiseOps();
+  return opInfo[op]!;
+}

@@ -1,4 +1,6 @@
-// src-native/cpu/isa.cc — picks the cpu kernel table for this machine at run time.
+// src-native/cpu/isa.cc — picks the cpu kernel table for this machine at run time. On x86-64
+// (CUOPTIM_CPU_X86, set by the build) the AVX-512, AVX2 and baseline tables are compiled in; on
+// other CPUs only the portable baseline, so "avx512" and "avx2" are simply not available there.
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -12,6 +14,7 @@ namespace cpu {
 namespace {
 
 bool cpu_has(const char* isa) {
+#if defined(CUOPTIM_CPU_X86)
   if (std::strcmp(isa, "avx512") == 0) {
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
            __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
@@ -19,12 +22,15 @@ bool cpu_has(const char* isa) {
   if (std::strcmp(isa, "avx2") == 0) {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
   }
+#endif
   return std::strcmp(isa, "baseline") == 0;
 }
 
 const KernelTable* table_named(const char* isa) {
+#if defined(CUOPTIM_CPU_X86)
   if (std::strcmp(isa, "avx512") == 0) return &avx512::kTable;
   if (std::strcmp(isa, "avx2") == 0) return &avx2::kTable;
+#endif
   if (std::strcmp(isa, "baseline") == 0) return &baseline::kTable;
   return nullptr;
 }

@@ -21,10 +21,25 @@ void check(cudaError_t err, const char* what) {
   }
 }
 
+// The oldest Linux driver each CUDA major version runs on (NVIDIA's CUDA compatibility table).
+const char* driver_floor() {
+  constexpr int major = CUDART_VERSION / 1000;
+  return major >= 13 ? "580" : major == 12 ? "525" : "450";
+}
+
+std::string insufficient_driver_reason() {
+  const std::string needs = "this build needs CUDA " + std::to_string(CUDART_VERSION / 1000) + "." +
+                            std::to_string(CUDART_VERSION % 1000 / 10) + ", that is NVIDIA driver >= " + driver_floor();
+  int driver = 0;  // the CUDA version the installed driver supports; 0 when there is no driver
+  if (cudaDriverGetVersion(&driver) != cudaSuccess || driver == 0) return "no NVIDIA driver found (" + needs + ")";
+  return "the NVIDIA driver supports CUDA " + std::to_string(driver / 1000) + "." + std::to_string(driver % 1000 / 10) +
+         " only; " + needs;
+}
+
 std::string unavailable_reason(cudaError_t err) {
   switch (err) {
     case cudaErrorNoDevice: return "no CUDA device found";
-    case cudaErrorInsufficientDriver: return "no NVIDIA driver, or one too old for CUDA " + std::to_string(CUDART_VERSION / 1000);
+    case cudaErrorInsufficientDriver: return insufficient_driver_reason();
     case cudaErrorSystemDriverMismatch: return "the NVIDIA kernel driver and user-space driver versions differ";
     default: return std::string("the CUDA runtime failed to start: ") + cudaGetErrorString(err);
   }

@@ -1,7 +1,7 @@
 // src-ts/optim/run.ts — running one of the addon's element-wise ops over a batch of update items,
 // and putting the user's path to a param into the errors native calls raise about it.
 import { CuoptimError } from "../errors.js";
-import { elementwiseOps, native, type ElementwiseOp } from "../native.js";
+import { elementwiseOpInfo, native, type ElementwiseOp } from "../native.js";
 import { isHalf } from "../tensor.js";
 import type { StepContext, UpdateItem } from "./types.js";
 
@@ -18,7 +18,7 @@ export function runElementwise(
   options: Record<string, number | boolean>,
   items: UpdateItem[],
   ctx: StepContext,
-  { stateNames = elementwiseOps[op]!.states, hostScalar, hostValues }: { stateNames?: readonly string[]; hostScalar?: string; hostValues?: readonly number[] } = {},
+  { stateNames = elementwiseOpInfo(op).states, hostScalar, hostValues }: { stateNames?: readonly string[]; hostScalar?: string; hostValues?: readonly number[] } = {},
 ): void {
   // 16-bit params: their masters (when the optimizer keeps them) as the trailing list, and the
   // stochastic-rounding key inputs (src-native/ops.cc).
@@ -28,7 +28,7 @@ export function runElementwise(
     op,
     [
       items.map((it) => it.param.native),
-      elementwiseOps[op]!.readsGrad ? items.map((it) => it.grad.native) : null,
+      elementwiseOpInfo(op).readsGrad ? items.map((it) => it.grad.native) : null,
       ...stateNames.map((k) => {
         const of = (it: UpdateItem) => it.state.tensors[k] ?? it.scratch[k];
         return items[0] && of(items[0]) ? items.map((it) => of(it)!.native) : null;
