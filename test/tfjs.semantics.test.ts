@@ -16,6 +16,8 @@ import { CuoptimOptimizer, train } from "../src-ts/tfjs/index.js";
 import { testDevices } from "./helpers/devices.js";
 import { gradAt, initParam } from "./helpers/synth.js";
 
+// IS_TEST: no "running TensorFlow.js in Node.js" banner in the middle of the test output.
+tf.env().set("IS_TEST", true);
 await tf.setBackend("cpu");
 
 type Factory = keyof typeof train;

@@ -5,11 +5,13 @@ import * as tf from "@tensorflow/tfjs";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { CuoptimError, memoryStats } from "../src-ts/index.js";
-import { CuoptimOptimizer } from "../src-ts/tfjs/index.js";
+import { CuoptimOptimizer, type CuoptimTfjsConfig } from "../src-ts/tfjs/index.js";
 import { assertBitwiseEqual } from "./helpers/compare.js";
 import { testDevices } from "./helpers/devices.js";
 import { initParam } from "./helpers/synth.js";
 
+// IS_TEST: no "running TensorFlow.js in Node.js" banner in the middle of the test output.
+tf.env().set("IS_TEST", true);
 await tf.setBackend("cpu");
 const devices = testDevices().filter((d) => d !== "cuda");
 
@@ -94,7 +96,7 @@ for (const device of devices) {
   });
 
   test(`${device}: getWeights / setWeights carry the whole state (8-bit codes, schedule, EMA) to a twin`, async () => {
-    const config = { optimizer: "AdamW8bit", options: { lr: 1e-2, min8bitSize: 16, blockSize: 64 }, device, schedule: { name: "warmupLinear", options: { warmupSteps: 2, totalSteps: 20 } }, ema: { decay: 0.9 } };
+    const config: CuoptimTfjsConfig = { optimizer: "AdamW8bit", options: { lr: 1e-2, min8bitSize: 16, blockSize: 64 }, device, schedule: { name: "warmupLinear", options: { warmupSteps: 2, totalSteps: 20 } }, ema: { decay: 0.9 } };
     const a = mlp(7);
     const optA = new CuoptimOptimizer(config);
     trainSteps(a, optA, 3);

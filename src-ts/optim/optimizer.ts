@@ -18,6 +18,7 @@ import type { CommonOptions, GroupExtras, ParamGroup, ParamGroupInput, ParamsInp
 export { clipCoefficient } from "./plan.js";
 export type * from "./types.js";
 
+/** The base of the torch-style optimizers: param groups with per-group options, step() / zeroGrad(), stateDict() / loadStateDict(), lazily created state. Every call checks its input before it changes anything. */
 export abstract class Optimizer<O extends object> {
   readonly defaults: Readonly<O>;
   readonly paramGroups: ParamGroup<O>[] = [];
@@ -129,8 +130,10 @@ export abstract class Optimizer<O extends object> {
     const { skip, gradNorm, gradScale } = guardStep(plans, parsed);
     if (skip) {
       this.skippedSteps += 1;
-      return { applied: false, gradNorm };
+      return { applied: false, gradNorm, updated: 0 };
     }
+    const updated = plans.reduce((n, plan) => n + plan.items.length, 0);
+    if (updated === 0) this.#warnNoGrad();
     // Every batch's state and scratch is created before any batch runs, so an allocation failure
     // leaves every group unstepped; state created for a step that then fails is dropped again, so
     // the next step still finds it fresh (torch's lazy initialisation).
@@ -190,7 +193,14 @@ export abstract class Optimizer<O extends object> {
     } finally {
       for (const t of scratch) t.free();
     }
-    return { applied: true, gradNorm };
+    return { applied: true, gradNorm, updated };
+  }
+
+  #warnedNoGrad = false;
+  #warnNoGrad(): void {
+    if (this.#warnedNoGrad || this.params().length === 0) return;
+    this.#warnedNoGrad = true;
+    process.emitWarning(`${this.constructor.name}.step(): no param had a grad, so nothing was updated: set .grad before step()`, { code: "CUOPTIM_NO_GRAD" });
   }
 
   /** Clears gradients: zero-fills them, or with setToNone drops them (grad = null). */

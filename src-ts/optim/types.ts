@@ -13,6 +13,7 @@ export interface GroupExtras {
   name?: string;
   initialLr?: number;
 }
+/** One param group as a constructor or addParamGroup() takes it: its params and any options that differ from the optimizer's. */
 export type ParamGroupInput<O> = { params: Tensor[] } & GroupExtras & Partial<O>;
 
 /** Options every optimizer takes at construction (not per group). */
@@ -48,7 +49,9 @@ export interface CommonOptions {
   /** The stochastic-rounding seed, a whole number in [0, 2^32) (default 0); in the state dict. */
   seed?: number;
 }
+/** One param group as the optimizer keeps it: every option filled in (paramGroups[i]; writing an option changes it for the next step). */
 export type ParamGroup<O> = O & { params: Tensor[] } & GroupExtras;
+/** What an optimizer's constructor takes: a list of tensors (one group) or a list of param groups. */
 export type ParamsInput<O> = Tensor[] | ParamGroupInput<O>[];
 
 /** One state tensor: its dtype and shape for a given param (and group options). */
@@ -85,6 +88,7 @@ export interface UpdateItem {
   scratch: Record<string, Tensor<DTypeName>>;
 }
 
+/** Options of one step(): clipping, loss-scale unscaling and the non-finite guard. */
 export interface StepOptions {
   /** Multiplies every gradient as it is read (unscaling folded into the step). */
   gradScale?: number;
@@ -106,11 +110,17 @@ export interface StepOptions {
   skipNonFinite?: boolean;
 }
 
+/** What one step() did. */
 export interface StepResult {
   /** false when the step was skipped for a non-finite (or float32-overflowing) gradient */
   applied: boolean;
   /** the gradients' total norm (after gradScale), when it was computed */
   gradNorm: number | null;
+  /**
+   * How many params this step updated: those with a grad (0 when the step was skipped). A step
+   * that finds no grad at all also warns once per optimizer (set `.grad` before step()).
+   */
+  updated: number;
 }
 
 /** What applyUpdate gets to know about the step beyond options and params. */
@@ -122,6 +132,7 @@ export interface StepContext {
   scratch: Record<string, Tensor<DTypeName>>;
 }
 
+/** An optimizer's state as torch's state_dict(): per-param state keyed by param index, and the param groups with their options (params as indices). */
 export interface StateDict<O> {
   state: Record<number, { step: number } & Record<string, Float32Array | Uint8Array | number>>;
   paramGroups: (O & { params: number[] } & GroupExtras)[];

@@ -1,8 +1,9 @@
 // src-ts/tfjs/index.ts — `cuoptim/tfjs`: cuoptim as a TensorFlow.js optimizer (peer dependency
 // @tensorflow/tfjs). Registered for tfjs serialization on import.
-import { CuoptimOptimizer, type CuoptimTfjsConfig } from "./optimizer.js";
+import { CuoptimOptimizer, type CuoptimTfjsCommonConfig, type CuoptimTfjsConfig } from "./optimizer.js";
 
-export { CuoptimOptimizer, type CuoptimTfjsConfig };
+export { CuoptimOptimizer, type CuoptimTfjsCommonConfig, type CuoptimTfjsConfig };
+export type { TfjsOptimizerName, TfjsOptimizerOptions, TfjsScheduleName, TfjsScheduleOptions } from "./registry.js";
 export { train } from "./train.js";
 
 /** `model.compile({ optimizer: cuoptimOptimizer({ optimizer: "AdamW", options: { lr: 3e-4 } }) })` */

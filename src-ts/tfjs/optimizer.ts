@@ -19,24 +19,21 @@ import { Lookahead } from "../optim/lookahead.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import { isHalf, tensor, type FloatDType, type Tensor } from "../tensor.js";
 import { checkBool, checkNumber } from "../validate.js";
-import { OPTIMIZERS, SCHEDULES } from "./registry.js";
+import { OPTIMIZERS, SCHEDULES, type TfjsOptimizerName, type TfjsOptimizerOptions, type TfjsScheduleName, type TfjsScheduleOptions } from "./registry.js";
 
-export interface CuoptimTfjsConfig {
-  /** a cuoptim optimizer's name: "AdamW", "Adam", "SGD", "Lion", "AdamW8bit", "Adafactor", ... */
-  optimizer: string;
-  /** its options, as its constructor takes them */
-  options?: Record<string, unknown>;
+/** What every `CuoptimOptimizer` config has, whichever optimizer it names. */
+export interface CuoptimTfjsCommonConfig {
   /** where the optimizer runs (default "auto": cuda when available, else cpu) */
   device?: DeviceInput;
-  /** clip the gradients' global norm to this, fused into the step (non-finite steps are skipped) */
+  /** clip the gradients' global norm to this, fused into the step (non-finite steps are skipped); default: no clipping */
   maxGradNorm?: number;
-  /** an LLM schedule from cuoptim's lr namespace, stepped after every step */
-  schedule?: { name: string; options: Record<string, unknown> };
-  /** Lookahead around the optimizer */
+  /** an LLM schedule from cuoptim's lr namespace, stepped after every step; default: none (constant lr) */
+  schedule?: { [S in TfjsScheduleName]: { name: S; options: TfjsScheduleOptions[S] } }[TfjsScheduleName];
+  /** Lookahead around the optimizer (k default 5, alpha default 0.5); default: none */
   lookahead?: { k?: number; alpha?: number };
-  /** an EMA of the weights (see withAverages) */
+  /** an EMA of the weights (see withAverages; decay default 0.9999); default: none */
   ema?: { decay?: number; warmup?: boolean };
-  /** variables whose names match this regular expression get weightDecay 0 (norms, biases) */
+  /** variables whose names match this regular expression get weightDecay 0 (norms, biases); default: none */
   noDecay?: string;
   /**
    * The dtype of the optimizer's own copies of the variables and their gradients (default
@@ -48,6 +45,19 @@ export interface CuoptimTfjsConfig {
   paramDtype?: FloatDType;
 }
 
+/**
+ * A `CuoptimOptimizer` config: an optimizer's name and that optimizer's own options type, so a
+ * misspelled name or option is a compile error (`{ optimizer: "AdamW", options: { lr: 3e-4 } }`).
+ */
+export type CuoptimTfjsConfig = {
+  [K in TfjsOptimizerName]: CuoptimTfjsCommonConfig & {
+    /** a cuoptim optimizer's name: "AdamW", "Adam", "SGD", "Lion", "AdamW8bit", "Adafactor", ... */
+    optimizer: K;
+    /** its options, as its constructor takes them (default: that optimizer's defaults) */
+    options?: TfjsOptimizerOptions[K];
+  };
+}[TfjsOptimizerName];
+
 interface Slot {
   name: string;
   variable: tf.Variable;
@@ -57,6 +67,7 @@ interface Slot {
 
 const STATE_NAME = "cuoptim/state";
 
+/** cuoptim as a TensorFlow.js optimizer (a tf.Optimizer for model.compile / fit / minimize): any cuoptim optimizer, with an optional schedule, fused clipping, Lookahead, EMA and 16-bit params, on any backend. */
 export class CuoptimOptimizer extends tf.Optimizer {
   static get className(): string {
     return "CuoptimOptimizer";
@@ -90,10 +101,11 @@ export class CuoptimOptimizer extends tf.Optimizer {
     this.#noDecay = config.noDecay === undefined ? null : regExp(config.noDecay, "config.noDecay");
     this.#device = resolveDevice(config.device, "config.device");
     this.config = structuredClone(config);
-    // Build (and drop) the whole stack once over a probe tensor: every option is checked now.
+    // Build (and drop) the whole stack once over a probe tensor: every option is checked now, and
+    // an error names its place in the config (config.schedule.options.totalSteps).
     const probe = tensor(new Float32Array(1), [1], { device: this.#device, dtype: this.#dtype });
     try {
-      const built = this.#build([probe], []);
+      const built = this.#build([probe], [], true);
       built.ema?.free();
       built.optimizer.free();
     } finally {
@@ -116,10 +128,19 @@ export class CuoptimOptimizer extends tf.Optimizer {
   }
 
   override applyGradients(variableGradients: tf.NamedTensorMap | { name: string; tensor: tf.Tensor }[]): void {
+    if (typeof variableGradients !== "object" || variableGradients === null) {
+      fail("ERR_INVALID_ARGUMENT", "applyGradients: expected a {name: gradient} map or [{name, tensor}] list");
+    }
     const grads: [string, tf.Tensor][] = Array.isArray(variableGradients)
-      ? variableGradients.map((v) => [v.name, v.tensor])
+      ? variableGradients.map((v, i) => {
+          if (typeof v !== "object" || v === null) fail("ERR_INVALID_ARGUMENT", `applyGradients: variableGradients[${i}]: expected {name, tensor}, got ${v === null ? "null" : typeof v}`);
+          return [v.name, v.tensor];
+        })
       : Object.entries(variableGradients);
     const present = grads.filter(([, g]) => g != null);
+    if (present.length === 0) {
+      fail("ERR_INVALID_ARGUMENT", `applyGradients: every gradient is null or undefined (${grads.length} given), so there is nothing to update: a variable the loss does not depend on gets a null gradient from tf.variableGrads`);
+    }
     // Check everything before anything changes.
     const registered = tf.engine().registeredVariables;
     for (const [name, g] of present) {
@@ -265,14 +286,22 @@ export class CuoptimOptimizer extends tf.Optimizer {
     if (this.#pending) this.#restore();
   }
 
-  #build(decay: Tensor[], noDecay: Tensor[]): { optimizer: Optimizer<object> | Lookahead<object>; schedule: MultiplierSchedule | null; ema: EMA | null } {
+  #build(decay: Tensor[], noDecay: Tensor[], probing = false): { optimizer: Optimizer<object> | Lookahead<object>; schedule: MultiplierSchedule | null; ema: EMA | null } {
     const groups = [...(decay.length ? [{ params: decay }] : []), ...(noDecay.length ? [{ params: noDecay, weightDecay: 0 }] : [])];
     const options = isHalf(this.#dtype) ? { ...this.config.options, masterWeights: true } : (this.config.options ?? {});
-    const inner = OPTIMIZERS[this.config.optimizer]!(groups, options);
-    const optimizer = this.config.lookahead ? new Lookahead(inner, this.config.lookahead) : inner;
-    const schedule = this.config.schedule ? SCHEDULES[this.config.schedule.name]!(optimizer, this.config.schedule.options as never) : null;
-    const ema = this.config.ema ? new EMA([...decay, ...noDecay], this.config.ema) : null;
-    return { optimizer, schedule, ema };
+    const at = <T>(path: string, make: () => T): T => (probing ? underPath(path, make) : make());
+    const inner = at("config.options", () => OPTIMIZERS[this.config.optimizer]!(groups, options));
+    try {
+      const lookahead = this.config.lookahead;
+      const optimizer = lookahead ? at("config.lookahead", () => new Lookahead(inner, lookahead)) : inner;
+      const schedule = this.config.schedule ? at("config.schedule.options", () => SCHEDULES[this.config.schedule!.name]!(optimizer, this.config.schedule!.options as never)) : null;
+      const emaOptions = this.config.ema;
+      const ema = emaOptions ? at("config.ema", () => new EMA([...decay, ...noDecay], emaOptions)) : null;
+      return { optimizer, schedule, ema };
+    } catch (e) {
+      inner.free();
+      throw e;
+    }
   }
 
   /** Applies setWeights() state to the variables, by position. */
@@ -292,6 +321,21 @@ export class CuoptimOptimizer extends tf.Optimizer {
       if (e instanceof CuoptimError) throw new CuoptimError(e.code, `setWeights: ${e.message}`);
       throw e;
     }
+  }
+}
+
+/**
+ * Runs make; a CuoptimError it throws is thrown again with the config path in front of the
+ * option it names: "options.lr: ..." under "config.options" becomes "config.options.lr: ...",
+ * "totalSteps: ..." under "config.schedule.options" becomes "config.schedule.options.totalSteps: ...".
+ */
+function underPath<T>(path: string, make: () => T): T {
+  try {
+    return make();
+  } catch (e) {
+    if (!(e instanceof CuoptimError)) throw e;
+    const rest = e.message.replace(/^options(?=[.:[])/, "");
+    throw new CuoptimError(e.code, rest.startsWith(".") || rest.startsWith(":") || rest.startsWith("[") ? path + rest : `${path}.${rest}`);
   }
 }
 

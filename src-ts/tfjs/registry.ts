@@ -32,47 +32,66 @@ const wrap =
   (groups, options) =>
     new Ctor(groups as ParamGroupInput<O>[], options as Partial<O>) as unknown as Optimizer<object>;
 
-export const OPTIMIZERS: Record<string, Make> = {
-  Adam: wrap(Adam),
-  AdamW: wrap(AdamW),
-  SGD: wrap(SGD),
-  RMSprop: wrap(RMSprop),
-  Lion: wrap(Lion),
-  RAdam: wrap(RAdam),
-  NAdam: wrap(NAdam),
-  Adamax: wrap(Adamax),
-  Adagrad: wrap(Adagrad),
-  AdaBound: wrap(AdaBound),
-  Adam8bit: wrap(Adam8bit),
-  AdamW8bit: wrap(AdamW8bit),
-  Lion8bit: wrap(Lion8bit),
-  Adafactor: wrap(Adafactor),
-  Sophia: wrap(Sophia),
-  CAME: wrap(CAME),
-  Shampoo: wrap(Shampoo),
-  Adadelta: wrap(Adadelta),
-  Rprop: wrap(Rprop),
-  ASGD: wrap(ASGD),
-  LARS: wrap(LARS),
-  AdEMAMix: wrap(AdEMAMix),
-  LAMB: wrap(LAMB),
+/** The optimizer classes the adapter builds by name. */
+const OPTIMIZER_CLASSES = {
+  Adam,
+  AdamW,
+  SGD,
+  RMSprop,
+  Lion,
+  RAdam,
+  NAdam,
+  Adamax,
+  Adagrad,
+  AdaBound,
+  Adam8bit,
+  AdamW8bit,
+  Lion8bit,
+  Adafactor,
+  Sophia,
+  CAME,
+  Shampoo,
+  Adadelta,
+  Rprop,
+  ASGD,
+  LARS,
+  AdEMAMix,
+  LAMB,
   // TensorFlow.js's own update rules (semantics.ts), behind the tf.train.* drop-ins of train.ts
-  "tfjs.sgd": wrap(TfjsSGD),
-  "tfjs.momentum": wrap(TfjsMomentum),
-  "tfjs.rmsprop": wrap(TfjsRMSprop),
-  "tfjs.adagrad": wrap(TfjsAdagrad),
-  "tfjs.adadelta": wrap(TfjsAdadelta),
-  "tfjs.adam": wrap(TfjsAdam),
-  "tfjs.adamax": wrap(TfjsAdamax),
+  "tfjs.sgd": TfjsSGD,
+  "tfjs.momentum": TfjsMomentum,
+  "tfjs.rmsprop": TfjsRMSprop,
+  "tfjs.adagrad": TfjsAdagrad,
+  "tfjs.adadelta": TfjsAdadelta,
+  "tfjs.adam": TfjsAdam,
+  "tfjs.adamax": TfjsAdamax,
+} as const;
+
+/** An optimizer name `CuoptimOptimizer` accepts ("AdamW", "Lion8bit", "tfjs.adam", ...). */
+export type TfjsOptimizerName = keyof typeof OPTIMIZER_CLASSES;
+/** The options each named optimizer's constructor takes (so a misspelled option fails `tsc`). */
+export type TfjsOptimizerOptions = {
+  [K in TfjsOptimizerName]: (typeof OPTIMIZER_CLASSES)[K] extends abstract new (params: never, options?: infer O) => unknown ? O : never;
 };
 
+export const OPTIMIZERS: Record<string, Make> = Object.fromEntries(
+  Object.entries(OPTIMIZER_CLASSES).map(([name, Ctor]) => [name, wrap(Ctor as never)]),
+);
+
+const SCHEDULE_FUNCTIONS = {
+  warmupCosine: llm.warmupCosine,
+  warmupLinear: llm.warmupLinear,
+  constantWithWarmup: llm.constantWithWarmup,
+  inverseSqrt: llm.inverseSqrt,
+  cosineWithRestarts: llm.cosineWithRestarts,
+  polynomial: llm.polynomial,
+  wsd: llm.wsd,
+} as const;
+
+/** A schedule name of cuoptim's lr namespace that `CuoptimOptimizer` accepts. */
+export type TfjsScheduleName = keyof typeof SCHEDULE_FUNCTIONS;
+/** The options each named schedule takes. */
+export type TfjsScheduleOptions = { [K in TfjsScheduleName]: Parameters<(typeof SCHEDULE_FUNCTIONS)[K]>[1] };
+
 type Schedule = (optimizer: SchedulableOptimizer, options: never) => MultiplierSchedule;
-export const SCHEDULES: Record<string, Schedule> = {
-  warmupCosine: llm.warmupCosine as Schedule,
-  warmupLinear: llm.warmupLinear as Schedule,
-  constantWithWarmup: llm.constantWithWarmup as Schedule,
-  inverseSqrt: llm.inverseSqrt as Schedule,
-  cosineWithRestarts: llm.cosineWithRestarts as Schedule,
-  polynomial: llm.polynomial as Schedule,
-  wsd: llm.wsd as Schedule,
-};
+export const SCHEDULES: Record<string, Schedule> = SCHEDULE_FUNCTIONS as Record<string, Schedule>;

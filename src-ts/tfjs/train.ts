@@ -2,12 +2,15 @@
 // adam / adamax: the same signatures and defaults, and TensorFlow.js's own update rules
 // (semantics.ts; the bits of tfjs's cpu backend, on every cuoptim backend), as CuoptimOptimizers.
 // `cuoptimOptimizer({optimizer: "Adam", ...})` is the other entry point: torch's semantics.
-import { CuoptimOptimizer } from "./optimizer.js";
+import { CuoptimOptimizer, type CuoptimTfjsConfig } from "./optimizer.js";
+import type { TfjsOptimizerName, TfjsOptimizerOptions } from "./registry.js";
 import { TFJS_EPSILON } from "./semantics.js";
 
 const eps = (epsilon: number | null | undefined) => epsilon ?? TFJS_EPSILON;
-const make = (optimizer: string, options: Record<string, unknown>) => new CuoptimOptimizer({ optimizer, options });
+const make = <K extends TfjsOptimizerName>(optimizer: K, options: TfjsOptimizerOptions[K]) =>
+  new CuoptimOptimizer({ optimizer, options } as CuoptimTfjsConfig);
 
+/** Drop-ins for tf.train.sgd / momentum / rmsprop / adagrad / adadelta / adam / adamax: the same signatures, defaults and update rules (TensorFlow.js's bits), run by cuoptim. */
 export const train = {
   /** tf.train.sgd(learningRate) */
   sgd: (learningRate: number): CuoptimOptimizer => make("tfjs.sgd", { lr: learningRate }),
