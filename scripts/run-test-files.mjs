@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // scripts/run-test-files.mjs — runs the test files a list names, in one uvu process, as
-// `npm test` runs them all: `node scripts/run-test-files.mjs LIST`. LIST has one file name of
+// `npm test` runs them all (scripts/test.mjs): `node scripts/run-test-files.mjs LIST`. LIST has one file name of
 // test/ per line; `#` starts a comment (each entry says why it is there). A name that matches no
 // file fails the run, so a renamed test cannot silently drop out of the list.
 import { spawnSync } from "node:child_process";
@@ -26,8 +26,5 @@ if (missing.length) {
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const pattern = `^(${names.map(escape).join("|")})$`;
 console.log(`${names.length} test files from ${list}: ${names.join(" ")}`);
-const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "node_modules", "uvu", "bin.js"), "test", pattern], {
-  cwd: root,
-  stdio: "inherit",
-});
+const r = spawnSync(process.execPath, [join(root, "scripts", "test.mjs"), pattern], { cwd: root, stdio: "inherit" });
 process.exit(r.status ?? 1);

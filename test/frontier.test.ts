@@ -21,6 +21,7 @@ import { heavyTest } from "./helpers/heavy.js";
 import { fixturePaths, readFixture } from "./helpers/fixtures.js";
 import { trainSpiral } from "./helpers/spiral.js";
 import { gradAt, initParam } from "./helpers/synth.js";
+import { captureWarnings } from "./helpers/warnings.js";
 import { assertReplayMatches, closeF32State, freeReplay, replay, type TorchCase } from "./helpers/torch_case.js";
 
 const devices = testDevices().filter((d) => d !== "cuda");
@@ -106,22 +107,23 @@ heavyTest("CAME keeps O(rows + cols) second-moment and instability state per mat
   opt.free();
 });
 
-test("Shampoo: a root that does not converge keeps the previous preconditioner and says so", () => {
-  const run = (rootIterations: number) => {
+test("Shampoo: a root that does not converge keeps the previous preconditioner and says so", async () => {
+  const run = async (rootIterations: number) => {
     const p = tensor(initParam(5, 0, 48), [6, 8], { device: "cpu" });
     const opt = new Shampoo([p], { lr: 1e-2, preconditionFrequency: 2, startPreconditioningStep: 2, rootIterations });
-    const warnings: string[] = [];
-    const listener = (w: Error) => warnings.push(w.message);
-    process.on("warning", listener);
-    for (let s = 1; s <= 4; s++) {
-      p.grad = tensor(gradAt(5, 0, s, 48, 0.1), [6, 8], { device: "cpu" });
-      opt.step();
-    }
-    process.off("warning", listener);
+    const warnings = (
+      await captureWarnings(() => {
+        for (let s = 1; s <= 4; s++) {
+          p.grad = tensor(gradAt(5, 0, s, 48, 0.1), [6, 8], { device: "cpu" });
+          opt.step();
+        }
+      })
+    ).map((w) => w.message);
     return { p: p.toArray(), opt, warnings };
   };
-  const failing = run(1); // one Newton iteration cannot reach the 1e-3 acceptance
+  const failing = await run(1); // one Newton iteration cannot reach the 1e-3 acceptance
   assert.ok(failing.opt.rootFailures.length >= 2, "failures recorded");
+  assert.is(failing.warnings.filter((w) => /Shampoo: .* did not converge/.test(w)).length, 1, "said once");
   assert.is(failing.opt.state.values().next().value!.scalars.rootStep, 0, "no roots adopted");
   // with no roots the step is the grafted (Adam) direction: as a run that never preconditions
   const p = tensor(initParam(5, 0, 48), [6, 8], { device: "cpu" });
@@ -131,8 +133,9 @@ test("Shampoo: a root that does not converge keeps the previous preconditioner a
     adamOnly.step();
   }
   assertBitwiseEqual(failing.p, p.toArray(), "params as without preconditioning");
-  const ok = run(100);
+  const ok = await run(100);
   assert.is(ok.opt.rootFailures.length, 0);
+  assert.equal(ok.warnings, []);
   assert.is(ok.opt.state.values().next().value!.scalars.rootStep, 4);
 });
 

@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// scripts/test.mjs — `npm test`: uvu over test/*.test.ts (TypeScript through tsx), in one process.
+// uvu colours its output unless told not to; here colours are only for a terminal, so logs and CI
+// get plain text. An argument replaces the file pattern: `npm test -- "^tfjs"`
+// (scripts/run-test-files.mjs passes the pattern of its list).
+import { spawnSync } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const tty = Boolean(process.stdout.isTTY);
+const pattern = process.argv[2] ?? ".test.ts$";
+const env = { ...process.env };
+if (!tty) {
+  delete env.FORCE_COLOR;
+  env.NO_COLOR = "1";
+}
+const uvu = join(root, "node_modules", "uvu", "bin.js");
+const r = spawnSync(process.execPath, ["--import", "tsx", uvu, "test", pattern, ...(tty ? [] : ["--no-color"])], { cwd: root, stdio: "inherit", env });
+process.exit(r.status ?? 1);
