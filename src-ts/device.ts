@@ -3,9 +3,12 @@ import { fail } from "./errors.js";
 import { describe } from "./validate.js";
 import { native, type DeviceName, type RoleBytes } from "./native.js";
 
+/** A backend: "cpu" (multithreaded, vectorised), "cuda-sim" (the CUDA kernels run on the CPU by a simulator) or "cuda". */
 export type Device = DeviceName;
+/** A Device, or "auto": cuda when available, else cpu. */
 export type DeviceInput = Device | "auto";
 
+/** One backend, as backends() reports it. */
 export interface BackendInfo {
   name: Device;
   available: boolean;
@@ -20,6 +23,7 @@ export function backends(): BackendInfo[] {
   return native.backends();
 }
 
+/** Whether this backend can be used here (backends() says why not). */
 export function isAvailable(device: Device): boolean {
   return backends().some((b) => b.name === device && b.available);
 }
@@ -38,6 +42,7 @@ export function resolveDevice(device: DeviceInput | undefined, name = "device"):
   return d;
 }
 
+/** A backend's memory counters (bytes), as memoryStats() reports them. */
 export interface MemoryStats {
   /** Bytes held now, by role (params, grads, optimizer state, other) and in total. */
   current: RoleBytes;
@@ -45,10 +50,12 @@ export interface MemoryStats {
   peak: RoleBytes;
 }
 
+/** The bytes cuoptim holds on a device now and at peak, by role (params, grads, state, other); device default "auto". */
 export function memoryStats(device: DeviceInput = "auto"): MemoryStats {
   return native.memoryStats(resolveDevice(device));
 }
 
+/** Resets the peak counters of memoryStats() to the current values; device default "auto". */
 export function resetPeakMemoryStats(device: DeviceInput = "auto"): void {
   native.resetPeakMemoryStats(resolveDevice(device));
 }

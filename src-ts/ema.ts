@@ -11,11 +11,15 @@ import { castInto } from "./optim/precision.js";
 import { checkTensor, formatShape, isHalf, stateTensor, Tensor } from "./tensor.js";
 import { checkBool, checkNumber, optionsObject } from "./validate.js";
 
+/** Options of EMA. */
 export interface EMAOptions {
+  /** the shadow's decay, in [0, 1]: shadow ← decay·shadow + (1 − decay)·param. Default: 0.999. */
   decay?: number;
+  /** use decay_t = min(decay, (1 + t)/(10 + t)) for the t-th update. Default: false. */
   warmup?: boolean;
 }
 
+/** EMA's state as stateDict() gives it and loadStateDict() takes it. */
 export interface EMAState {
   decay: number;
   warmup: boolean;
@@ -23,6 +27,7 @@ export interface EMAState {
   shadow: Float32Array[];
 }
 
+/** An exponential moving average of params (shadow weights), updated by one fused kernel over every tensor; copyTo() writes it into the params, swap() exchanges params and shadow (for evaluation). */
 export class EMA {
   readonly params: Tensor[];
   readonly shadow: Tensor[];

@@ -3,6 +3,7 @@
 // Native code throws the same class (native.ts registers a factory), so every failure, from an
 // option check in TypeScript to an allocation in a backend, is a CuoptimError with a `code`.
 
+/** The stable codes a CuoptimError carries (`e.code`); the message says what was wrong and where. */
 export type ErrorCode =
   | "ERR_INVALID_ARGUMENT"
   | "ERR_SHAPE"
@@ -20,6 +21,7 @@ export type ErrorCode =
   | "ERR_IO"
   | "ERR_INTERNAL";
 
+/** Every error cuoptim throws, from an option check to a device allocation: `code` is stable (ErrorCode), the message names the value by the caller's own path (`paramGroups[1].params[3]`) and what was expected. */
 export class CuoptimError extends Error {
   readonly code: ErrorCode;
 

@@ -10,14 +10,21 @@ import { fail } from "./errors.js";
 import type { StepOptions, StepResult } from "./optim/optimizer.js";
 import { checkBool, checkNumber, optionsObject } from "./validate.js";
 
+/** Options of GradScaler (torch.cuda.amp.GradScaler's, with its defaults). */
 export interface GradScalerOptions {
+  /** the first loss scale, > 0. Default: 65536 (2^16). */
   initScale?: number;
+  /** the scale is multiplied by this after growthInterval steps without a non-finite gradient, > 1. Default: 2. */
   growthFactor?: number;
+  /** the scale is multiplied by this when a step finds a non-finite gradient, in (0, 1). Default: 0.5. */
   backoffFactor?: number;
+  /** finite steps between growths, >= 1. Default: 2000. */
   growthInterval?: number;
+  /** false makes the scaler a pass-through: scale 1, steps as the optimizer alone would (torch's enabled=False). Default: true. */
   enabled?: boolean;
 }
 
+/** Dynamic loss scaling for mixed-precision training (torch.cuda.amp.GradScaler): scale the loss, then step() unscales inside the fused step, skips a step whose gradients overflow and adjusts the scale. */
 export class GradScaler {
   private scaleValue: number;
   private growthTracker = 0;

@@ -70,6 +70,7 @@ export {
   type CheckpointInfo,
   type CheckpointTargets,
 } from "./checkpoint/checkpoint.js";
+/** Learning-rate schedules: the LLM recipes' (warmupCosine, wsd, ...) and torch's lr_scheduler set (StepLR, OneCycleLR, ...). */
 export * as lr from "./lr/index.js";
 export {
   ChainedScheduler,

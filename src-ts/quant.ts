@@ -5,6 +5,7 @@ import { native } from "./native.js";
 import { checkTensor, formatShape, Tensor } from "./tensor.js";
 import { checkBool, checkNumber, optionsObject } from "./validate.js";
 
+/** Options of quantizeBlockwise(). */
 export interface QuantizeOptions {
   /** Elements per block, a power of two from 64 to 4096 (default 4096, bitsandbytes' default). */
   blockSize?: number;
@@ -18,11 +19,13 @@ export interface QuantizeOptions {
   out?: { codes: Tensor<"uint8">; absmax: Tensor };
 }
 
+/** Options of dequantizeBlockwise(). */
 export interface DequantizeOptions {
   /** A float32 tensor of the codes' shape and device to write into (default: none, a new tensor). */
   out?: Tensor;
 }
 
+/** A tensor quantized blockwise to 8-bit codes of bitsandbytes' dynamic map, with one absmax per block. */
 export interface QuantizedTensor {
   codes: Tensor<"uint8">;
   absmax: Tensor;
@@ -92,5 +95,6 @@ export function dequantizeBlockwise(q: QuantizedTensor, options?: DequantizeOpti
   return out;
 }
 
+/** bitsandbytes' blockwise 8-bit quantization on cuoptim tensors: dynamicMap(), quantizeBlockwise(), dequantizeBlockwise(). */
 export const quant = { dynamicMap, quantizeBlockwise, dequantizeBlockwise };
 

@@ -26,6 +26,7 @@ export type BitsFor<D extends DTypeName> = D extends "uint8" ? Uint8Array : D ex
 export type FloatDType = "float32" | "bfloat16" | "float16";
 const FLOAT_DTYPES: readonly string[] = ["float32", "bfloat16", "float16"];
 
+/** Where a new tensor lives and its dtype. */
 export interface TensorOptions<D extends FloatDType = FloatDType> {
   /** "auto" (default): cuda when available, else cpu. */
   device?: DeviceInput;
@@ -67,6 +68,7 @@ function formatShape(shape: readonly number[]): string {
   return `[${shape.join(", ")}]`;
 }
 
+/** A handle on a device buffer (cpu, cuda-sim or cuda) of float32, bfloat16, float16 or uint8 values, with an optional `.grad`; made by tensor() / zeros() / zerosLike(), freed by free() (or when garbage-collected). */
 export class Tensor<D extends DTypeName = FloatDType> {
   /** @internal */
   readonly native: NativeTensor;

@@ -30,6 +30,7 @@ export interface CheckpointableScheduler {
   checkStateDict(state: never): void;
 }
 
+/** What load() restores into (and save() writes): params, an optimizer, a scheduler and an EMA, each optional. */
 export interface CheckpointTargets {
   params?: Record<string, Tensor> | Tensor[];
   optimizer?: Optimizer<object> | Lookahead<object> | LBFGS;
@@ -37,6 +38,7 @@ export interface CheckpointTargets {
   ema?: EMA;
 }
 
+/** What save() writes: the targets and any JSON metadata. */
 export interface CheckpointContents extends CheckpointTargets {
   /** Any JSON value (run name, epoch, data position, ...). */
   meta?: unknown;

@@ -15,6 +15,7 @@ export interface SchedulableOptimizer {
   readonly defaults: object;
 }
 
+/** A torch scheduler's state, as stateDict() gives it (torch's names, camelCased). */
 export interface SchedulerState {
   lastEpoch: number;
   stepCount: number;
@@ -76,6 +77,7 @@ export function setInitialLrs(optimizer: SchedulableOptimizer, lrs: readonly num
   lrs.forEach((lr, i) => ((optimizer.paramGroups[i] as { initialLr?: number }).initialLr = lr));
 }
 
+/** The base of torch's lr schedulers (torch.optim.lr_scheduler.LRScheduler): step() after each optimizer step writes each group's lr; stateDict() / loadStateDict() as torch's. */
 export abstract class LRScheduler {
   readonly optimizer: SchedulableOptimizer;
   lastEpoch: number;

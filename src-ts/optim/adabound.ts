@@ -17,13 +17,21 @@ import { ElementwiseOptimizer, type NativeOptions } from "./elementwise.js";
 import type { CommonOptions, ParamGroupInput, ParamsInput, StepContext, UpdateItem } from "./optimizer.js";
 import { runElementwise } from "./run.js";
 
+/** Options of AdaBound (the authors' reference implementation). */
 export interface AdaBoundOptions {
+  /** the Adam learning rate γ, > 0 when a group joins. Default: 1e-3. */
   lr: number;
+  /** [β1, β2], each in [0, 1). Default: [0.9, 0.999]. */
   betas: [number, number];
+  /** the SGD rate the bounds converge to (scaled by lr / the initial lr). Default: 0.1. */
   finalLr: number;
+  /** the bounds' convergence speed, in (0, 1). Default: 1e-3. */
   gamma: number;
+  /** ε added to the denominator, >= 0. Default: 1e-8. */
   eps: number;
+  /** L2 penalty λ added to the gradient (g + λθ), >= 0. Default: 0. */
   weightDecay: number;
+  /** the AMSGrad form (AMSBound). Default: false. */
   amsbound: boolean;
 }
 
@@ -37,6 +45,7 @@ function checkInitialLr(group: unknown, fallback: unknown, where: string): void 
   }
 }
 
+/** AdaBound (Luo et al. 2019): Adam whose per-element rates are clipped to bounds that converge to SGD's finalLr. */
 export class AdaBound extends ElementwiseOptimizer<AdaBoundOptions> {
   /** Each param's base lr: its group's lr when the group was added. */
   readonly #baseLr = new WeakMap<Tensor, number>();

@@ -9,6 +9,7 @@ import { checkBool, checkNumber } from "../validate.js";
 import { ElementwiseOptimizer, type NativeOptions } from "./elementwise.js";
 import type { CommonOptions, ParamsInput } from "./optimizer.js";
 
+/** Options of Adadelta (torch.optim.Adadelta). */
 export interface AdadeltaOptions {
   /** the step's scale (torch default 1) */
   lr: number;
@@ -24,6 +25,7 @@ export interface AdadeltaOptions {
 
 const ADADELTA_DEFAULTS: AdadeltaOptions = { lr: 1, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false };
 
+/** Adadelta (Zeiler 2012; torch.optim.Adadelta): step sizes from running averages of squared gradients and squared updates. */
 export class Adadelta extends ElementwiseOptimizer<AdadeltaOptions> {
   constructor(params: ParamsInput<AdadeltaOptions>, options: Partial<AdadeltaOptions> & CommonOptions = {}) {
     super("adadelta", params, ADADELTA_DEFAULTS, options);

@@ -20,29 +20,49 @@ import { checkBool, checkNumber, checkOneOf, optionsObject } from "../validate.j
 import { Optimizer, type CommonOptions, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
 import { labelled } from "./run.js";
 
+/** Options of Adafactor's "torch" variant (torch.optim.Adafactor). */
 export interface AdafactorTorchOptions {
+  /** "torch": torch.optim.Adafactor's semantics (the default variant). */
   variant: "torch";
+  /** the learning rate, which caps the relative step size, >= 0. Default: 1e-2. */
   lr: number;
+  /** β2_t = 1 − t^beta2Decay, <= 0. Default: -0.8. */
   beta2Decay: number;
+  /** [ε1, ε2]: ε1 added to the squared gradient (null: float32's epsilon), ε2 floors the param's RMS. Default: [null, 1e-3]. */
   eps: [number | null, number];
+  /** the update's RMS clipping threshold, >= 1. Default: 1. */
   d: number;
+  /** decoupled weight decay λ, scaled by lr, >= 0. Default: 0. */
   weightDecay: number;
+  /** ascend the objective instead of descending it (torch's maximize). Default: false. */
   maximize: boolean;
 }
 
+/** Options of Adafactor's "transformers" variant (transformers.optimization.Adafactor). */
 export interface AdafactorTransformersOptions {
+  /** "transformers": transformers.optimization.Adafactor's semantics. */
   variant: "transformers";
+  /** an external learning rate (needs relativeStep: false), or null for relative steps (needs relativeStep: true). Default: null. */
   lr: number | null;
+  /** [ε1, ε2]: ε1 added to the squared gradient, ε2 floors the param's RMS. Default: [1e-30, 1e-3]. */
   eps: [number, number];
+  /** the update's RMS clipping threshold, > 0. Default: 1. */
   clipThreshold: number;
+  /** β2_t = 1 − t^decayRate, <= 0. Default: -0.8. */
   decayRate: number;
+  /** the first moment's decay, or null to keep none. Default: null. */
   beta1: number | null;
+  /** decoupled weight decay λ, scaled by the step size, >= 0. Default: 0. */
   weightDecay: number;
+  /** scale the step by the param's RMS. Default: true. */
   scaleParameter: boolean;
+  /** a time-dependent relative step size (ignores lr). Default: true. */
   relativeStep: boolean;
+  /** warm the relative step up from 1e-6·t (needs relativeStep). Default: false. */
   warmupInit: boolean;
 }
 
+/** Options of Adafactor: one variant's options (variant "torch" by default). */
 export type AdafactorOptions = AdafactorTorchOptions | AdafactorTransformersOptions;
 
 const TORCH_DEFAULTS: AdafactorTorchOptions = { variant: "torch", lr: 1e-2, beta2Decay: -0.8, eps: [null, 1e-3], d: 1, weightDecay: 0, maximize: false };
@@ -74,6 +94,7 @@ export function workspaces(items: readonly UpdateItem[]): (NativeTensor | null)[
   return items.map((it) => it.scratch.workspace?.native ?? null);
 }
 
+/** Adafactor (Shazeer & Stern 2018): the second moment of a matrix as row and column statistics, O(rows + cols) memory. */
 export class Adafactor extends Optimizer<AdafactorOptions> {
   /** The variant comes from options.variant, else from the first param group's, else "torch". */
   constructor(params: ParamsInput<AdafactorOptions>, options: AdafactorInput = {}) {

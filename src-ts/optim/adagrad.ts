@@ -11,17 +11,25 @@ import { checkBool, checkNumber } from "../validate.js";
 import { ElementwiseOptimizer, type NativeOptions } from "./elementwise.js";
 import type { CommonOptions, ParamsInput } from "./optimizer.js";
 
+/** Options of Adagrad (torch.optim.Adagrad). */
 export interface AdagradOptions {
+  /** the learning rate γ, >= 0. Default: 1e-2. */
   lr: number;
+  /** γ_t = γ / (1 + (t − 1)·lrDecay), >= 0. Default: 0. */
   lrDecay: number;
+  /** L2 penalty λ added to the gradient (g + λθ), >= 0. Default: 0. */
   weightDecay: number;
+  /** the squared-gradient sum's starting value, >= 0. Default: 0. */
   initialAccumulatorValue: number;
+  /** ε added to the denominator, >= 0. Default: 1e-10. */
   eps: number;
+  /** ascend the objective instead of descending it (torch's maximize). Default: false. */
   maximize: boolean;
 }
 
 const ADAGRAD_DEFAULTS: AdagradOptions = { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false };
 
+/** Adagrad (Duchi et al. 2011; torch.optim.Adagrad): per-coordinate rates from the sum of squared gradients. */
 export class Adagrad extends ElementwiseOptimizer<AdagradOptions> {
   constructor(params: ParamsInput<AdagradOptions>, options: Partial<AdagradOptions> & CommonOptions = {}) {
     super("adagrad", params, ADAGRAD_DEFAULTS, options);

@@ -11,12 +11,19 @@ import { checkBetas, checkBool, checkNumber } from "../validate.js";
 import { ElementwiseOptimizer, type NativeOptions } from "./elementwise.js";
 import type { CommonOptions, ParamsInput } from "./optimizer.js";
 
+/** Options of Adam and AdamW (torch.optim.Adam / AdamW; every field may also be set per param group). */
 export interface AdamOptions {
+  /** the learning rate γ, >= 0. Default: 1e-3. */
   lr: number;
+  /** [β1, β2]: decay rates of the first and second moment estimates, each in [0, 1). Default: [0.9, 0.999]. */
   betas: [number, number];
+  /** ε added to the denominator √v̂ for numerical stability, >= 0. Default: 1e-8. */
   eps: number;
+  /** λ, >= 0: Adam adds λθ to the gradient (L2); AdamW decays θ ← θ(1 − γλ) (decoupled). Default: 0 (Adam), 1e-2 (AdamW). */
   weightDecay: number;
+  /** use the maximum of past second moments (AMSGrad, Reddi et al. 2018). Default: false. */
   amsgrad: boolean;
+  /** ascend the objective instead of descending it (torch's maximize). Default: false. */
   maximize: boolean;
 }
 

@@ -25,8 +25,11 @@ import { Optimizer, type CommonOptions, type ParamState, type ParamsInput, type 
 import { labelled, runElementwise, storageOptions } from "./run.js";
 
 interface Blockwise8bitOptions {
+  /** the learning rate γ, >= 0. Default: 1e-3 (Adam8bit, AdamW8bit), 1e-4 (Lion8bit). */
   lr: number;
+  /** the moment decays, each in [0, 1). Default: [0.9, 0.999] (Adam), [0.9, 0.99] (Lion). */
   betas: number[];
+  /** λ, >= 0: L2 (Adam8bit) or decoupled (AdamW8bit, Lion8bit). Default: 0 (AdamW8bit: 1e-2). */
   weightDecay: number;
   /** Elements per quantization block: a power of two from 64 to 4096 (bitsandbytes: 256). */
   blockSize: number;
@@ -34,11 +37,16 @@ interface Blockwise8bitOptions {
   min8bitSize: number;
 }
 
+/** Options of Adam8bit and AdamW8bit (bitsandbytes' blockwise 8-bit Adam). */
 export interface Adam8bitOptions extends Blockwise8bitOptions {
+  /** [β1, β2], each in [0, 1). Default: [0.9, 0.999]. */
   betas: [number, number];
+  /** ε added to the denominator, >= 0. Default: 1e-8. */
   eps: number;
 }
+/** Options of Lion8bit (bitsandbytes' blockwise 8-bit Lion). */
 export interface LionOptions8bit extends Blockwise8bitOptions {
+  /** [β1, β2], each in [0, 1). Default: [0.9, 0.99]. */
   betas: [number, number];
 }
 
@@ -278,6 +286,7 @@ export class Lion8bit extends Blockwise8bit<LionOptions8bit> {
   }
 }
 
+/** Options of AdEMAMix8bit: AdEMAMix's, plus the 8-bit block layout. */
 export type AdEMAMix8bitOptions = AdEMAMixOptions & Pick<Blockwise8bitOptions, "blockSize" | "min8bitSize">;
 
 const ADEMAMIX8BIT_DEFAULTS: AdEMAMix8bitOptions = { lr: 1e-3, betas: [0.9, 0.999, 0.9999], alpha: 5, tAlpha: null, tBeta3: null, eps: 1e-8, weightDecay: 1e-2, blockSize: 256, min8bitSize: 4096 };

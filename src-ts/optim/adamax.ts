@@ -10,16 +10,23 @@ import { checkBetas, checkBool, checkNumber } from "../validate.js";
 import { ElementwiseOptimizer, type NativeOptions } from "./elementwise.js";
 import type { CommonOptions, ParamsInput } from "./optimizer.js";
 
+/** Options of Adamax (torch.optim.Adamax). */
 export interface AdamaxOptions {
+  /** the learning rate γ, >= 0. Default: 2e-3. */
   lr: number;
+  /** [β1, β2]: the first moment's decay and the infinity norm's, each in [0, 1). Default: [0.9, 0.999]. */
   betas: [number, number];
+  /** ε added to the infinity norm, >= 0. Default: 1e-8. */
   eps: number;
+  /** L2 penalty λ added to the gradient (g + λθ), >= 0. Default: 0. */
   weightDecay: number;
+  /** ascend the objective instead of descending it (torch's maximize). Default: false. */
   maximize: boolean;
 }
 
 const ADAMAX_DEFAULTS: AdamaxOptions = { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false };
 
+/** Adamax, Adam with the infinity norm (Kingma & Ba 2015, section 7; torch.optim.Adamax). */
 export class Adamax extends ElementwiseOptimizer<AdamaxOptions> {
   constructor(params: ParamsInput<AdamaxOptions>, options: Partial<AdamaxOptions> & CommonOptions = {}) {
     super("adamax", params, ADAMAX_DEFAULTS, options);

@@ -12,6 +12,7 @@ import { checkBetas, checkNumber } from "../validate.js";
 import { ElementwiseOptimizer, type NativeOptions } from "./elementwise.js";
 import type { CommonOptions, ParamsInput } from "./optimizer.js";
 
+/** Options of AdEMAMix (bitsandbytes' AdEMAMix). */
 export interface AdEMAMixOptions {
   /** the step size γ (1e-3) */
   lr: number;
@@ -46,6 +47,7 @@ export function checkAdemamixOptions(o: AdEMAMixOptions, where: string): void {
   checkNumber(o.weightDecay, `${where}.weightDecay`, { min: 0 });
 }
 
+/** AdEMAMix (Pagliardini et al. 2024): Adam with a second, slow EMA of the gradients mixed into the update. */
 export class AdEMAMix extends ElementwiseOptimizer<AdEMAMixOptions> {
   constructor(params: ParamsInput<AdEMAMixOptions>, options: Partial<AdEMAMixOptions> & CommonOptions = {}) {
     super("ademamix", params, ADEMAMIX_DEFAULTS, options);

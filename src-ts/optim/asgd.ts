@@ -11,6 +11,7 @@ import { ElementwiseOptimizer, type NativeOptions } from "./elementwise.js";
 import type { CommonOptions, ParamsInput, StepContext, UpdateItem } from "./optimizer.js";
 import { runElementwise } from "./run.js";
 
+/** Options of ASGD (torch.optim.ASGD). */
 export interface ASGDOptions {
   /** the step size's start (1e-2) */
   lr: number;
@@ -28,6 +29,7 @@ export interface ASGDOptions {
 
 const ASGD_DEFAULTS: ASGDOptions = { lr: 1e-2, lambd: 1e-4, alpha: 0.75, t0: 1e6, weightDecay: 0, maximize: false };
 
+/** Averaged SGD (Polyak & Juditsky 1992; torch.optim.ASGD): SGD with a decaying step size and a running average of the iterates (state ax). */
 export class ASGD extends ElementwiseOptimizer<ASGDOptions> {
   constructor(params: ParamsInput<ASGDOptions>, options: Partial<ASGDOptions> & CommonOptions = {}) {
     super("asgd", params, ASGD_DEFAULTS, options);

@@ -17,16 +17,23 @@ import { factoredScratch, workspaces } from "./adafactor.js";
 import { Optimizer, type CommonOptions, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
 import { labelled } from "./run.js";
 
+/** Options of CAME (the authors' reference implementation). */
 export interface CAMEOptions {
+  /** the learning rate γ, >= 0. Default: 2e-4. */
   lr: number;
+  /** [β1, β2, β3]: the first moment's, the factored second moment's and the confidence's decays. Default: [0.9, 0.999, 0.9999]. */
   betas: [number, number, number];
+  /** [ε1, ε2]: added to the squared gradient and to the squared instability. Default: [1e-30, 1e-16]. */
   eps: [number, number];
+  /** d, the update's RMS clipping threshold, > 0. Default: 1. */
   clipThreshold: number;
+  /** decoupled weight decay λ, >= 0. Default: 0. */
   weightDecay: number;
 }
 
 const CAME_DEFAULTS: CAMEOptions = { lr: 2e-4, betas: [0.9, 0.999, 0.9999], eps: [1e-30, 1e-16], clipThreshold: 1, weightDecay: 0 };
 
+/** CAME, confidence-guided adaptive memory-efficient optimization (Luo et al. 2023): Adafactor's factored memory with a confidence-weighted update. */
 export class CAME extends Optimizer<CAMEOptions> {
   constructor(params: ParamsInput<CAMEOptions>, options: Partial<CAMEOptions> & CommonOptions = {}) {
     super(params, CAME_DEFAULTS, options);

@@ -19,6 +19,7 @@ import type { CommonOptions, ParamsInput, StateSpec, StepContext, StepOptions, S
 import { gradNormOf } from "./precision.js";
 import { runElementwise } from "./run.js";
 
+/** Options of LAMB (apex's FusedLAMB). */
 export interface LAMBOptions {
   /** the step size γ (1e-3) */
   lr: number;
@@ -42,6 +43,7 @@ export interface LAMBOptions {
 
 const LAMB_DEFAULTS: LAMBOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-6, weightDecay: 0.01, biasCorrection: true, adamwMode: true, gradAveraging: true, maxGradNorm: 1, useNvlamb: false };
 
+/** LAMB (You et al. 2020; apex's FusedLAMB): Adam's update scaled per tensor by the trust ratio ‖θ‖ / ‖update‖. */
 export class LAMB extends ElementwiseOptimizer<LAMBOptions> {
   // The norm of every gradient this step reads, computed once per step (apex: the global norm).
   #globalNorm: number | null = null;

@@ -15,6 +15,7 @@ import { ElementwiseOptimizer, type NativeOptions } from "./elementwise.js";
 import type { CommonOptions, ParamsInput, StepContext, UpdateItem } from "./optimizer.js";
 import { runElementwise } from "./run.js";
 
+/** Options of LARS. */
 export interface LARSOptions {
   /** the global rate γ (0.1) */
   lr: number;
@@ -34,6 +35,7 @@ export interface LARSOptions {
 
 const LARS_DEFAULTS: LARSOptions = { lr: 0.1, momentum: 0.9, weightDecay: 0, trustCoefficient: 1e-3, eps: 1e-8, lars: true, maximize: false };
 
+/** LARS, layer-wise adaptive rate scaling (You et al. 2017): momentum SGD with each tensor's rate scaled by the trust ratio ‖θ‖ / ‖∇ + βθ‖. */
 export class LARS extends ElementwiseOptimizer<LARSOptions> {
   constructor(params: ParamsInput<LARSOptions>, options: Partial<LARSOptions> & CommonOptions = {}) {
     super("lars", params, LARS_DEFAULTS, options);

@@ -23,6 +23,7 @@ import { checkNumber, checkOneOf, describe } from "../validate.js";
 import { castInto } from "./precision.js";
 import type { ParamGroupInput } from "./types.js";
 
+/** Options of LBFGS (torch.optim.LBFGS). */
 export interface LBFGSOptions {
   /** the step size (1) */
   lr: number;
@@ -66,6 +67,7 @@ export interface LBFGSStateDict {
 
 const f32 = Math.fround;
 
+/** L-BFGS (torch.optim.LBFGS, after minFunc): step(closure) runs up to maxIter quasi-Newton iterations, optionally with a strong-Wolfe line search; all-or-nothing if the closure throws. */
 export class LBFGS {
   readonly paramGroups: [LBFGSOptions & { params: Tensor[] }];
   #state: LbfgsState = LBFGS.emptyState();

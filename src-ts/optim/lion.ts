@@ -11,15 +11,21 @@ import { checkBetas, checkBool, checkNumber } from "../validate.js";
 import { ElementwiseOptimizer, type NativeOptions } from "./elementwise.js";
 import type { CommonOptions, ParamsInput } from "./optimizer.js";
 
+/** Options of Lion. */
 export interface LionOptions {
+  /** the learning rate γ, >= 0 (Lion wants 3–10× less than AdamW). Default: 1e-4. */
   lr: number;
+  /** [β1, β2]: β1 interpolates the update's sign, β2 the momentum, each in [0, 1). Default: [0.9, 0.99]. */
   betas: [number, number];
+  /** decoupled weight decay λ, >= 0: θ ← θ(1 − γλ). Default: 0. */
   weightDecay: number;
+  /** ascend the objective instead of descending it (torch's maximize). Default: false. */
   maximize: boolean;
 }
 
 const LION_DEFAULTS: LionOptions = { lr: 1e-4, betas: [0.9, 0.99], weightDecay: 0, maximize: false };
 
+/** Lion, EvoLved Sign Momentum (Chen et al. 2023): a sign update with one momentum state. */
 export class Lion extends ElementwiseOptimizer<LionOptions> {
   constructor(params: ParamsInput<LionOptions>, options: Partial<LionOptions> & CommonOptions = {}) {
     super("lion", params, LION_DEFAULTS, options);

@@ -15,6 +15,7 @@ import { formatShape, stateTensor, type Tensor } from "../tensor.js";
 import { checkNumber, optionsObject } from "../validate.js";
 import type { Optimizer, StateDict, StepOptions, StepResult } from "./optimizer.js";
 
+/** Options of Lookahead. */
 export interface LookaheadOptions {
   /** Inner steps between synchronisations (>= 1). */
   k: number;
@@ -22,6 +23,7 @@ export interface LookaheadOptions {
   alpha: number;
 }
 
+/** Lookahead's state: the inner optimizer's and the slow weights. */
 export interface LookaheadStateDict<O> {
   inner: StateDict<O>;
   /** Slow weights by param index (inner param order). */
@@ -32,6 +34,7 @@ export interface LookaheadStateDict<O> {
   alpha: number;
 }
 
+/** Lookahead (Zhang et al. 2019) around any optimizer: every k inner steps the slow weights move alpha of the way to the fast ones, and the fast weights restart from them. */
 export class Lookahead<O extends object> {
   readonly optimizer: Optimizer<O>;
   readonly k: number;

@@ -27,6 +27,7 @@ import type { CommonOptions, ParamGroupInput, ParamsInput, StateSpec, StepContex
 import { castInto } from "./precision.js";
 import { runElementwise } from "./run.js";
 
+/** Options of Muon (torch.optim.Muon's). */
 export interface MuonOptions {
   /** the step size γ (1e-3) */
   lr: number;
@@ -75,6 +76,7 @@ const MUON_BATCH = 16;
 
 const shapeKey = (t: Tensor) => t.shape.join("x");
 
+/** Muon (Jordan et al. 2024): momentum whose update is orthogonalised by a Newton–Schulz iteration, for 2-D params. */
 export class Muon extends ElementwiseOptimizer<MuonOptions> {
   constructor(params: ParamsInput<MuonOptions>, options: Partial<MuonOptions> & CommonOptions = {}) {
     super("muon_momentum", Muon.matricesOnly(params, "paramGroups"), MUON_DEFAULTS, options);

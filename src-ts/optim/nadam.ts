@@ -14,13 +14,21 @@ import { ElementwiseOptimizer, type NativeOptions } from "./elementwise.js";
 import type { CommonOptions, ParamsInput, StepContext, UpdateItem } from "./optimizer.js";
 import { runElementwise } from "./run.js";
 
+/** Options of NAdam (torch.optim.NAdam). */
 export interface NAdamOptions {
+  /** the learning rate γ, >= 0. Default: 2e-3. */
   lr: number;
+  /** [β1, β2], each in [0, 1). Default: [0.9, 0.999]. */
   betas: [number, number];
+  /** ε added to the denominator, >= 0. Default: 1e-8. */
   eps: number;
+  /** λ, >= 0: L2 added to the gradient, or decoupled with decoupledWeightDecay. Default: 0. */
   weightDecay: number;
+  /** ψ, the momentum schedule's decay: μ_t = β1(1 − 0.5·0.96^(tψ)). Default: 4e-3. */
   momentumDecay: number;
+  /** decay θ ← θ(1 − γλ) as AdamW does, instead of L2. Default: false. */
   decoupledWeightDecay: boolean;
+  /** ascend the objective instead of descending it (torch's maximize). Default: false. */
   maximize: boolean;
 }
 
@@ -34,6 +42,7 @@ const NADAM_DEFAULTS: NAdamOptions = {
   maximize: false,
 };
 
+/** NAdam, Adam with Nesterov momentum (Dozat 2016; torch.optim.NAdam). */
 export class NAdam extends ElementwiseOptimizer<NAdamOptions> {
   constructor(params: ParamsInput<NAdamOptions>, options: Partial<NAdamOptions> & CommonOptions = {}) {
     super("nadam", params, NADAM_DEFAULTS, options);

@@ -13,17 +13,25 @@ import { checkBetas, checkBool, checkNumber } from "../validate.js";
 import { ElementwiseOptimizer, type NativeOptions } from "./elementwise.js";
 import type { CommonOptions, ParamsInput } from "./optimizer.js";
 
+/** Options of RAdam (torch.optim.RAdam). */
 export interface RAdamOptions {
+  /** the learning rate γ, >= 0. Default: 1e-3. */
   lr: number;
+  /** [β1, β2], each in [0, 1). Default: [0.9, 0.999]. */
   betas: [number, number];
+  /** ε added to the denominator, >= 0. Default: 1e-8. */
   eps: number;
+  /** λ, >= 0: L2 added to the gradient, or decoupled with decoupledWeightDecay. Default: 0. */
   weightDecay: number;
+  /** decay θ ← θ(1 − γλ) as AdamW does, instead of L2. Default: false. */
   decoupledWeightDecay: boolean;
+  /** ascend the objective instead of descending it (torch's maximize). Default: false. */
   maximize: boolean;
 }
 
 const RADAM_DEFAULTS: RAdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, decoupledWeightDecay: false, maximize: false };
 
+/** RAdam, rectified Adam (Liu et al. 2020; torch.optim.RAdam): SGD with momentum until the variance estimate is tractable. */
 export class RAdam extends ElementwiseOptimizer<RAdamOptions> {
   constructor(params: ParamsInput<RAdamOptions>, options: Partial<RAdamOptions> & CommonOptions = {}) {
     super("radam", params, RADAM_DEFAULTS, options);

@@ -10,18 +10,27 @@ import { checkBool, checkNumber } from "../validate.js";
 import { ElementwiseOptimizer, type NativeOptions } from "./elementwise.js";
 import type { CommonOptions, ParamsInput } from "./optimizer.js";
 
+/** Options of RMSprop (torch.optim.RMSprop). */
 export interface RMSpropOptions {
+  /** the learning rate γ, >= 0. Default: 1e-2. */
   lr: number;
+  /** smoothing constant α of the squared-gradient average, in [0, 1]. Default: 0.99. */
   alpha: number;
+  /** ε added to the denominator, >= 0. Default: 1e-8. */
   eps: number;
+  /** L2 penalty λ added to the gradient (g + λθ), >= 0. Default: 0. */
   weightDecay: number;
+  /** momentum factor, >= 0 (0: none). Default: 0. */
   momentum: number;
+  /** normalise by the estimated variance (subtract the squared mean gradient). Default: false. */
   centered: boolean;
+  /** ascend the objective instead of descending it (torch's maximize). Default: false. */
   maximize: boolean;
 }
 
 const RMSPROP_DEFAULTS: RMSpropOptions = { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false };
 
+/** RMSprop (Hinton's lecture 6e; torch.optim.RMSprop), optionally centered and with momentum. */
 export class RMSprop extends ElementwiseOptimizer<RMSpropOptions> {
   constructor(params: ParamsInput<RMSpropOptions>, options: Partial<RMSpropOptions> & CommonOptions = {}) {
     super("rmsprop", params, RMSPROP_DEFAULTS, options);

@@ -11,6 +11,7 @@ import { checkBetas, checkBool, checkNumber } from "../validate.js";
 import { ElementwiseOptimizer, type NativeOptions } from "./elementwise.js";
 import type { CommonOptions, ParamsInput } from "./optimizer.js";
 
+/** Options of Rprop (torch.optim.Rprop). */
 export interface RpropOptions {
   /** every element's first step size (1e-2) */
   lr: number;
@@ -24,6 +25,7 @@ export interface RpropOptions {
 
 const RPROP_DEFAULTS: RpropOptions = { lr: 1e-2, etas: [0.5, 1.2], stepSizes: [1e-6, 50], maximize: false };
 
+/** Rprop, resilient backpropagation (Riedmiller & Braun 1993; torch.optim.Rprop): per-element step sizes driven by the gradient's sign only. */
 export class Rprop extends ElementwiseOptimizer<RpropOptions> {
   constructor(params: ParamsInput<RpropOptions>, options: Partial<RpropOptions> & CommonOptions = {}) {
     super("rprop", params, RPROP_DEFAULTS, options);

@@ -34,6 +34,7 @@ interface ScheduleFreeCommon {
   weightLrPower: number;
 }
 
+/** Options of SGDScheduleFree (the schedulefree package's SGDScheduleFree). */
 export interface SGDScheduleFreeOptions extends ScheduleFreeCommon {
   /** the step size (1) */
   lr: number;
@@ -41,6 +42,7 @@ export interface SGDScheduleFreeOptions extends ScheduleFreeCommon {
   momentum: number;
 }
 
+/** Options of AdamWScheduleFree (the schedulefree package's AdamWScheduleFree). */
 export interface AdamWScheduleFreeOptions extends ScheduleFreeCommon {
   /** the step size (0.0025) */
   lr: number;

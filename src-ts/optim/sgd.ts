@@ -11,17 +11,25 @@ import { checkBool, checkNumber } from "../validate.js";
 import { ElementwiseOptimizer, type NativeOptions } from "./elementwise.js";
 import type { CommonOptions, ParamsInput } from "./optimizer.js";
 
+/** Options of SGD (torch.optim.SGD). */
 export interface SGDOptions {
+  /** the learning rate γ, >= 0. Default: 1e-3. */
   lr: number;
+  /** momentum factor μ, >= 0 (0: plain SGD, no momentum buffer). Default: 0. */
   momentum: number;
+  /** dampening τ of the momentum: b ← μb + (1 − τ)g. Default: 0. */
   dampening: number;
+  /** L2 penalty λ added to the gradient (g + λθ), >= 0. Default: 0. */
   weightDecay: number;
+  /** Nesterov momentum (needs momentum > 0 and dampening 0). Default: false. */
   nesterov: boolean;
+  /** ascend the objective instead of descending it (torch's maximize). Default: false. */
   maximize: boolean;
 }
 
 const SGD_DEFAULTS: SGDOptions = { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false };
 
+/** Stochastic gradient descent with optional (Nesterov) momentum and L2 weight decay (torch.optim.SGD). */
 export class SGD extends ElementwiseOptimizer<SGDOptions> {
   constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> & CommonOptions = {}) {
     super("sgd", params, SGD_DEFAULTS, options);

@@ -24,16 +24,27 @@ import { checkBetas, checkBool, checkNumber } from "../validate.js";
 import { inverseRoot } from "./matrix_root.js";
 import { Optimizer, type CommonOptions, type ParamsInput, type StateSpec, type StepContext, type UpdateItem } from "./optimizer.js";
 
+/** Options of Shampoo (defaults of PyTorch's distributed Shampoo). */
 export interface ShampooOptions {
+  /** the learning rate γ, >= 0. Default: 1e-3. */
   lr: number;
+  /** [β1, β2]: the grafted momentum's and the preconditioner statistics' decays. Default: [0.9, 0.999]. */
   betas: [number, number];
+  /** the ridge added to each preconditioner, relative to its largest eigenvalue. Default: 1e-6. */
   epsilon: number;
+  /** ε of the diagonal (Adagrad-style) grafting. Default: 1e-8. */
   graftingEps: number;
+  /** decoupled weight decay λ, >= 0. Default: 0. */
   weightDecay: number;
+  /** steps between inverse-root recomputations, >= 1. Default: 20. */
   preconditionFrequency: number;
+  /** steps run on the grafted diagonal preconditioner first. Default: 20. */
   startPreconditioningStep: number;
+  /** a dimension larger than this falls back to the diagonal preconditioner. Default: 1024. */
   maxPreconditionerDim: number;
+  /** coupled Newton iterations per inverse root. Default: 100. */
   rootIterations: number;
+  /** ascend the objective instead of descending it (torch's maximize). Default: false. */
   maximize: boolean;
 }
 
@@ -50,6 +61,7 @@ const SHAMPOO_DEFAULTS: ShampooOptions = {
   maximize: false,
 };
 
+/** An inverse root that did not converge (Shampoo keeps the previous one). */
 export interface RootFailure {
   /** the param's index in params() */
   param: number;
@@ -75,6 +87,7 @@ function rootsDue(t: number, o: ShampooOptions): boolean {
 }
 const ROOT_WORK = [0, 1, 2, 3, 4] as const;
 
+/** Shampoo (Gupta et al. 2018): Kronecker-factored preconditioners, grafted onto a diagonal one's step size. */
 export class Shampoo extends Optimizer<ShampooOptions> {
   /** Roots that did not converge (the previous preconditioner was kept). */
   readonly rootFailures: RootFailure[] = [];

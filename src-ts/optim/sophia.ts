@@ -21,17 +21,25 @@ import { checkBetas, checkBool, checkNumber } from "../validate.js";
 import { ElementwiseOptimizer, type NativeOptions } from "./elementwise.js";
 import type { CommonOptions, ParamsInput } from "./optimizer.js";
 
+/** Options of Sophia (the SophiaG reference implementation). */
 export interface SophiaOptions {
+  /** the learning rate γ, >= 0. Default: 1e-4. */
   lr: number;
+  /** [β1, β2]: the momentum's and the Hessian estimate's EMA decays, each in [0, 1). Default: [0.965, 0.99]. */
   betas: [number, number];
+  /** ρ, the clipping scale of the preconditioned update, > 0. Default: 0.04. */
   rho: number;
+  /** decoupled weight decay λ, >= 0. Default: 0.1. */
   weightDecay: number;
+  /** tokens per batch, scaling the Hessian estimate (the reference's bs). Default: 5120. */
   batchSize: number;
+  /** ascend the objective instead of descending it (torch's maximize). Default: false. */
   maximize: boolean;
 }
 
 const SOPHIA_DEFAULTS: SophiaOptions = { lr: 1e-4, betas: [0.965, 0.99], rho: 0.04, weightDecay: 0.1, batchSize: 5120, maximize: false };
 
+/** Sophia (Liu et al. 2023): a clipped, diagonal-Hessian-preconditioned update; feed it a Hessian estimate with updateHessian(). */
 export class Sophia extends ElementwiseOptimizer<SophiaOptions> {
   constructor(params: ParamsInput<SophiaOptions>, options: Partial<SophiaOptions> & CommonOptions = {}) {
     super("sophia", params, SOPHIA_DEFAULTS, options);
