@@ -40,7 +40,7 @@ export interface AdafactorTorchOptions {
 
 /** Options of Adafactor's "transformers" variant (transformers.optimization.Adafactor). */
 export interface AdafactorTransformersOptions {
-  /** "transformers": transformers.optimization.Adafactor's semantics. */
+  /** "transformers": transformers.optimization.Adafactor's semantics (the default variant is "torch"). */
   variant: "transformers";
   /** an external learning rate (needs relativeStep: false), or null for relative steps (needs relativeStep: true). Default: null. */
   lr: number | null;

@@ -17,9 +17,9 @@ import type { Optimizer, StateDict, StepOptions, StepResult } from "./optimizer.
 
 /** Options of Lookahead. */
 export interface LookaheadOptions {
-  /** Inner steps between synchronisations (>= 1). */
+  /** Inner steps between synchronisations, >= 1. Default: 5. */
   k: number;
-  /** How far the slow weights move toward the fast ones, in [0, 1]. */
+  /** How far the slow weights move toward the fast ones, in [0, 1]. Default: 0.5. */
   alpha: number;
 }
 

@@ -51,7 +51,7 @@ export interface CuoptimTfjsCommonConfig {
  */
 export type CuoptimTfjsConfig = {
   [K in TfjsOptimizerName]: CuoptimTfjsCommonConfig & {
-    /** a cuoptim optimizer's name: "AdamW", "Adam", "SGD", "Lion", "AdamW8bit", "Adafactor", ... */
+    /** a cuoptim optimizer's name (required): "AdamW", "Adam", "SGD", "Lion", "AdamW8bit", "Adafactor", ... */
     optimizer: K;
     /** its options, as its constructor takes them (default: that optimizer's defaults) */
     options?: TfjsOptimizerOptions[K];
