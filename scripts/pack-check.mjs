@@ -10,7 +10,7 @@
 //      (in one process too: one module instance), runs a step through cuoptim and through
 //      cuoptim/tfjs, and type-checks a TypeScript file against the shipped types.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,6 +32,11 @@ try {
   const platforms = (process.env.CUOPTIM_PACK_PLATFORMS ?? `${process.platform}-${process.arch}`).split(",").filter(Boolean);
   const missing = platforms.filter((p) => !prebuilt.includes(`prebuilds/${p}/node.napi.glibc.node`));
   if (missing.length) throw new Error(`the tarball has no prebuild for ${missing.join(", ")}`);
+  // The README's images are shipped, so its relative links work on the registry page too.
+  const images = [...readFileSync(join(root, "README.md"), "utf8").matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g)].map((m) => m[1]).filter((u) => !/^https?:/.test(u));
+  const unshipped = images.filter((img) => !files.some((f) => f.path === img));
+  if (unshipped.length) throw new Error(`README images missing from the tarball: ${unshipped.join(", ")} (package.json "files")`);
+  step(`README images shipped: ${images.join(", ")}`);
 
   step("attw (node10, node16 CJS and ESM, bundler) and publint");
   // Both exit non-zero on a problem; publint --strict also on a warning, and its suggestions are

@@ -13,6 +13,22 @@ test("backends() lists cpu, cuda-sim and cuda, with a reason for each unavailabl
   }
 });
 
+test("an unavailable cuda says which of the known causes it is, naming the driver floor where a driver is the cause", () => {
+  const cuda = backends().find((b) => b.name === "cuda")!;
+  if (cuda.available) return;
+  // src-native/backends.cc (not built: CMake's or build-native.mjs's reason) and
+  // src-native/cuda/cuda_backend.cc (built: what the CUDA runtime found).
+  const causes = [
+    /^this build of cuoptim does not include it: (the CUDA backend was switched off \(CUOPTIM_CUDA=OFF\)|nvcc was not found when it was built|no NVIDIA GPU or driver was found when it was built|the node-gyp fallback build has no CUDA backend|the linux-arm64 build has no cuda backend|its CUDA build failed)/,
+    /^no NVIDIA driver found \(this build needs CUDA \d+\.\d+, that is NVIDIA driver >= \d+\)$/,
+    /^the NVIDIA driver supports CUDA \d+\.\d+ only; this build needs CUDA \d+\.\d+, that is NVIDIA driver >= \d+$/,
+    /^no CUDA device found$/,
+    /^the NVIDIA kernel driver and user-space driver versions differ$/,
+    /^the CUDA runtime failed to start: /,
+  ];
+  assert.ok(causes.some((c) => c.test(cuda.reason!)), cuda.reason);
+});
+
 test('"auto" is cuda when usable, else cpu', () => {
   assert.is(resolveDevice("auto"), isAvailable("cuda") ? "cuda" : "cpu");
 });

@@ -5,7 +5,8 @@
 // `npm ci` and `npm run build:ts` leave it) in a child process, so this process's own copy of the
 // sources is not mixed with it.
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -45,6 +46,39 @@ test("import and require give one module instance (classes, tensors, errors, cuo
     sameTfjs: true,
   });
   assert.match(out.message, /lr/);
+});
+
+test("without a binary (an install with --ignore-scripts where no prebuild matches) the pure-JS parts still work; the first native call is ERR_BINDING_NOT_FOUND", () => {
+  assert.ok(existsSync(join(root, "dist", "index.cjs")), "dist/ is not built: run npm run build:ts");
+  // A package directory with dist/ and package.json but no prebuilds/ and no build/.
+  const dir = mkdtempSync(join(tmpdir(), "cuoptim-nobinary-"));
+  try {
+    const pkg = join(dir, "node_modules", "cuoptim");
+    mkdirSync(pkg, { recursive: true });
+    cpSync(join(root, "dist"), join(pkg, "dist"), { recursive: true });
+    cpSync(join(root, "package.json"), join(pkg, "package.json"));
+    cpSync(join(root, "node_modules", "node-gyp-build"), join(dir, "node_modules", "node-gyp-build"), { recursive: true });
+    const probe = `
+      import { lr, CuoptimError, tensor } from "cuoptim";
+      const optimizer = { defaults: { lr: 1 }, paramGroups: [{ lr: 1 }] };
+      const schedule = lr.warmupCosine(optimizer, { warmupSteps: 2, totalSteps: 10 });
+      schedule.step(); schedule.step();
+      const out = { lr: optimizer.paramGroups[0].lr };
+      try { tensor(new Float32Array(1), [1]); } catch (e) { out.code = e instanceof CuoptimError ? e.code : String(e); out.message = e.message; }
+      console.log(JSON.stringify(out));
+    `;
+    const env = { ...process.env };
+    delete env.CUOPTIM_BINARY;
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", probe], { cwd: dir, encoding: "utf8", env });
+    assert.is(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim());
+    assert.is(out.lr, 1, "the schedule ran (step 2 of a 2-step warmup: the full lr)");
+    assert.is(out.code, "ERR_BINDING_NOT_FOUND");
+    assert.match(out.message, /linux-x64 \(glibc\) and linux-arm64/);
+    assert.match(out.message, /build-native\.mjs/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();
