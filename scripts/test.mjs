@@ -15,6 +15,17 @@ if (!tty) {
   delete env.FORCE_COLOR;
   env.NO_COLOR = "1";
 }
+// Which backends the tests run on, and why the others are not tested here (a backend that cannot
+// run is reported, not counted as passed): the same choice as test/helpers/devices.ts.
+const backendsProbe = `
+  import { backends } from "./src-ts/index.ts";
+  const wanted = process.env.CUOPTIM_TEST_DEVICES?.split(",").map((s) => s.trim()).filter(Boolean);
+  const all = backends();
+  const tested = all.filter((b) => b.available && (!wanted || wanted.includes(b.name)));
+  const not = all.filter((b) => !tested.includes(b)).map((b) => b.name + " (" + (b.available ? "not in CUOPTIM_TEST_DEVICES" : b.reason) + ")");
+  console.log("backends under test: " + tested.map((b) => b.name).join(", ") + (not.length ? "; not tested here: " + not.join("; ") : ""));
+`;
+spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", backendsProbe], { cwd: root, stdio: "inherit", env });
 const uvu = join(root, "node_modules", "uvu", "bin.js");
 const r = spawnSync(process.execPath, ["--import", "tsx", uvu, "test", pattern, ...(tty ? [] : ["--no-color"])], { cwd: root, stdio: "inherit", env });
 process.exit(r.status ?? 1);
