@@ -15,15 +15,14 @@ if (!tty) {
   delete env.FORCE_COLOR;
   env.NO_COLOR = "1";
 }
-// Which backends the tests run on, and why the others are not tested here (a backend that cannot
-// run is reported, not counted as passed): the same choice as test/helpers/devices.ts.
+// Which backends the tests run on (test/helpers/devices.ts chooses them), and why the others are
+// not tested here: a backend that cannot run is reported, not counted as passed.
 const backendsProbe = `
   import { backends } from "./src-ts/index.ts";
-  const wanted = process.env.CUOPTIM_TEST_DEVICES?.split(",").map((s) => s.trim()).filter(Boolean);
-  const all = backends();
-  const tested = all.filter((b) => b.available && (!wanted || wanted.includes(b.name)));
-  const not = all.filter((b) => !tested.includes(b)).map((b) => b.name + " (" + (b.available ? "not in CUOPTIM_TEST_DEVICES" : b.reason) + ")");
-  console.log("backends under test: " + tested.map((b) => b.name).join(", ") + (not.length ? "; not tested here: " + not.join("; ") : ""));
+  import { testDevices } from "./test/helpers/devices.ts";
+  const tested = testDevices();
+  const not = backends().filter((b) => !tested.includes(b.name)).map((b) => b.name + " (" + (b.available ? "not in CUOPTIM_TEST_DEVICES" : b.reason) + ")");
+  console.log("backends under test: " + tested.join(", ") + (not.length ? "; not tested here: " + not.join("; ") : ""));
 `;
 spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", backendsProbe], { cwd: root, stdio: "inherit", env });
 const uvu = join(root, "node_modules", "uvu", "bin.js");
