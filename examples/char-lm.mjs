@@ -33,10 +33,14 @@ console.log(`cuoptim on ${device} (available: ${available.join(", ")}); ${model.
 
 // --- training ------------------------------------------------------------------------------------------
 const bar = new cliProgress.SingleBar(
-  { format: "train [{bar}] {value}/{total} | loss {loss} | lr {lr} | {speed} chars/s", hideCursor: true, noTTYOutput: true, notTTYSchedule: 10_000 },
+  { format: "train [{bar}] {value}/{total} | loss {loss} | lr {lr} | {speed} chars/s", hideCursor: true },
   cliProgress.Presets.shades_classic,
 );
-bar.start(STEPS, 0, { loss: "-", lr: "-", speed: "-" });
+// Not a terminal (a log, CI): one plain line every 10 s instead of the bar. The loop never yields
+// to the timers cli-progress would redraw from, so these lines are written from the loop itself.
+const tty = Boolean(process.stdout.isTTY);
+if (tty) bar.start(STEPS, 0, { loss: "-", lr: "-", speed: "-" });
+let lastLine = performance.now();
 const started = performance.now();
 let smooth = null;
 const first = [];
@@ -47,9 +51,14 @@ for (let step = 1; step <= STEPS; step++) {
   smooth = smooth === null ? loss : 0.98 * smooth + 0.02 * loss;
   if (step <= 20) first.push(loss);
   const secs = (performance.now() - started) / 1000;
-  bar.update(step, { loss: smooth.toFixed(3), lr: optimizer.lr[0].toExponential(2), speed: Math.round((step * BATCH) / secs).toLocaleString("en-US") });
+  const fields = { loss: smooth.toFixed(3), lr: optimizer.lr[0].toExponential(2), speed: Math.round((step * BATCH) / secs).toLocaleString("en-US") };
+  if (tty) bar.update(step, fields);
+  else if (performance.now() - lastLine >= 10_000 || step === STEPS) {
+    lastLine = performance.now();
+    console.log(`train ${step}/${STEPS} | loss ${fields.loss} | lr ${fields.lr} | ${fields.speed} chars/s | ${secs.toFixed(0)} s`);
+  }
 }
-bar.stop();
+if (tty) bar.stop();
 const secs = (performance.now() - started) / 1000;
 const startLoss = first.reduce((a, b) => a + b, 0) / first.length;
 console.log(`loss ${startLoss.toFixed(3)} (first 20 steps) -> ${smooth.toFixed(3)} (smoothed) in ${secs.toFixed(0)} s; chance is ln(${chars.length}) = ${Math.log(chars.length).toFixed(3)}`);
