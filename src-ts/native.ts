@@ -91,6 +91,9 @@ export interface ElementwiseOpInfo {
   readsGrad: boolean;
 }
 /** The blockwise 8-bit optimizers (kernels/math/blockwise.cuh). */
+/** prepareStep's opaque handle (a native External). */
+export type PreparedStepHandle = { readonly __preparedStep: unique symbol };
+
 export type BlockwiseOp = "adam8bit" | "lion8bit" | "ademamix8bit";
 
 export interface NativeBinding {
@@ -122,6 +125,21 @@ export interface NativeBinding {
     lists: (NativeTensor[] | null)[],
     steps: number[] | Float64Array,
     fresh: boolean[] | Uint8Array,
+    options: Record<string, number | boolean>,
+    hostState?: number[],
+    storage?: { stochasticRounding: boolean; seed?: number; tensorIds?: Uint32Array },
+  ): number[] | undefined;
+  /**
+   * optimizerStep's lists read and validated once (the states its options use), for
+   * preparedStep: the handle keeps the tensors alive until it is collected.
+   */
+  prepareStep(op: ElementwiseOp, lists: (NativeTensor[] | null)[], options: Record<string, number | boolean>): PreparedStepHandle;
+  /** optimizerStep over prepared lists: every tensor is checked live; the options must use the same states. */
+  preparedStep(
+    op: ElementwiseOp,
+    prepared: PreparedStepHandle,
+    steps: Float64Array,
+    fresh: Uint8Array,
     options: Record<string, number | boolean>,
     hostState?: number[],
     storage?: { stochasticRounding: boolean; seed?: number; tensorIds?: Uint32Array },

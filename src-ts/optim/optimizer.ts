@@ -10,7 +10,8 @@ import { native, type DTypeName } from "../native.js";
 import { checkTensor, isHalf, stateTensor, Tensor } from "../tensor.js";
 import { checkBool } from "../validate.js";
 import { deepFreeze, mergeGroupOptions } from "./groups.js";
-import { guardStep, parseStepOptions, planStep } from "./plan.js";
+import { guardStep, parseStepOptions, planStep, type StepPlan } from "./plan.js";
+import { keepPlan, planStillHolds, type PreparedPlan } from "./prepared.js";
 import { castInto, parsePrecision, workingItems, type Precision } from "./precision.js";
 import { stageState } from "./state_dict.js";
 import type { CommonOptions, GroupExtras, ParamGroup, ParamGroupInput, ParamsInput, ParamState, StateDict, StateSpec, StepContext, StepOptions, StepResult, UpdateItem } from "./types.js";
@@ -126,7 +127,12 @@ export abstract class Optimizer<O extends object> {
   step(options: StepOptions = {}): StepResult {
     this.assertNotFreed("step");
     const parsed = parseStepOptions(options);
-    const plans = planStep(this.paramGroups, (o, where) => this.checkOptions(o, where));
+    const checkOptions = (o: O, where: string): void => this.checkOptions(o, where);
+    // The last step's plan, when nothing it was built from has changed: no state to create, no
+    // temporaries, the same batches (and their prepared native lists, run.ts).
+    const kept = this.#kept && planStillHolds(this.#kept, this.paramGroups, this.state, checkOptions) ? this.#kept : null;
+    if (!kept) this.#kept = null;
+    const plans = kept ? kept.plans : planStep(this.paramGroups, checkOptions);
     const { skip, gradNorm, gradScale } = guardStep(plans, parsed);
     if (skip) {
       this.skippedSteps += 1;
@@ -134,6 +140,11 @@ export abstract class Optimizer<O extends object> {
     }
     const updated = plans.reduce((n, plan) => n + plan.items.length, 0);
     if (updated === 0) this.#warnNoGrad();
+    if (kept) {
+      this.#runBatches(plans, kept.batches, [], gradScale, {}, []);
+      return { applied: true, gradNorm, updated };
+    }
+    this.#ids = null;
     // Every batch's state and scratch is created before any batch runs, so an allocation failure
     // leaves every group unstepped; state created for a step that then fails is dropped again, so
     // the next step still finds it fresh (torch's lazy initialisation).
@@ -142,8 +153,6 @@ export abstract class Optimizer<O extends object> {
     const batches: UpdateItem[][] = [];
     const working: (ReturnType<typeof workingItems> | null)[] = [];
     let shared: Record<string, Tensor<DTypeName>> = {};
-    const ids = this.precision.stochasticRounding ? new Map(this.params().map((p, i) => [p, i])) : null;
-    const idOf = (p: Tensor): number => ids!.get(p)!;
     try {
       try {
         for (const plan of plans) {
@@ -156,7 +165,7 @@ export abstract class Optimizer<O extends object> {
             items[i] = { param, grad, where, state, fresh, scratch: this.scratchFor(param, plan.options, scratch) };
           }
           const half = !this.kernels16 && items.some((it) => isHalf(it.param.dtype) || isHalf(it.grad.dtype));
-          working.push(half ? workingItems(items, this.precision, idOf, scratch) : null);
+          working.push(half ? workingItems(items, this.precision, (p) => this.#idOf(p), scratch) : null);
           batches.push(half ? working[working.length - 1]!.items : items);
         }
         if (plans.length) {
@@ -167,33 +176,51 @@ export abstract class Optimizer<O extends object> {
         this.dropCreated(created.flat());
         throw e;
       }
-      let ran = 0;
-      try {
-        for (; ran < plans.length; ran++) {
-          const items = batches[ran]!;
-          const work = working[ran];
-          if (this.paged) native.prefetch(items.flatMap((it) => Object.values(it.state.tensors).map((t) => t.native)));
-          for (const item of items) item.state.step += 1;
-          try {
-            work?.begin();
-            const stochastic = this.precision.stochasticRounding && this.kernels16 ? { seed: this.#seed, idOf } : undefined;
-            this.applyUpdate(plans[ran]!.options, items, { gradScale, scratch: shared, stochastic });
-            work?.finish();
-          } catch (e) {
-            for (const item of items) item.state.step -= 1;
-            throw e;
-          }
-        }
-      } catch (e) {
-        // Only a failure the checks above cannot foresee gets here (a kernel launch error): batches
-        // that ran keep their update; state made for the ones that did not is dropped.
-        this.dropCreated(created.slice(ran).flat());
-        throw e;
-      }
+      this.#runBatches(plans, batches, working, gradScale, shared, created);
     } finally {
       for (const t of scratch) t.free();
     }
+    // A step with no temporaries is kept for the next one.
+    if (scratch.length === 0 && working.every((w) => w === null)) this.#kept = keepPlan(this.paramGroups, plans, batches);
     return { applied: true, gradNorm, updated };
+  }
+
+  /** The last step's plan while it still holds (prepared.ts); dropped whenever state is replaced or released. */
+  #kept: PreparedPlan<O> | null = null;
+
+  #ids: Map<Tensor, number> | null = null;
+  /** A param's index among all params (stochastic rounding's per-param key). */
+  #idOf(p: Tensor): number {
+    if (!this.#ids) this.#ids = new Map(this.params().map((q, i) => [q, i]));
+    return this.#ids.get(p)!;
+  }
+
+  /** Runs applyUpdate over each batch, advancing its step counts; see step() for what a failure leaves. */
+  #runBatches(plans: readonly StepPlan<O>[], batches: readonly UpdateItem[][], working: readonly (ReturnType<typeof workingItems> | null)[], gradScale: number, shared: Record<string, Tensor<DTypeName>>, created: readonly Tensor[][]): void {
+    let ran = 0;
+    try {
+      for (; ran < plans.length; ran++) {
+        const items = batches[ran]!;
+        const work = working[ran];
+        if (this.paged) native.prefetch(items.flatMap((it) => Object.values(it.state.tensors).map((t) => t.native)));
+        for (const item of items) item.state.step += 1;
+        try {
+          work?.begin();
+          const stochastic = this.precision.stochasticRounding && this.kernels16 ? { seed: this.#seed, idOf: (p: Tensor) => this.#idOf(p) } : undefined;
+          this.applyUpdate(plans[ran]!.options, items, { gradScale, scratch: shared, stochastic });
+          work?.finish();
+        } catch (e) {
+          for (const item of items) item.state.step -= 1;
+          throw e;
+        }
+      }
+    } catch (e) {
+      // Only a failure the checks above cannot foresee gets here (a kernel launch error): batches
+      // that ran keep their update; state made for the ones that did not is dropped.
+      this.#kept = null;
+      this.dropCreated(created.slice(ran).flat());
+      throw e;
+    }
   }
 
   #warnedNoGrad = false;
@@ -229,6 +256,7 @@ export abstract class Optimizer<O extends object> {
   }
 
   private releaseState(): void {
+    this.#kept = null;
     for (const s of this.state.values()) for (const t of Object.values(s.tensors)) t.free();
     this.state.clear();
   }
@@ -388,6 +416,8 @@ export abstract class Optimizer<O extends object> {
   }
 
   private adopt(group: ParamGroup<O>): void {
+    this.#kept = null;
+    this.#ids = null;
     for (const p of group.params) {
       this.#device ??= p.device;
       p.setRole("params");
@@ -414,6 +444,7 @@ export abstract class Optimizer<O extends object> {
 
   /** Undoes stateFor for the tensors it created: frees them, and drops states left empty. */
   private dropCreated(created: Tensor[]): void {
+    this.#kept = null;
     const made = new Set(created);
     for (const [param, s] of this.state) {
       for (const [name, t] of Object.entries(s.tensors)) {

@@ -6,6 +6,7 @@ import { fail } from "../errors.js";
 import { gradNormOf } from "./precision.js";
 import { checkGradFor, type Tensor } from "../tensor.js";
 import { checkBool, checkNumber } from "../validate.js";
+import { groupOptions } from "./prepared.js";
 import type { ParamGroup, StepOptions } from "./types.js";
 
 const STEP_OPTIONS = new Set(["gradScale", "maxGradNorm", "normType", "skipNonFinite"]);
@@ -60,8 +61,9 @@ export function planStep<O extends object>(groups: readonly ParamGroup<O>[], che
   const plans: StepPlan<O>[] = [];
   const seen = new Map<Tensor, string>();
   groups.forEach((group, gi) => {
-    const { params, name: _name, initialLr: _initialLr, ...options } = group;
-    checkOptions(options as unknown as O, `paramGroups[${gi}]`);
+    const { params } = group;
+    const options = groupOptions(group);
+    checkOptions(options, `paramGroups[${gi}]`);
     const items: PlannedItem[] = [];
     params.forEach((p, j) => {
       const where = `paramGroups[${gi}].params[${j}]`;
@@ -76,7 +78,7 @@ export function planStep<O extends object>(groups: readonly ParamGroup<O>[], che
     const key = JSON.stringify(options);
     const same = plans.find((pl) => pl.key === key);
     if (same) same.items.push(...items);
-    else plans.push({ key, options: options as unknown as O, items });
+    else plans.push({ key, options: options, items });
   });
   // A grad is read while params and state are written: it may be neither a param nor another
   // param's grad (the kernels refuse such aliasing within a batch; this refuses it across

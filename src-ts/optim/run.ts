@@ -1,7 +1,7 @@
 // src-ts/optim/run.ts — running one of the addon's element-wise ops over a batch of update items,
 // and putting the user's path to a param into the errors native calls raise about it.
 import { CuoptimError } from "../errors.js";
-import { elementwiseOpInfo, native, type ElementwiseOp } from "../native.js";
+import { elementwiseOpInfo, native, type ElementwiseOp, type NativeTensor, type PreparedStepHandle } from "../native.js";
 import { isHalf } from "../tensor.js";
 import type { StepContext, UpdateItem } from "./types.js";
 
@@ -24,25 +24,63 @@ export function runElementwise(
   // stochastic-rounding key inputs (src-native/ops.cc).
   // (An optimizer stepping float32 working copies passes the masters as the params themselves.)
   const masters = items[0]?.state.tensors.master && isHalf(items[0].param.dtype) ? items.map((it) => it.state.tensors.master!.native) : null;
-  const after = labelled(items, () => native.optimizerStep(
-    op,
-    [
-      items.map((it) => it.param.native),
-      elementwiseOpInfo(op).readsGrad ? items.map((it) => it.grad.native) : null,
-      ...stateNames.map((k) => {
-        const of = (it: UpdateItem) => it.state.tensors[k] ?? it.scratch[k];
-        return items[0] && of(items[0]) ? items.map((it) => of(it)!.native) : null;
-      }),
-      ...(masters ? [masters] : []),
-    ],
-    Float64Array.from(items, (it) => it.state.step),
-    Uint8Array.from(items, (it) => (it.fresh ? 1 : 0)),
-    { ...options, gradScale: ctx.gradScale },
-    hostValues ? [...hostValues] : hostScalar === undefined ? undefined : items.map((it) => it.state.scalars[hostScalar]!),
-    storageOptions(items, ctx),
-  ));
+  const lists = (): (NativeTensor[] | null)[] => [
+    items.map((it) => it.param.native),
+    elementwiseOpInfo(op).readsGrad ? items.map((it) => it.grad.native) : null,
+    ...stateNames.map((k) => {
+      const of = (it: UpdateItem) => it.state.tensors[k] ?? it.scratch[k];
+      return items[0] && of(items[0]) ? items.map((it) => of(it)!.native) : null;
+    }),
+    ...(masters ? [masters] : []),
+  ];
+  const nativeOptions = { ...options, gradScale: ctx.gradScale };
+  const host = hostValues ? [...hostValues] : hostScalar === undefined ? undefined : items.map((it) => it.state.scalars[hostScalar]!);
+  const storage = storageOptions(items, ctx);
+  const prepared = preparedFor(op, stateNames, items, lists, nativeOptions);
+  const after = labelled(items, () => {
+    if (!prepared) return native.optimizerStep(op, lists(), Float64Array.from(items, (it) => it.state.step), Uint8Array.from(items, (it) => (it.fresh ? 1 : 0)), nativeOptions, host, storage);
+    for (let i = 0; i < items.length; i++) {
+      prepared.steps[i] = items[i]!.state.step;
+      prepared.fresh[i] = items[i]!.fresh ? 1 : 0;
+    }
+    return native.preparedStep(op, prepared.handle, prepared.steps, prepared.fresh, nativeOptions, host, storage);
+  });
   // The op ran: only now does the host scalar advance (a failed step leaves it as it was).
   if (hostScalar !== undefined) items.forEach((it, i) => (it.state.scalars[hostScalar] = after![i]!));
+}
+
+interface PreparedLists {
+  handle: PreparedStepHandle;
+  steps: Float64Array;
+  fresh: Uint8Array;
+}
+
+/** Per batch seen before (the same items array: a kept step plan, prepared.ts), per op and state names. */
+const seen = new WeakMap<readonly UpdateItem[], Map<string, PreparedLists | null>>();
+
+/**
+ * The native lists of a batch that steps again (the second time the same items array comes,
+ * its lists are prepared; from then on a step reads no tensor list), or null to pass the lists.
+ */
+function preparedFor(
+  op: ElementwiseOp,
+  stateNames: readonly string[],
+  items: readonly UpdateItem[],
+  lists: () => (NativeTensor[] | null)[],
+  options: Record<string, number | boolean>,
+): PreparedLists | null {
+  let byOp = seen.get(items);
+  if (!byOp) seen.set(items, (byOp = new Map()));
+  const key = `${op}:${stateNames.join(",")}`;
+  const entry = byOp.get(key);
+  if (entry !== undefined) return entry;
+  if (byOp.has(`${key}?`)) {
+    const prepared = { handle: labelled(items, () => native.prepareStep(op, lists(), options)), steps: new Float64Array(items.length), fresh: new Uint8Array(items.length) };
+    byOp.set(key, prepared);
+    return prepared;
+  }
+  byOp.set(`${key}?`, null);
+  return null;
 }
 
 /** The native steps' `storage` argument: stochastic rounding's seed and each param's id, when the step rounds so. */
