@@ -14,7 +14,8 @@ import { checkTargets, markdown, readmeSummary, type Results } from "./lib/repor
 import { bestBandwidth, measureBandwidth } from "./sections/bandwidth.js";
 import { MEMORY_OPTIMIZERS, MIXED_MEMORY_OPTIMIZERS, MODEL_MEMORY_OPTIMIZERS, measureMemory } from "./sections/memory.js";
 import { manyTensors } from "./sections/many_tensors.js";
-import { sizeScaling, smallTensors, threadScaling } from "./sections/scaling.js";
+import { sizeScaling, threadScaling } from "./sections/scaling.js";
+import { stepOverhead } from "./sections/step_overhead.js";
 import { previousPathThroughput } from "./sections/previous_paths.js";
 import { CUOPTIM_THROUGHPUT_COUNT, cuoptimThroughput, peerThroughput, withRoofline } from "./sections/throughput.js";
 
@@ -36,7 +37,7 @@ const workloads: [string, ReturnType<typeof gpt2>][] = [
 const maxThreads = Math.max(2, machine.cores);
 const cuda = isAvailable("cuda");
 const total =
-  (workloads.length * MEMORY_OPTIMIZERS.length + MODEL_MEMORY_OPTIMIZERS.length + MIXED_MEMORY_OPTIMIZERS.length) * (cuda ? 2 : 1) + 6 + CUOPTIM_THROUGHPUT_COUNT * (cuda ? 2 : 1) + 1 + 4 + (plan.maxLog4 - 4) + 1 + maxThreads + 1;
+  (workloads.length * MEMORY_OPTIMIZERS.length + MODEL_MEMORY_OPTIMIZERS.length + MIXED_MEMORY_OPTIMIZERS.length) * (cuda ? 2 : 1) + 6 + CUOPTIM_THROUGHPUT_COUNT * (cuda ? 2 : 1) + 1 + 4 + (plan.maxLog4 - 4) + 3 + maxThreads + 1;
 const progress = new Progress(total);
 
 const memory = measureMemory("cpu", workloads, progress);
@@ -56,11 +57,12 @@ measured.push(...peers.rows);
 const bandwidth = bestBandwidth(bandwidthBefore, measureBandwidth("cpu", plan.bandwidth, progress));
 const throughput = withRoofline(measured, bandwidth.rooflineGBs);
 const scaling = sizeScaling("cpu", plan.maxLog4, progress);
-const small = smallTensors("cpu", progress);
+// The model's tensor shapes: GPT-2 small's 148 in the full run (the quick run's model otherwise).
+const overhead = stepOverhead("cpu", { name: plan.model[0], specs: [...plan.model[1]] }, machine.threads, progress);
 const threads = threadScaling(plan.threadsNumel, maxThreads, progress);
 const many = manyTensors("cpu", plan.manyTensors, progress);
 
-const partial = { date, quick, machine, memory, bandwidth, throughput, notes: [...new Set([...peers.notes, ...(previous.note ? [previous.note] : [])])], scaling, smallTensors: small, threads, manyTensors: many };
+const partial = { date, quick, machine, memory, bandwidth, throughput, notes: [...new Set([...peers.notes, ...(previous.note ? [previous.note] : [])])], scaling, stepOverhead: overhead, threads, manyTensors: many };
 const results: Results = { ...partial, targets: checkTargets(partial) };
 
 const dir = quick ? join("bench", "results", "quick") : join("bench", "results");

@@ -1,6 +1,6 @@
 // bench/sections/scaling.ts — AdamW time per step against size (one tensor, 1K to 64M params:
-// dispatch overhead at the small end, bandwidth at the large), many small tensors (200 × 1K: the
-// multi-tensor path's overhead), and cpu thread scaling.
+// dispatch overhead at the small end, bandwidth at the large), and cpu thread scaling (many small
+// tensors: step_overhead.ts).
 import { AdamW, setNumThreads, numThreads, synchronize, tensor, type Device, type Tensor } from "../../src-ts/index.js";
 import { timeShortSteps, timeSteps } from "../lib/measure.js";
 import type { Progress } from "../lib/progress.js";
@@ -47,14 +47,6 @@ export function sizeScaling(device: Device, maxLog4: number, progress: Progress)
     progress.tick(`scaling: ${4 ** e} params`);
   }
   return rows;
-}
-
-/** 200 tensors of 1K params, and the same 204 800 params as one tensor (the compute floor). */
-export function smallTensors(device: Device, progress: Progress): { many: ScalingRow; one: ScalingRow } {
-  const many = timeSizes(device, Array.from({ length: 200 }, () => 1024));
-  const one = timeSizes(device, [200 * 1024]);
-  progress.tick("scaling: 200 x 1K tensors");
-  return { many, one };
 }
 
 export interface ThreadRow {
