@@ -25,6 +25,9 @@ struct TensorLists {
   std::vector<std::array<void*, kMaxTensorLists>> ptrs;  // ptrs[tensor][list]
   std::vector<int64_t> numel;
   std::vector<std::array<float, kMaxTensorScalars>> scalars;  // scalars[tensor][k]
+  // A capturable step: the per-tensor scalars in device memory instead, kMaxTensorScalars per
+  // tensor in tensor order (a CapturableRecord's; the kernels read them there), else null.
+  const float* scalar_table = nullptr;
   // Element-wise steps with 16-bit storage (math::TensorFormat bits, and each tensor's
   // stochastic-rounding key); empty when every list is float32.
   std::vector<uint32_t> formats;
@@ -40,6 +43,38 @@ struct TensorLists {
     return n;
   }
 };
+
+// A capturable Adam step's record in device memory (kernels/cuda/capturable.cu): the options
+// its scalars depend on (written before each step, in stream order), then each tensor's step
+// count, then each tensor's scalars, which capturable_adam_advance computes on the device after
+// advancing the count, so a step reads no host value and can be replayed from a CUDA graph.
+struct CapturableHeader {
+  double lr, beta1, beta2, weight_decay;
+};
+struct CapturableRecord {
+  void* base;     // device memory of capturable_record_bytes(count)
+  int64_t count;  // tensors
+
+  __host__ __device__ static size_t bytes(int64_t count) {
+    return sizeof(CapturableHeader) + static_cast<size_t>(count) * (sizeof(double) + kMaxTensorScalars * sizeof(float));
+  }
+  __host__ __device__ CapturableHeader* header() const { return static_cast<CapturableHeader*>(base); }
+  __host__ __device__ double* steps() const { return reinterpret_cast<double*>(static_cast<char*>(base) + sizeof(CapturableHeader)); }
+  __host__ __device__ float* scalars() const { return reinterpret_cast<float*>(steps() + count); }
+};
+
+// Advances tensor t's step count in `r` by one and writes its Adam scalars: what every backend's
+// capturable_adam_advance does per tensor.
+CUOPTIM_MATH_FN void advance_capturable_adam(const CapturableRecord& r, int64_t t) {
+  const CapturableHeader h = *r.header();
+  const double step = r.steps()[t] + 1.0;
+  r.steps()[t] = step;
+  const math::AdamStepScalars s = math::adam_step_scalars(h.lr, h.beta1, h.beta2, h.weight_decay, step);
+  float* out = r.scalars() + t * kMaxTensorScalars;
+  out[0] = s.neg_step_size;
+  out[1] = s.bias_correction2_sqrt;
+  out[2] = s.decay_factor;
+}
 
 // An element-wise optimizer step (kernels/math/elementwise.cuh): lists are the params, the
 // grads, then Op::kStates state lists (nullptr pointers for states the flags leave unused), then

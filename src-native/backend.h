@@ -75,6 +75,16 @@ class Backend {
   virtual void grad_norm_partials(const NormArgs& args, std::vector<double>* partials) = 0;
   virtual void transform(const TransformArgs& args) = 0;
 
+  // A capturable Adam step (kernels/cuda/capturable.cu): advances every step count of the record
+  // by one and computes its scalars, where the record lives.
+  virtual void capturable_adam_advance(const CapturableRecord& r) = 0;
+  // CUDA graphs (cuda only; elsewhere these throw): what this thread enqueues between
+  // begin_capture() and end_capture() is recorded, not run; replay() enqueues it all again.
+  virtual void begin_capture();
+  virtual void* end_capture();
+  virtual void replay(void* graph);
+  virtual void destroy_graph(void* graph);
+
   // Runs a kernels/cuda/selftest.cu kernel on buffers of this backend (cuda and cuda-sim only).
   virtual void kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag);
 

@@ -66,6 +66,18 @@ void Backend::kernel_selftest(const char*, const float*, float*, int*, int, int,
   throw Error(code::kNotImplemented, std::string("kernel self-tests run on cuda and cuda-sim, not on ") + device_name(kind()));
 }
 
+namespace {
+[[noreturn]] void no_graphs(DeviceKind kind) {
+  throw Error(code::kNotImplemented, std::string("CUDA graphs are captured on cuda, not on ") + device_name(kind) +
+                                         " (captureStep() runs the step directly there)");
+}
+}  // namespace
+
+void Backend::begin_capture() { no_graphs(kind()); }
+void* Backend::end_capture() { no_graphs(kind()); }
+void Backend::replay(void*) { no_graphs(kind()); }
+void Backend::destroy_graph(void*) {}
+
 // Backends live for the whole process (never destroyed, so tensors finalized late in shutdown
 // still find theirs).
 Backend* backend_for(DeviceKind kind) {

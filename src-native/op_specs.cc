@@ -40,16 +40,15 @@ void OpSpec<math::AdamOp>::parse(const Napi::Object& o) {
   hyper.one_minus_beta2 = static_cast<float>(1.0 - beta2);
   hyper.eps = static_cast<float>(eps);
   hyper.weight_decay = static_cast<float>(wd);
-  hyper.decay_factor = static_cast<float>(1.0 - lr * wd);
+  weight_decay = wd;
   hyper.grad_scale = static_cast<float>(grad_scale);
 }
 
-// torch: step_size = lr / (1 - beta1**t); denom uses sqrt(1 - beta2**t).
 void OpSpec<math::AdamOp>::tensor_scalars(double step, bool, float* out) const {
-  const double bias_correction1 = 1.0 - std::pow(beta1, step);
-  const double bias_correction2 = 1.0 - std::pow(beta2, step);
-  out[0] = static_cast<float>(-(lr / bias_correction1));
-  out[1] = static_cast<float>(std::sqrt(bias_correction2));
+  const math::AdamStepScalars s = math::adam_step_scalars(lr, beta1, beta2, weight_decay, step);
+  out[0] = s.neg_step_size;
+  out[1] = s.bias_correction2_sqrt;
+  out[2] = s.decay_factor;
 }
 
 void OpSpec<math::SgdOp>::parse(const Napi::Object& o) {

@@ -20,7 +20,7 @@ struct OpSpec<math::AdamOp> {
   static constexpr const char* kStateNames[] = {"expAvg", "expAvgSq", "maxExpAvgSq"};
   math::AdamHyper hyper{};
   unsigned flags = 0;
-  double lr = 0, beta1 = 0, beta2 = 0;
+  double lr = 0, beta1 = 0, beta2 = 0, weight_decay = 0;
   void parse(const Napi::Object& o);
   void tensor_scalars(double step, bool fresh, float* out) const;
 };

@@ -13,10 +13,17 @@
 //   JS tensors (a step over hundreds of tensors then costs little more than one over one tensor)
 //   preparedStep(op, handle, steps, fresh, options[, hostState[, storage]]) -> as optimizerStep,
 //   over a handle: only what can change between steps is read (and every tensor checked live)
+//   prepareStep(op, lists, options, stepsDone) makes the handle capturable (adam): the step counts
+//   and scalars live in a device record the kernels read, written by the device each step, so
+//   the step can be captured in a CUDA graph; capturableHeader(op, handle, options) writes the
+//   options (lr) into it, in stream order, before each step or replay
+//   beginCapture(device), endCapture(device) -> graph, replayGraph(graph): CUDA graphs (cuda)
 //   elementwiseOps() -> {name: {states, readsGrad}}: the op list, for the TypeScript layer
 //   elementwiseStates(op, options) -> the names of the states the op uses under these options
 #include "ops.h"
 
+#include <cmath>
+#include <memory>
 #include <string>
 #include <type_traits>
 
@@ -55,7 +62,16 @@ struct StepLists {
   };
   std::vector<Held> held;
   std::vector<Napi::ObjectReference> refs;
+  // A capturable step (Adam): the CapturableRecord's memory, a uint8 tensor on the lists' backend
+  // (counted as state by memoryStats), whose scalars the kernels read.
+  std::unique_ptr<Tensor> record;
+
+  CapturableRecord capturable() const { return {record->data(), static_cast<int64_t>(r.params.size())}; }
 };
+
+// Ops whose step can be capturable: their scalars have a device-side form (kernels/cuda/capturable.cu).
+template <typename Op>
+inline constexpr bool kCapturable = std::is_same_v<Op, math::AdamOp>;
 
 template <typename Op>
 unsigned used_state_mask(const OpSpec<Op>& spec) {
@@ -129,6 +145,7 @@ Napi::Value run_step(const Napi::CallbackInfo& info, const StepLists& lists, con
   for (const StepLists::Held& h : lists.held) {
     if (h.tensor->freed()) throw Error(code::kFreed, std::string(h.list) + "[" + std::to_string(h.index) + "]: the tensor has been freed");
   }
+  if (lists.record && storage.stochastic) throw Error(code::kInvalidArgument, "storage: a capturable step cannot round stochastically (its keys come from the host)");
   ReadLists r = lists.r;
   set_storage_formats(r, kFirstStateList, kShadowList<Op>, kShadowList<Op>, lists.with_masters, storage, steps);
   if (n == 0) return Napi::Array::New(info.Env(), 0);
@@ -141,6 +158,14 @@ Napi::Value run_step(const Napi::CallbackInfo& info, const StepLists& lists, con
     Napi::Array out = Napi::Array::New(info.Env(), n);
     for (size_t i = 0; i < n; ++i) out.Set(static_cast<uint32_t>(i), spec.host_step(steps[i], fresh[i], host_in[i], args.lists.scalars[i].data()));
     result = out;
+  } else if (lists.record) {
+    // Capturable: the device advances the step counts and computes the scalars (its header holds
+    // the options, written by capturableHeader before this step).
+    if constexpr (kCapturable<Op>) {
+      CallScope::ensure_live();
+      r.backend->capturable_adam_advance(lists.capturable());
+      args.lists.scalar_table = lists.capturable().scalars();
+    }
   } else {
     // The scalars depend on the step count and freshness only: params stepped together share them.
     for (size_t i = 0; i < n; ++i) {
@@ -170,17 +195,37 @@ template <typename Op>
 Napi::Value prepare_step(const Napi::CallbackInfo& info, const std::string& op) {
   OpSpec<Op> spec;
   spec.parse(read_object(info[2], "options"));
-  auto* lists = new StepLists(read_step_lists<Op>(op, info[1], spec, true));
-  Napi::External<StepLists> handle = Napi::External<StepLists>::New(info.Env(), lists, [](Napi::Env, StepLists* l) { delete l; });
+  std::unique_ptr<StepLists> lists = std::make_unique<StepLists>(read_step_lists<Op>(op, info[1], spec, true));
+  // capturable: the step counts so far (Float64Array), from which the device record starts.
+  if (info.Length() > 3 && !info[3].IsUndefined()) {
+    if (!kCapturable<Op>) throw Error(code::kInvalidArgument, "capturable: only adam steps can be capturable, not " + op);
+    const size_t n = lists->r.params.size();
+    std::vector<double> done(n);
+    if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+        info[3].As<Napi::Float64Array>().ElementLength() != n) {
+      throw Error(code::kInvalidArgument, "capturable: expected a Float64Array of " + std::to_string(n) + " step counts");
+    }
+    const Napi::Float64Array steps = info[3].As<Napi::Float64Array>();
+    for (size_t i = 0; i < n; ++i) {
+      done[i] = steps[i];
+      if (!(done[i] >= 0 && done[i] < 9007199254740992.0 && done[i] == std::floor(done[i]))) {
+        throw Error(code::kRange, "capturable[" + std::to_string(i) + "]: expected a whole number in [0, 2^53), got " + std::to_string(done[i]));
+      }
+    }
+    if (n > 0) {
+      Backend& backend = *lists->r.backend;
+      lists->record = std::make_unique<Tensor>(backend, DType::U8, std::vector<int64_t>{static_cast<int64_t>(CapturableRecord::bytes(static_cast<int64_t>(n)))}, Role::State);
+      backend.upload(lists->capturable().steps(), done.data(), n * sizeof(double));
+    }
+  }
+  Napi::External<StepLists> handle = Napi::External<StepLists>::New(info.Env(), lists.release(), [](Napi::Env, StepLists* l) { delete l; });
   handle.TypeTag(&kStepListsTag);
   return handle;
 }
 
+// The StepLists behind a prepareStep handle, prepared for this op and these options' states.
 template <typename Op>
-Napi::Value prepared_step(const Napi::CallbackInfo& info, const std::string& op) {
-  OpSpec<Op> spec;
-  spec.parse(read_object(info[4], "options"));
-  const Napi::Value v = info[1];
+const StepLists& prepared_lists(const Napi::Value& v, const std::string& op, const OpSpec<Op>& spec) {
   if (!v.IsExternal() || !v.As<Napi::External<StepLists>>().CheckTypeTag(&kStepListsTag)) {
     throw Error(code::kInvalidArgument, "prepared: expected a handle from prepareStep()");
   }
@@ -188,7 +233,33 @@ Napi::Value prepared_step(const Napi::CallbackInfo& info, const std::string& op)
   if (lists.op != op || lists.used_states != used_state_mask(spec)) {
     throw Error(code::kInvalidArgument, "prepared: this handle was prepared for " + lists.op + " with other state lists; prepare it again");
   }
-  return run_step<Op>(info, lists, spec);
+  return lists;
+}
+
+template <typename Op>
+Napi::Value prepared_step(const Napi::CallbackInfo& info, const std::string& op) {
+  OpSpec<Op> spec;
+  spec.parse(read_object(info[4], "options"));
+  return run_step<Op>(info, prepared_lists<Op>(info[1], op, spec), spec);
+}
+
+// capturableHeader(op, handle, options): writes the options a capturable step's scalars depend
+// on into its record, in stream order (before each step, and before each replay of a graph).
+template <typename Op>
+Napi::Value capturable_header(const Napi::CallbackInfo& info, const std::string& op) {
+  OpSpec<Op> spec;
+  spec.parse(read_object(info[2], "options"));
+  const StepLists& lists = prepared_lists<Op>(info[1], op, spec);
+  if (!lists.record) {
+    if (lists.r.params.empty()) return info.Env().Undefined();
+    throw Error(code::kInvalidArgument, "prepared: this handle is not capturable");
+  }
+  if (lists.record->freed()) throw Error(code::kFreed, "prepared: its record has been freed");
+  if constexpr (kCapturable<Op>) {
+    const CapturableHeader h{spec.lr, spec.beta1, spec.beta2, spec.weight_decay};
+    lists.r.backend->upload(lists.record->data(), &h, sizeof h);
+  }
+  return info.Env().Undefined();
 }
 
 template <typename Op>
@@ -216,6 +287,52 @@ Napi::Value optimizer_step(const Napi::CallbackInfo& info) {
 Napi::Value prepare_step_entry(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     return with_op(info, [&](auto tag, const std::string& op) { return prepare_step<typename decltype(tag)::type>(info, op); });
+  });
+}
+
+Napi::Value capturable_header_entry(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    return with_op(info, [&](auto tag, const std::string& op) { return capturable_header<typename decltype(tag)::type>(info, op); });
+  });
+}
+
+// beginCapture(device) / endCapture(device) -> graph / replayGraph(graph): CUDA graphs of whole
+// steps (Backend::begin_capture). The graph handle destroys its graph when collected.
+struct Graph {
+  Backend* backend;
+  void* exec;
+};
+constexpr napi_type_tag kGraphTag = {0x6375'6f70'7469'6d2dULL, 0x6772'6170'6800'0000ULL};
+
+Napi::Value begin_capture(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    usable_backend(read_string(info[0], "device")).begin_capture();
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value end_capture(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Backend& backend = usable_backend(read_string(info[0], "device"));
+    auto graph = std::make_unique<Graph>(Graph{&backend, backend.end_capture()});
+    Napi::External<Graph> handle = Napi::External<Graph>::New(info.Env(), graph.release(), [](Napi::Env, Graph* g) {
+      g->backend->destroy_graph(g->exec);
+      delete g;
+    });
+    handle.TypeTag(&kGraphTag);
+    return handle;
+  });
+}
+
+Napi::Value replay_graph(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const Napi::Value v = info[0];
+    if (!v.IsExternal() || !v.As<Napi::External<Graph>>().CheckTypeTag(&kGraphTag)) {
+      throw Error(code::kInvalidArgument, "graph: expected a handle from endCapture()");
+    }
+    const Graph& g = *v.As<Napi::External<Graph>>().Data();
+    g.backend->replay(g.exec);
+    return info.Env().Undefined();
   });
 }
 
@@ -269,6 +386,10 @@ void register_ops(Napi::Env env, Napi::Object exports) {
   exports.Set("optimizerStep", Napi::Function::New(env, optimizer_step, "optimizerStep"));
   exports.Set("prepareStep", Napi::Function::New(env, prepare_step_entry, "prepareStep"));
   exports.Set("preparedStep", Napi::Function::New(env, prepared_step_entry, "preparedStep"));
+  exports.Set("capturableHeader", Napi::Function::New(env, capturable_header_entry, "capturableHeader"));
+  exports.Set("beginCapture", Napi::Function::New(env, begin_capture, "beginCapture"));
+  exports.Set("endCapture", Napi::Function::New(env, end_capture, "endCapture"));
+  exports.Set("replayGraph", Napi::Function::New(env, replay_graph, "replayGraph"));
   exports.Set("elementwiseOps", Napi::Function::New(env, elementwise_ops, "elementwiseOps"));
   exports.Set("elementwiseStates", Napi::Function::New(env, elementwise_states, "elementwiseStates"));
 }

@@ -27,6 +27,7 @@ export {
   type StateDict,
   type StepOptions,
   type StepResult,
+  type CapturedStep,
 } from "./optim/optimizer.js";
 export { clipGradNorm, clipGradValue, gradNorm } from "./clip.js";
 export { GradScaler, type GradScalerOptions } from "./grad_scaler.js";

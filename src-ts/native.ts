@@ -93,6 +93,8 @@ export interface ElementwiseOpInfo {
 /** The blockwise 8-bit optimizers (kernels/math/blockwise.cuh). */
 /** prepareStep's opaque handle (a native External). */
 export type PreparedStepHandle = { readonly __preparedStep: unique symbol };
+/** endCapture's opaque handle: a CUDA graph, destroyed when collected. */
+export type GraphHandle = { readonly __graph: unique symbol };
 
 export type BlockwiseOp = "adam8bit" | "lion8bit" | "ademamix8bit";
 
@@ -133,7 +135,14 @@ export interface NativeBinding {
    * optimizerStep's lists read and validated once (the states its options use), for
    * preparedStep: the handle keeps the tensors alive until it is collected.
    */
-  prepareStep(op: ElementwiseOp, lists: (NativeTensor[] | null)[], options: Record<string, number | boolean>): PreparedStepHandle;
+  prepareStep(op: ElementwiseOp, lists: (NativeTensor[] | null)[], options: Record<string, number | boolean>, capturableStepsDone?: Float64Array): PreparedStepHandle;
+  /** Writes a capturable handle's options (lr, betas, weight decay) into its device record, in stream order. */
+  capturableHeader(op: ElementwiseOp, prepared: PreparedStepHandle, options: Record<string, number | boolean>): void;
+  /** CUDA graphs (cuda): what this thread enqueues on the device until endCapture() is recorded, not run. */
+  beginCapture(device: DeviceName): void;
+  endCapture(device: DeviceName): GraphHandle;
+  /** Enqueues a recorded graph again. */
+  replayGraph(graph: GraphHandle): void;
   /** optimizerStep over prepared lists: every tensor is checked live; the options must use the same states. */
   preparedStep(
     op: ElementwiseOp,

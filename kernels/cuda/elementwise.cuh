@@ -26,7 +26,7 @@ struct ElementwiseFunctor {
 
   template <typename Meta>
   static __device__ __forceinline__ void apply(const Chunk<kDepth>& c, const Meta& meta, typename Op::Hyper h, unsigned flags) {
-    const float* ts = meta.scalars[c.tensor];
+    const float* ts = tensor_scalars<kScalars>(meta, c.tensor);
     float* p = c.template at<float>(kParamList);
     const float* g = Op::kReadsGrad ? c.template at<const float>(kGradList) : nullptr;
     float* st[Op::kStates > 0 ? Op::kStates : 1];

@@ -23,7 +23,8 @@ using StreamHandle = void*;
                        int flag, StreamHandle stream);                                              \
   void gemm(const math::GemmArgs& g, StreamHandle stream);                                           \
   void gemm_batched(const math::GemmBatch& batch, StreamHandle stream);                              \
-  void add_diagonal(float* base, int64_t n, int64_t ld, float value, StreamHandle stream);
+  void add_diagonal(float* base, int64_t n, int64_t ld, float value, StreamHandle stream);            \
+  void capturable_adam_advance(const CapturableRecord& r, StreamHandle stream);
 
 namespace cuda {
 CUOPTIM_DECLARE_LAUNCHERS

@@ -5,7 +5,9 @@
 // per-tensor scalars of a launch travel in a POD metadata struct passed by value as a kernel
 // parameter (within CUDA's 4 KiB parameter limit), along with a block -> (tensor, chunk) map.
 // When a step has more tensors or chunks than one struct holds, the host splits it into several
-// launches. An optimizer supplies a functor that the kernel calls with its block's chunk.
+// launches. An optimizer supplies a functor that the kernel calls with its block's chunk. A
+// capturable step's scalars stay in device memory (TensorLists::scalar_table): the metadata then
+// carries the table and each slot's tensor index, so a graph replay reads the current values.
 #pragma once
 
 #include <cstdint>
@@ -25,8 +27,8 @@ inline constexpr int kReservedParamBytes = 256;  // the functor's own arguments
 
 // Tensors per launch for `depth` lists and `scalars` per-tensor floats, filling the budget.
 constexpr int max_tensors(int depth, int scalars) {
-  return (kParamBudgetBytes - kReservedParamBytes - kMaxBlocksPerLaunch * 5 - 8) /
-         (depth * 8 + 8 + (scalars > 0 ? scalars : 1) * 4 + 8);
+  return (kParamBudgetBytes - kReservedParamBytes - kMaxBlocksPerLaunch * 5 - 16) /
+         (depth * 8 + 8 + (scalars > 0 ? scalars : 1) * 4 + 12);
 }
 
 template <int kDepth, int kScalars>
@@ -37,6 +39,8 @@ struct TensorListMetadata {
   float scalars[kMaxTensors][kScalars > 0 ? kScalars : 1];
   unsigned formats[kMaxTensors];  // math::TensorFormat bits (element-wise steps; 0: float32)
   unsigned keys[kMaxTensors];     // stochastic-rounding keys
+  int tensor_index[kMaxTensors];  // each slot's tensor in the step (its row of scalar_table)
+  const float* scalar_table;      // a capturable step's scalars (kMaxTensorScalars per tensor), or null
   unsigned char block_to_tensor[kMaxBlocksPerLaunch];
   int block_to_chunk[kMaxBlocksPerLaunch];
 };
@@ -95,6 +99,12 @@ __global__ void __launch_bounds__(threads_of<Functor>::value) multi_tensor_apply
   Functor::apply(block_chunk(meta), meta, args...);
 }
 
+// A tensor's scalars: the launch's copy, or a capturable step's row in device memory.
+template <int kScalars, typename Meta>
+__device__ __forceinline__ const float* tensor_scalars(const Meta& meta, int slot) {
+  return meta.scalar_table ? meta.scalar_table + static_cast<int64_t>(meta.tensor_index[slot]) * kMaxTensorScalars : meta.scalars[slot];
+}
+
 // Packs lists[0 .. kDepth) of every tensor into as few launches as the metadata allows.
 template <int kDepth, int kScalars, typename Functor, typename... Args>
 void multi_tensor_apply(const TensorLists& lists, const char* name, StreamHandle stream, const Args&... args) {
@@ -102,6 +112,7 @@ void multi_tensor_apply(const TensorLists& lists, const char* name, StreamHandle
   static_assert(sizeof(Meta) + kReservedParamBytes <= kParamBudgetBytes, "metadata exceeds the kernel-parameter limit");
   static_assert(Meta::kMaxTensors <= 256, "block_to_tensor holds 8-bit slots");
   Meta meta;
+  meta.scalar_table = lists.scalar_table;
   int tensors = 0;
   int blocks = 0;
   auto flush = [&]() {
@@ -125,6 +136,7 @@ void multi_tensor_apply(const TensorLists& lists, const char* name, StreamHandle
         for (int s = 0; s < kScalars; ++s) meta.scalars[slot][s] = lists.scalars[t][s];
         meta.formats[slot] = lists.format(t);
         meta.keys[slot] = lists.key(t);
+        meta.tensor_index[slot] = static_cast<int>(t);
       }
       meta.block_to_tensor[blocks] = static_cast<unsigned char>(slot);
       meta.block_to_chunk[blocks] = static_cast<int>(c);

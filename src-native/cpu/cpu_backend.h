@@ -45,6 +45,9 @@ class CpuBackend final : public Backend {
   void adafactor(const AdafactorArgs& args) override;  // adafactor.cc
   void gemm(const math::GemmArgs& g) override;          // gemm.cc
   void add_diagonal(float* base, int64_t n, int64_t ld, float value) override;  // gemm.cc
+  void capturable_adam_advance(const CapturableRecord& r) override {
+    for (int64_t t = 0; t < r.count; ++t) advance_capturable_adam(r, t);
+  }
   void grad_norm_partials(const NormArgs& args, std::vector<double>* partials) override;  // norm.cc
   void transform(const TransformArgs& args) override;  // norm.cc
 
@@ -89,7 +92,7 @@ void CpuBackend::run_elementwise(const ElementwiseArgs<Op>& args, ElementwiseFn 
     for (int k = 0; k < Op::kStates; ++k) chunk.state[k] = static_cast<float*>(at(ptrs[kFirstStateList + k], f.state(), c.offset));
     chunk.count = c.count;
     chunk.hyper = &args.hyper;
-    chunk.tensor_scalars = l.scalars[c.tensor].data();
+    chunk.tensor_scalars = l.scalar_table ? l.scalar_table + static_cast<int64_t>(c.tensor) * kMaxTensorScalars : l.scalars[c.tensor].data();
     chunk.format = f.bits;
     chunk.key = l.key(static_cast<size_t>(c.tensor));
     chunk.start = c.offset;

@@ -181,6 +181,35 @@ void CudaBackend::gemm(const math::GemmArgs& g) { cuda::gemm(g, stream()); }
 void CudaBackend::gemm_batched(const math::GemmBatch& b) { cuda::gemm_batched(b, stream()); }
 void CudaBackend::add_diagonal(float* base, int64_t n, int64_t ld, float value) { cuda::add_diagonal(base, n, ld, value, stream()); }
 
+void CudaBackend::capturable_adam_advance(const CapturableRecord& r) { cuda::capturable_adam_advance(r, stream()); }
+
+// A whole step as one CUDA graph: the kernels this thread enqueues on the backend's stream
+// between begin and end are recorded (thread-local mode: other threads' CUDA calls are not
+// disturbed), instantiated once and relaunched by replay().
+void CudaBackend::begin_capture() {
+  check(cudaStreamBeginCapture(static_cast<cudaStream_t>(stream()), cudaStreamCaptureModeThreadLocal), "begin graph capture");
+}
+
+void* CudaBackend::end_capture() {
+  cudaGraph_t graph = nullptr;
+  check(cudaStreamEndCapture(static_cast<cudaStream_t>(stream()), &graph), "end graph capture");
+  cudaGraphExec_t exec = nullptr;
+  const cudaError_t err = cudaGraphInstantiate(&exec, graph, 0ULL);
+  cudaGraphDestroy(graph);
+  check(err, "instantiate graph");
+  return exec;
+}
+
+void CudaBackend::replay(void* graph) {
+  check(cudaGraphLaunch(static_cast<cudaGraphExec_t>(graph), static_cast<cudaStream_t>(stream())), "graph launch");
+}
+
+void CudaBackend::destroy_graph(void* graph) {
+  // Called from a finalizer: errors have nowhere to go.
+  cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(graph));
+  cudaGetLastError();
+}
+
 // Each tensor's workspace comes with it (adafactor_op.cc allocates them before the step).
 void CudaBackend::adafactor(const AdafactorArgs& args) {
   for (const AdafactorTensor& t : args.tensors) cuda::adafactor_tensor(t, args.hyper, t.workspace, stream());

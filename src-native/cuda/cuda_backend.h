@@ -44,6 +44,11 @@ class CudaBackend final : public Backend {
   void gemm(const math::GemmArgs& g) override;
   void gemm_batched(const math::GemmBatch& b) override;
   void add_diagonal(float* base, int64_t n, int64_t ld, float value) override;
+  void capturable_adam_advance(const CapturableRecord& r) override;
+  void begin_capture() override;
+  void* end_capture() override;
+  void replay(void* graph) override;
+  void destroy_graph(void* graph) override;
   void grad_norm_partials(const NormArgs& args, std::vector<double>* partials) override;
   void transform(const TransformArgs& args) override;
   void kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag) override;

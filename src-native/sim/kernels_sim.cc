@@ -8,6 +8,7 @@
 #include "../../kernels/cuda/elementwise.cuh"
 #include "../../kernels/cuda/adafactor.cu"
 #include "../../kernels/cuda/adam8bit.cu"
+#include "../../kernels/cuda/capturable.cu"
 #include "../../kernels/cuda/gemm.cu"
 #include "../../kernels/cuda/grad_norm.cu"
 #include "../../kernels/cuda/quantize_blockwise.cu"

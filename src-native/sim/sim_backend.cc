@@ -59,6 +59,8 @@ void SimBackend::gemm(const math::GemmArgs& g) { sim::gemm(g, nullptr); }
 void SimBackend::gemm_batched(const math::GemmBatch& b) { sim::gemm_batched(b, nullptr); }
 void SimBackend::add_diagonal(float* base, int64_t n, int64_t ld, float value) { sim::add_diagonal(base, n, ld, value, nullptr); }
 
+void SimBackend::capturable_adam_advance(const CapturableRecord& r) { sim::capturable_adam_advance(r, nullptr); }
+
 // Each tensor's workspace comes with it (adafactor_op.cc allocates them before the step).
 void SimBackend::adafactor(const AdafactorArgs& args) {
   for (const AdafactorTensor& t : args.tensors) sim::adafactor_tensor(t, args.hyper, t.workspace, nullptr);

@@ -33,6 +33,7 @@ class SimBackend final : public Backend {
   void gemm(const math::GemmArgs& g) override;
   void gemm_batched(const math::GemmBatch& b) override;
   void add_diagonal(float* base, int64_t n, int64_t ld, float value) override;
+  void capturable_adam_advance(const CapturableRecord& r) override;
   void grad_norm_partials(const NormArgs& args, std::vector<double>* partials) override;
   void transform(const TransformArgs& args) override;
   void kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag) override;

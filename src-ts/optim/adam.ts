@@ -37,6 +37,10 @@ abstract class AdamBase extends ElementwiseOptimizer<AdamOptions> {
     super("adam", params, defaults, options);
   }
 
+  protected override get capturableSteps(): boolean {
+    return true;
+  }
+
   protected checkOptions(o: AdamOptions, where: string): void {
     checkNumber(o.lr, `${where}.lr`, { min: 0 });
     checkBetas(o.betas, `${where}.betas`, 2);

@@ -6,15 +6,16 @@
 // options). The base class validates everything a step will touch before anything changes.
 import type { Device } from "../device.js";
 import { fail } from "../errors.js";
-import { native, type DTypeName } from "../native.js";
+import { native, type DTypeName, type GraphHandle } from "../native.js";
 import { checkTensor, isHalf, stateTensor, Tensor } from "../tensor.js";
 import { checkBool } from "../validate.js";
 import { deepFreeze, mergeGroupOptions } from "./groups.js";
 import { guardStep, parseStepOptions, planStep, type StepPlan } from "./plan.js";
-import { keepPlan, planStillHolds, type PreparedPlan } from "./prepared.js";
+import { keepPlan, keptPlanOptions, type PreparedPlan } from "./prepared.js";
 import { castInto, parsePrecision, workingItems, type Precision } from "./precision.js";
 import { stageState } from "./state_dict.js";
-import type { CommonOptions, GroupExtras, ParamGroup, ParamGroupInput, ParamsInput, ParamState, StateDict, StateSpec, StepContext, StepOptions, StepResult, UpdateItem } from "./types.js";
+import { preparedCapturably, withRunMode } from "./run.js";
+import type { CapturedStep, CommonOptions, GroupExtras, ParamGroup, ParamGroupInput, ParamsInput, ParamState, StateDict, StateSpec, StepContext, StepOptions, StepResult, UpdateItem } from "./types.js";
 
 export { clipCoefficient } from "./plan.js";
 export type * from "./types.js";
@@ -26,6 +27,8 @@ export abstract class Optimizer<O extends object> {
   readonly state = new Map<Tensor, ParamState>();
   /** Whether state tensors are allocated in paged memory (CommonOptions.paged). */
   readonly paged: boolean;
+  /** Whether step counts and step scalars live on the device (CommonOptions.capturable). */
+  readonly capturable: boolean;
   /** The options for 16-bit params (CommonOptions: masterWeights, stateDtype, stochasticRounding, seed). */
   readonly precision: Readonly<Precision>;
   #device: Device | null = null;
@@ -33,8 +36,11 @@ export abstract class Optimizer<O extends object> {
   /** `defaults` are the optimizer's own; `overrides` the caller's (checked for unknown keys). */
   protected constructor(params: ParamsInput<O>, defaults: O, options: Partial<O> & CommonOptions) {
     if (typeof options !== "object" || options === null) fail("ERR_INVALID_ARGUMENT", "options: expected an object");
-    const { paged = false, masterWeights, stateDtype, stochasticRounding, seed, ...overrides } = options as Partial<O> & CommonOptions;
+    const { paged = false, masterWeights, stateDtype, stochasticRounding, seed, capturable = false, ...overrides } = options as Partial<O> & CommonOptions;
     this.paged = checkBool(paged, "options.paged");
+    this.capturable = checkBool(capturable, "options.capturable");
+    if (this.capturable && !this.capturableSteps) fail("ERR_INVALID_ARGUMENT", `options.capturable: capturable steps are for Adam and AdamW (as in torch 1.13), not ${new.target.name}`);
+    if (this.capturable && stochasticRounding) fail("ERR_INVALID_ARGUMENT", "options.capturable: not with stochasticRounding (its per-step keys come from the host)");
     this.precision = parsePrecision({ masterWeights, stateDtype, stochasticRounding, seed });
     this.#seed = this.precision.seed;
     if (this.precision.stateDtype === "param" && !this.stateDtypeParam) {
@@ -90,6 +96,11 @@ export abstract class Optimizer<O extends object> {
     return false;
   }
 
+  /** Whether CommonOptions.capturable applies (Adam and AdamW). */
+  protected get capturableSteps(): boolean {
+    return false;
+  }
+
   /** Whether stateDtype "param" applies (the element-wise optimizers' moments). */
   protected get stateDtypeParam(): boolean {
     return this.kernels16;
@@ -130,8 +141,10 @@ export abstract class Optimizer<O extends object> {
     const checkOptions = (o: O, where: string): void => this.checkOptions(o, where);
     // The last step's plan, when nothing it was built from has changed: no state to create, no
     // temporaries, the same batches (and their prepared native lists, run.ts).
-    const kept = this.#kept && planStillHolds(this.#kept, this.paramGroups, this.state, checkOptions) ? this.#kept : null;
-    if (!kept) this.#kept = null;
+    const keptOptions = this.#kept && keptPlanOptions(this.#kept, this.paramGroups, this.state, checkOptions);
+    const kept = keptOptions ? this.#kept : null;
+    if (kept) kept.plans.forEach((plan, i) => (plan.options = keptOptions![i]!));
+    else this.#kept = null;
     const plans = kept ? kept.plans : planStep(this.paramGroups, checkOptions);
     const { skip, gradNorm, gradScale } = guardStep(plans, parsed);
     if (skip) {
@@ -207,7 +220,7 @@ export abstract class Optimizer<O extends object> {
         try {
           work?.begin();
           const stochastic = this.precision.stochasticRounding && this.kernels16 ? { seed: this.#seed, idOf: (p: Tensor) => this.#idOf(p) } : undefined;
-          this.applyUpdate(plans[ran]!.options, items, { gradScale, scratch: shared, stochastic });
+          this.applyUpdate(plans[ran]!.options, items, { gradScale, scratch: shared, stochastic, capturable: this.capturable });
           work?.finish();
         } catch (e) {
           for (const item of items) item.state.step -= 1;
@@ -221,6 +234,66 @@ export abstract class Optimizer<O extends object> {
       this.dropCreated(created.slice(ran).flat());
       throw e;
     }
+  }
+
+  /**
+   * Records one whole step (every group's update, with `options.gradScale`) for replay():
+   * on cuda as a CUDA graph, which enqueues the step's kernels in one launch and reads no host
+   * value (torch's capturable steps under torch.cuda.graph); on cpu and cuda-sim replay() runs
+   * the step directly. Needs a capturable optimizer (CommonOptions.capturable) that has taken two
+   * steps over these params and grads (the first makes the state, the second prepares the device
+   * lists: torch too needs warm-up steps before capture). Capturing runs nothing. Clipping and
+   * the non-finite guard are not captured (ERR_NOT_IMPLEMENTED: their norm and skip decision
+   * would have to stay on the device): clip before replay() if needed.
+   */
+  captureStep(options: StepOptions = {}): CapturedStep {
+    this.assertNotFreed("captureStep");
+    if (!this.capturable) fail("ERR_INVALID_ARGUMENT", `captureStep: needs a capturable optimizer (options.capturable: true); this ${this.constructor.name} is not`);
+    const parsed = parseStepOptions(options);
+    if (parsed.maxNorm !== undefined || parsed.guard) {
+      fail("ERR_NOT_IMPLEMENTED", "captureStep: clipping (maxGradNorm) and the non-finite guard (skipNonFinite) cannot be captured yet; clip with clipGradNorm() before replay(), or step() without a graph");
+    }
+    const checkOptions = (o: O, where: string): void => this.checkOptions(o, where);
+    const captured = this.#kept;
+    if (!captured || !keptPlanOptions(captured, this.paramGroups, this.state, checkOptions) || !preparedCapturably(captured.batches)) {
+      fail("ERR_INVALID_ARGUMENT", "captureStep: take two steps over these params and grads first (the first makes the state, the second prepares the device lists)");
+    }
+    const ctx = (): StepContext => ({ gradScale: parsed.gradScale, scratch: {}, capturable: true });
+    const device = this.#device!;
+    let graph: GraphHandle | null = null;
+    if (device === "cuda") {
+      native.beginCapture(device);
+      let failure: unknown = null;
+      try {
+        withRunMode("capture", () => captured.plans.forEach((plan, i) => this.applyUpdate(plan.options, captured.batches[i]!, ctx())));
+      } catch (e) {
+        failure = e;
+      }
+      const recorded = native.endCapture(device);
+      if (failure) throw failure;
+      graph = recorded;
+    }
+    let freed = false;
+    const updated = captured.batches.reduce((n, b) => n + b.length, 0);
+    return {
+      replay: (): StepResult => {
+        if (freed) fail("ERR_FREED", "replay: this captured step was freed");
+        this.assertNotFreed("replay");
+        const plansOptions = this.#kept === captured ? keptPlanOptions(captured, this.paramGroups, this.state, checkOptions) : null;
+        const stateFreed = captured.batches.some((b) => b.some((it) => Object.values(it.state.tensors).some((t) => t.freed)));
+        if (!plansOptions || stateFreed) fail("ERR_INVALID_ARGUMENT", "replay: the params, grads, state or options (other than lr) changed since captureStep(); capture the step again");
+        if (!graph) return this.step(options);
+        captured.plans.forEach((plan, i) => (plan.options = plansOptions[i]!));
+        withRunMode("header", () => captured.plans.forEach((plan, i) => this.applyUpdate(plan.options, captured.batches[i]!, ctx())));
+        native.replayGraph(graph);
+        for (const batch of captured.batches) for (const item of batch) item.state.step += 1;
+        return { applied: true, gradNorm: null, updated };
+      },
+      free: (): void => {
+        freed = true;
+        graph = null;
+      },
+    };
   }
 
   #warnedNoGrad = false;

@@ -54,6 +54,8 @@ export interface StepPlan<O> {
   key: string;
   options: O;
   items: PlannedItem[];
+  /** the param groups batched here (their indices) */
+  groups: number[];
 }
 
 /** Validates the whole step and batches groups with equal options (no state is created yet). */
@@ -77,8 +79,12 @@ export function planStep<O extends object>(groups: readonly ParamGroup<O>[], che
     });
     const key = JSON.stringify(options);
     const same = plans.find((pl) => pl.key === key);
-    if (same) same.items.push(...items);
-    else plans.push({ key, options: options, items });
+    if (same) {
+      same.items.push(...items);
+      same.groups.push(gi);
+    } else {
+      plans.push({ key, options, items, groups: [gi] });
+    }
   });
   // A grad is read while params and state are written: it may be neither a param nor another
   // param's grad (the kernels refuse such aliasing within a batch; this refuses it across

@@ -1,6 +1,6 @@
 // src-ts/optim/run.ts — running one of the addon's element-wise ops over a batch of update items,
 // and putting the user's path to a param into the errors native calls raise about it.
-import { CuoptimError } from "../errors.js";
+import { CuoptimError, fail } from "../errors.js";
 import { elementwiseOpInfo, native, type ElementwiseOp, type NativeTensor, type PreparedStepHandle } from "../native.js";
 import { isHalf } from "../tensor.js";
 import type { StepContext, UpdateItem } from "./types.js";
@@ -36,31 +36,79 @@ export function runElementwise(
   const nativeOptions = { ...options, gradScale: ctx.gradScale };
   const host = hostValues ? [...hostValues] : hostScalar === undefined ? undefined : items.map((it) => it.state.scalars[hostScalar]!);
   const storage = storageOptions(items, ctx);
-  const prepared = preparedFor(op, stateNames, items, lists, nativeOptions);
-  const after = labelled(items, () => {
-    if (!prepared) return native.optimizerStep(op, lists(), Float64Array.from(items, (it) => it.state.step), Uint8Array.from(items, (it) => (it.fresh ? 1 : 0)), nativeOptions, host, storage);
-    for (let i = 0; i < items.length; i++) {
-      prepared.steps[i] = items[i]!.state.step;
-      prepared.fresh[i] = items[i]!.fresh ? 1 : 0;
-    }
-    return native.preparedStep(op, prepared.handle, prepared.steps, prepared.fresh, nativeOptions, host, storage);
-  });
+  const capturable = ctx.capturable === true && op === "adam";
+  const prepared = preparedFor(op, stateNames, items, lists, nativeOptions, capturable);
+  if (runMode !== "step" && !prepared?.capturable) fail("ERR_INTERNAL", `a captured step reached ${op} without capturable prepared lists`);
+  if (runMode === "header") {
+    labelled(items, () => native.capturableHeader(op, prepared!.handle, nativeOptions));
+    return;
+  }
+  let after: number[] | undefined;
+  try {
+    after = labelled(items, () => {
+      if (!prepared) return native.optimizerStep(op, lists(), Float64Array.from(items, (it) => it.state.step), Uint8Array.from(items, (it) => (it.fresh ? 1 : 0)), nativeOptions, host, storage);
+      for (let i = 0; i < items.length; i++) {
+        prepared.steps[i] = items[i]!.state.step;
+        prepared.fresh[i] = items[i]!.fresh ? 1 : 0;
+      }
+      // A capturable step's options go to its device record first (not while capturing: a
+      // replay writes them before the graph runs).
+      if (prepared.capturable && runMode === "step") native.capturableHeader(op, prepared.handle, nativeOptions);
+      return native.preparedStep(op, prepared.handle, prepared.steps, prepared.fresh, nativeOptions, host, storage);
+    });
+  } catch (e) {
+    // A capturable record may have advanced its step counts: the next step prepares it afresh
+    // from the host's.
+    if (prepared) forgetPrepared(items);
+    throw e;
+  }
   // The op ran: only now does the host scalar advance (a failed step leaves it as it was).
   if (hostScalar !== undefined) items.forEach((it, i) => (it.state.scalars[hostScalar] = after![i]!));
+}
+
+/**
+ * What runElementwise does with a batch: step it ("step"); enqueue a capturable step while a
+ * CUDA graph records it, without writing its options ("capture"); or only write a capturable
+ * step's options to its device record, before a graph replays it ("header").
+ */
+export type RunMode = "step" | "capture" | "header";
+let runMode: RunMode = "step";
+
+/** Runs `fn` with runElementwise in `mode` (captureStep, CapturedStep.replay). */
+export function withRunMode<T>(mode: RunMode, fn: () => T): T {
+  const before = runMode;
+  runMode = mode;
+  try {
+    return fn();
+  } finally {
+    runMode = before;
+  }
 }
 
 interface PreparedLists {
   handle: PreparedStepHandle;
   steps: Float64Array;
   fresh: Uint8Array;
+  capturable: boolean;
 }
 
 /** Per batch seen before (the same items array: a kept step plan, prepared.ts), per op and state names. */
 const seen = new WeakMap<readonly UpdateItem[], Map<string, PreparedLists | null>>();
 
+/** Whether every batch has capturable prepared lists (so a graph can record its step). */
+export function preparedCapturably(batches: readonly (readonly UpdateItem[])[]): boolean {
+  return batches.every((items) => [...(seen.get(items)?.values() ?? [])].some((p) => p?.capturable === true));
+}
+
+/** Drops a batch's prepared lists: its next step passes its lists again. */
+function forgetPrepared(items: readonly UpdateItem[]): void {
+  seen.delete(items);
+}
+
 /**
  * The native lists of a batch that steps again (the second time the same items array comes,
  * its lists are prepared; from then on a step reads no tensor list), or null to pass the lists.
+ * Capturable lists start their device step counts from the host's, before this step.
  */
 function preparedFor(
   op: ElementwiseOp,
@@ -68,14 +116,17 @@ function preparedFor(
   items: readonly UpdateItem[],
   lists: () => (NativeTensor[] | null)[],
   options: Record<string, number | boolean>,
+  capturable: boolean,
 ): PreparedLists | null {
   let byOp = seen.get(items);
   if (!byOp) seen.set(items, (byOp = new Map()));
-  const key = `${op}:${stateNames.join(",")}`;
+  const key = `${op}:${stateNames.join(",")}${capturable ? ":capturable" : ""}`;
   const entry = byOp.get(key);
   if (entry !== undefined) return entry;
   if (byOp.has(`${key}?`)) {
-    const prepared = { handle: labelled(items, () => native.prepareStep(op, lists(), options)), steps: new Float64Array(items.length), fresh: new Uint8Array(items.length) };
+    const done = capturable ? Float64Array.from(items, (it) => it.state.step - 1) : undefined;
+    const handle = labelled(items, () => native.prepareStep(op, lists(), options, done));
+    const prepared = { handle, steps: new Float64Array(items.length), fresh: new Uint8Array(items.length), capturable };
     byOp.set(key, prepared);
     return prepared;
   }

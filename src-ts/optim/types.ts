@@ -48,6 +48,15 @@ export interface CommonOptions {
   stochasticRounding?: boolean;
   /** The stochastic-rounding seed, a whole number in [0, 2^32) (default 0); in the state dict. */
   seed?: number;
+  /**
+   * Keep each param's step count and its step scalars (bias corrections, lr / (1 − β1^t)) in
+   * device memory, computed by the device each step (torch's `capturable`), so that a step reads
+   * no host value and captureStep() can record it as a CUDA graph (default false). Adam and AdamW
+   * only, as in torch 1.13; not with stochasticRounding. The scalars are computed in double and
+   * rounded to float32 once, as in the host-scalar mode: on cpu and cuda-sim the results are the
+   * same bits; on cuda the device's pow may differ from the host's in the last bit of the double.
+   */
+  capturable?: boolean;
 }
 /** One param group as the optimizer keeps it: every option filled in (paramGroups[i]; writing an option changes it for the next step). */
 export type ParamGroup<O> = O & { params: Tensor[] } & GroupExtras;
@@ -123,6 +132,20 @@ export interface StepResult {
   updated: number;
 }
 
+/**
+ * One step recorded by captureStep(). On cuda, replay() enqueues it as one CUDA graph: the step
+ * counts and scalars advance on the device and every group's current lr is written before the
+ * graph runs, so a scheduler may change lr between replays; nothing else may change (the same
+ * params, grads and state, the same other options). On cpu and cuda-sim replay() runs step()
+ * with the captured options (same preconditions, same bits).
+ */
+export interface CapturedStep {
+  /** Runs the captured step again; throws ERR_INVALID_ARGUMENT (nothing run) when what it captured has changed. */
+  replay(): StepResult;
+  /** Releases the graph now (it is also released when collected); replay() then throws ERR_FREED. */
+  free(): void;
+}
+
 /** What applyUpdate gets to know about the step beyond options and params. */
 export interface StepContext {
   gradScale: number;
@@ -130,6 +153,8 @@ export interface StepContext {
   stochastic?: { seed: number; idOf: (param: Tensor) => number };
   /** The temporaries stepScratchSpec names, shared by every batch of this step. */
   scratch: Record<string, Tensor<DTypeName>>;
+  /** The optimizer is capturable (CommonOptions.capturable): prepared steps keep their scalars on the device. */
+  capturable?: boolean;
 }
 
 /** An optimizer's state as torch's state_dict(): per-param state keyed by param index, and the param groups with their options (params as indices). */
