@@ -65,6 +65,7 @@ struct StepLists {
   // A capturable step (Adam): the CapturableRecord's memory, a uint8 tensor on the lists' backend
   // (counted as state by memoryStats), whose scalars the kernels read.
   std::unique_ptr<Tensor> record;
+  bool released = false;  // releasePrepared(): nothing held any more
 
   CapturableRecord capturable() const { return {record->data(), static_cast<int64_t>(r.params.size())}; }
 };
@@ -230,6 +231,7 @@ const StepLists& prepared_lists(const Napi::Value& v, const std::string& op, con
     throw Error(code::kInvalidArgument, "prepared: expected a handle from prepareStep()");
   }
   const StepLists& lists = *v.As<Napi::External<StepLists>>().Data();
+  if (lists.released) throw Error(code::kInvalidArgument, "prepared: this handle was released");
   if (lists.op != op || lists.used_states != used_state_mask(spec)) {
     throw Error(code::kInvalidArgument, "prepared: this handle was prepared for " + lists.op + " with other state lists; prepare it again");
   }
@@ -287,6 +289,23 @@ Napi::Value optimizer_step(const Napi::CallbackInfo& info) {
 Napi::Value prepare_step_entry(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     return with_op(info, [&](auto tag, const std::string& op) { return prepare_step<typename decltype(tag)::type>(info, op); });
+  });
+}
+
+// releasePrepared(handle): lets go of the tensors and frees the device record now, rather than
+// when the handle is collected.
+Napi::Value release_prepared(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const Napi::Value v = info[0];
+    if (!v.IsExternal() || !v.As<Napi::External<StepLists>>().CheckTypeTag(&kStepListsTag)) {
+      throw Error(code::kInvalidArgument, "prepared: expected a handle from prepareStep()");
+    }
+    StepLists& lists = *v.As<Napi::External<StepLists>>().Data();
+    lists.released = true;
+    lists.held.clear();
+    lists.refs.clear();
+    lists.record.reset();
+    return info.Env().Undefined();
   });
 }
 
@@ -386,6 +405,7 @@ void register_ops(Napi::Env env, Napi::Object exports) {
   exports.Set("optimizerStep", Napi::Function::New(env, optimizer_step, "optimizerStep"));
   exports.Set("prepareStep", Napi::Function::New(env, prepare_step_entry, "prepareStep"));
   exports.Set("preparedStep", Napi::Function::New(env, prepared_step_entry, "preparedStep"));
+  exports.Set("releasePrepared", Napi::Function::New(env, release_prepared, "releasePrepared"));
   exports.Set("capturableHeader", Napi::Function::New(env, capturable_header_entry, "capturableHeader"));
   exports.Set("beginCapture", Napi::Function::New(env, begin_capture, "beginCapture"));
   exports.Set("endCapture", Napi::Function::New(env, end_capture, "endCapture"));

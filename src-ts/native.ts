@@ -136,6 +136,8 @@ export interface NativeBinding {
    * preparedStep: the handle keeps the tensors alive until it is collected.
    */
   prepareStep(op: ElementwiseOp, lists: (NativeTensor[] | null)[], options: Record<string, number | boolean>, capturableStepsDone?: Float64Array): PreparedStepHandle;
+  /** Releases a prepared handle's tensors and device record now; the handle cannot step again. */
+  releasePrepared(prepared: PreparedStepHandle): void;
   /** Writes a capturable handle's options (lr, betas, weight decay) into its device record, in stream order. */
   capturableHeader(op: ElementwiseOp, prepared: PreparedStepHandle, options: Record<string, number | boolean>): void;
   /** CUDA graphs (cuda): what this thread enqueues on the device until endCapture() is recorded, not run. */

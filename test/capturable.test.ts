@@ -11,7 +11,7 @@
 // such a case.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Adam, AdamW, CuoptimError, lr, SGD, tensor, type Tensor } from "../src-ts/index.js";
+import { Adam, AdamW, CuoptimError, lr, memoryStats, SGD, tensor, type Tensor } from "../src-ts/index.js";
 import { native, type DeviceName } from "../src-ts/native.js";
 import { testDevices } from "./helpers/devices.js";
 
@@ -149,6 +149,18 @@ for (const device of testDevices()) {
       h.step();
     }
     sameBits(c, pc, h, ph, "after the failed step");
+  });
+
+  test(`${device}: the device records count as state (24 B per param) and free() releases them at once`, () => {
+    const ps = makeParams(device, "float32");
+    const start = memoryStats(device).current.state;
+    const o = new AdamW(ps, { lr: 1e-2, capturable: true });
+    o.step();
+    const moments = memoryStats(device).current.state - start;
+    o.step();
+    assert.is(memoryStats(device).current.state - start - moments, 32 + 24 * ps.length, "one record: a 32-byte header and 24 bytes per param");
+    o.free();
+    assert.is(memoryStats(device).current.state, start);
   });
 
   test(`${device}: captureStep and replay refuse what they cannot do, with nothing changed`, () => {

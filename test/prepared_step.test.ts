@@ -116,6 +116,33 @@ for (const device of testDevices()) {
     assert.is(a.state.get(kept[5]!)!.step, 2);
   });
 
+  test(`${device}: a scheduler's lr change keeps the plan; groups batched together that stop sharing an lr plan afresh`, () => {
+    const kept = makeParams(device);
+    const fresh = makeParams(device);
+    // Two groups with equal options: one batch.
+    const make = (ps: Tensor[]) => new AdamW([{ params: ps.slice(0, 3) }, { params: ps.slice(3) }], { lr: 1e-2 });
+    const a = make(kept);
+    const b = make(fresh);
+    for (let s = 0; s < 3; s++) {
+      setGrads(kept, s, false);
+      setGrads(fresh, s, true);
+      a.step();
+      b.step();
+    }
+    for (const o of [a, b]) for (const g of o.paramGroups) g.lr = 5e-3;
+    setGrads(kept, 3, false);
+    setGrads(fresh, 3, true);
+    assert.is(countCalls(() => a.step()).prepared, 1, "both groups' lr changed alike: the kept batch runs with the new lr");
+    b.step();
+    for (const o of [a, b]) o.paramGroups[1]!.lr = 2e-2;
+    setGrads(kept, 4, false);
+    setGrads(fresh, 4, true);
+    const split = countCalls(() => a.step());
+    assert.equal([split.planned, split.prepared], [2, 0], "the batch splits in two: planned afresh");
+    b.step();
+    kept.forEach((p, i) => assert.is(bits(p), bits(fresh[i]!), `params[${i}]`));
+  });
+
   test(`${device}: a kept step refuses a freed param, grad or state tensor, and an invalid option, with nothing changed`, () => {
     const cases: [string, (ps: Tensor[], o: AdamW) => void, string, RegExp][] = [
       ["param", (ps) => ps[1]!.free(), "ERR_FREED", /^paramGroups\[0\]\.params\[1\]: /],

@@ -14,7 +14,7 @@ import { guardStep, parseStepOptions, planStep, type StepPlan } from "./plan.js"
 import { keepPlan, keptPlanOptions, type PreparedPlan } from "./prepared.js";
 import { castInto, parsePrecision, workingItems, type Precision } from "./precision.js";
 import { stageState } from "./state_dict.js";
-import { preparedCapturably, withRunMode } from "./run.js";
+import { preparedCapturably, releasePrepared, withRunMode } from "./run.js";
 import type { CapturedStep, CommonOptions, GroupExtras, ParamGroup, ParamGroupInput, ParamsInput, ParamState, StateDict, StateSpec, StepContext, StepOptions, StepResult, UpdateItem } from "./types.js";
 
 export { clipCoefficient } from "./plan.js";
@@ -144,7 +144,7 @@ export abstract class Optimizer<O extends object> {
     const keptOptions = this.#kept && keptPlanOptions(this.#kept, this.paramGroups, this.state, checkOptions);
     const kept = keptOptions ? this.#kept : null;
     if (kept) kept.plans.forEach((plan, i) => (plan.options = keptOptions![i]!));
-    else this.#kept = null;
+    else this.#dropKept();
     const plans = kept ? kept.plans : planStep(this.paramGroups, checkOptions);
     const { skip, gradNorm, gradScale } = guardStep(plans, parsed);
     if (skip) {
@@ -201,6 +201,12 @@ export abstract class Optimizer<O extends object> {
   /** The last step's plan while it still holds (prepared.ts); dropped whenever state is replaced or released. */
   #kept: PreparedPlan<O> | null = null;
 
+  /** Drops the kept plan, releasing its prepared lists (and capturable records) now rather than at collection. */
+  #dropKept(): void {
+    if (this.#kept) releasePrepared(this.#kept.batches);
+    this.#kept = null;
+  }
+
   #ids: Map<Tensor, number> | null = null;
   /** A param's index among all params (stochastic rounding's per-param key). */
   #idOf(p: Tensor): number {
@@ -230,7 +236,7 @@ export abstract class Optimizer<O extends object> {
     } catch (e) {
       // Only a failure the checks above cannot foresee gets here (a kernel launch error): batches
       // that ran keep their update; state made for the ones that did not is dropped.
-      this.#kept = null;
+      this.#dropKept();
       this.dropCreated(created.slice(ran).flat());
       throw e;
     }
@@ -329,7 +335,7 @@ export abstract class Optimizer<O extends object> {
   }
 
   private releaseState(): void {
-    this.#kept = null;
+    this.#dropKept();
     for (const s of this.state.values()) for (const t of Object.values(s.tensors)) t.free();
     this.state.clear();
   }
@@ -489,7 +495,7 @@ export abstract class Optimizer<O extends object> {
   }
 
   private adopt(group: ParamGroup<O>): void {
-    this.#kept = null;
+    this.#dropKept();
     this.#ids = null;
     for (const p of group.params) {
       this.#device ??= p.device;
@@ -517,7 +523,7 @@ export abstract class Optimizer<O extends object> {
 
   /** Undoes stateFor for the tensors it created: frees them, and drops states left empty. */
   private dropCreated(created: Tensor[]): void {
-    this.#kept = null;
+    this.#dropKept();
     const made = new Set(created);
     for (const [param, s] of this.state) {
       for (const [name, t] of Object.entries(s.tensors)) {

@@ -100,6 +100,14 @@ export function preparedCapturably(batches: readonly (readonly UpdateItem[])[]):
   return batches.every((items) => [...(seen.get(items)?.values() ?? [])].some((p) => p?.capturable === true));
 }
 
+/** Releases the prepared lists of batches that will not step again (their device records too). */
+export function releasePrepared(batches: readonly (readonly UpdateItem[])[]): void {
+  for (const items of batches) {
+    for (const p of seen.get(items)?.values() ?? []) if (p) native.releasePrepared(p.handle);
+    seen.delete(items);
+  }
+}
+
 /** Drops a batch's prepared lists: its next step passes its lists again. */
 function forgetPrepared(items: readonly UpdateItem[]): void {
   seen.delete(items);
