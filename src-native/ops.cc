@@ -119,7 +119,10 @@ StepLists read_step_lists(const std::string& op, const Napi::Value& arg, const O
     Napi::Array a = s.value.As<Napi::Array>();
     for (uint32_t i = 0; i < n; ++i) {
       const Napi::Value v = a.Get(i);
-      const Tensor& t = batch.unwrap_at(v, [&] { return std::string(s.name) + "[" + std::to_string(i) + "]"; });
+      const auto name = [&] { return std::string(s.name) + "[" + std::to_string(i) + "]"; };
+      const Tensor& t = batch.unwrap_at(v, name);
+      // A second read of a JS array may give another value (a getter): hold only what was checked.
+      if (t.data() != out.r.lists.ptrs[i][s.slot]) throw Error(code::kInvalidArgument, name() + ": changed while the lists were read");
       out.held.push_back({&t, s.name, i});
       out.refs.push_back(Napi::Persistent(v.As<Napi::Object>()));
     }

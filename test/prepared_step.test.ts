@@ -202,4 +202,17 @@ test("preparedStep refuses what is not a handle, or a handle of another op", () 
   assert.throws(() => native.preparedStep("adam", handle, steps, fresh, adam), (e: CuoptimError) => e.code === "ERR_INVALID_ARGUMENT" && /prepared for sgd/.test(e.message));
 });
 
+test("prepareStep holds only the tensors it checked: a list whose element changes between reads is refused", () => {
+  const ps = makeParams("cpu");
+  const others = makeParams("cpu");
+  const sgd = { lr: 0.1, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, gradScale: 1 };
+  const params = ps.map((p) => p.native);
+  let reads = 0;
+  Object.defineProperty(params, 1, { get: () => (reads++ === 0 ? ps[1]!.native : others[1]!.native) });
+  assert.throws(
+    () => native.prepareStep("sgd", [params, ps.map((p) => p.grad!.native), null], sgd),
+    (e: CuoptimError) => e.code === "ERR_INVALID_ARGUMENT" && /^params\[1\]: changed while the lists were read/.test(e.message),
+  );
+});
+
 test.run();
