@@ -77,6 +77,101 @@ if (kernelDevices.includes("cuda-sim")) {
     assert.ok(Number.isNaN(got[0]!), "thread 0 read the poison in slot 1");
   });
 
+  // The simulator's orders (kernels/sim/cuda_sim.cc), read at each launch.
+  const ORDER_VARS = ["CUOPTIM_SIM_THREAD_ORDER", "CUOPTIM_SIM_BLOCK_ORDER", "CUOPTIM_SIM_SEED"] as const;
+  const withOrders = <T>(vars: Partial<Record<(typeof ORDER_VARS)[number], string>>, fn: () => T): T => {
+    const saved = ORDER_VARS.map((k) => process.env[k]);
+    for (const k of ORDER_VARS) {
+      if (vars[k] === undefined) delete process.env[k];
+      else process.env[k] = vars[k];
+    }
+    try {
+      return fn();
+    } finally {
+      ORDER_VARS.forEach((k, i) => (saved[i] === undefined ? delete process.env[k] : (process.env[k] = saved[i])));
+    }
+  };
+  const reduceTwice = (x: Float32Array, block: number, flag: 0 | 1): { got: Float32Array; wrong: number } => {
+    const got = native.kernelSelfTest("cuda-sim", "reduce_twice", x, block, flag);
+    let wrong = 0;
+    // One result pair per warp, each its block's max and -min.
+    for (let w = 0; w < got.length / 2; w++) {
+      const b = Math.floor((w * 32) / block);
+      const part = x.subarray(b * block, Math.min(x.length, (b + 1) * block));
+      if (got[2 * w] !== Math.max(...part)) wrong++;
+      if (got[2 * w + 1] !== -Math.min(...part)) wrong++;
+    }
+    return { got, wrong };
+  };
+
+  test("cuda-sim: every thread and block order gives correct kernels' results", () => {
+    const block = 256;
+    const x = ints(block * 4 + 9, 5);
+    for (const thread of ["forward", "reverse", "random", "greedy-warp"]) {
+      for (const blockOrder of ["forward", "reverse", "random"]) {
+        withOrders({ CUOPTIM_SIM_THREAD_ORDER: thread, CUOPTIM_SIM_BLOCK_ORDER: blockOrder, CUOPTIM_SIM_SEED: "7" }, () => {
+          const where = `${thread} threads, ${blockOrder} blocks`;
+          const sums = native.kernelSelfTest("cuda-sim", "block_sum", x, block, 0);
+          for (let b = 0; b < sums.length; b++) assert.is(sums[b], x.subarray(b * block, (b + 1) * block).reduce((a, v) => a + v, 0), `${where}: block_sum[${b}]`);
+          assert.is(reduceTwice(x, block, 1).wrong, 0, `${where}: reduce_twice with its barrier`);
+          const atoms = native.kernelSelfTest("cuda-sim", "atomics", x, block, 0);
+          assert.equal([atoms[0], atoms[1]], [x.reduce((a, v) => a + v, 0), Math.max(...x)], `${where}: atomics`);
+          const neighbours = native.kernelSelfTest("cuda-sim", "neighbour", x, block, 1);
+          for (let i = 0; i < x.length; i++) {
+            const b = Math.floor(i / block) * block;
+            const width = Math.min(block, x.length - b);
+            // Threads past n read their block's slots too; only the first n outputs exist.
+            if ((i - b + 1) % block < width) assert.is(neighbours[i], x[b + ((i - b + 1) % block)], `${where}: neighbour[${i}]`);
+          }
+        });
+      }
+    }
+  });
+
+  test("cuda-sim: greedy-warp exposes shared slots reused without a barrier (thread order does not)", () => {
+    const block = 256;
+    const x = Float32Array.from({ length: block * 3 }, (_, i) => 2000 - i);
+    assert.is(withOrders({}, () => reduceTwice(x, block, 0)).wrong, 0, "in thread order the missing barrier goes unseen");
+    const greedy = withOrders({ CUOPTIM_SIM_THREAD_ORDER: "greedy-warp" }, () => reduceTwice(x, block, 0));
+    assert.ok(greedy.wrong > 0, "a warp ran ahead into the second reduction and overwrote its slot before the other warps read it");
+  });
+
+  test("cuda-sim: reverse and random block orders expose blocks that read an earlier block's writes", () => {
+    const block = 32;
+    const blocks = 40;
+    const x = Float32Array.from({ length: blocks * block }, (_, i) => (i % 7) + 1);
+    const prefix = (got: Float32Array): number => {
+      let s = 0;
+      let wrong = 0;
+      for (let b = 0; b < blocks; b++) {
+        s += x[b]!;
+        if (got[b] !== s) wrong++;
+      }
+      return wrong;
+    };
+    assert.is(prefix(withOrders({}, () => native.kernelSelfTest("cuda-sim", "block_chain", x, block, 0))), 0, "in grid order the race goes unseen");
+    assert.ok(prefix(withOrders({ CUOPTIM_SIM_BLOCK_ORDER: "reverse" }, () => native.kernelSelfTest("cuda-sim", "block_chain", x, block, 0))) >= blocks - 1);
+    assert.ok(prefix(withOrders({ CUOPTIM_SIM_BLOCK_ORDER: "random", CUOPTIM_SIM_SEED: "3" }, () => native.kernelSelfTest("cuda-sim", "block_chain", x, block, 0))) > 0);
+  });
+
+  test("cuda-sim: a random order is the same for one seed and differs between seeds", () => {
+    const block = 32;
+    const x = Float32Array.from({ length: 64 * block }, (_, i) => (i % 5) + 1);
+    const run = (seed: string) => Array.from(withOrders({ CUOPTIM_SIM_BLOCK_ORDER: "random", CUOPTIM_SIM_SEED: seed }, () => native.kernelSelfTest("cuda-sim", "block_chain", x, block, 0)));
+    assert.equal(run("11"), run("11"));
+    assert.not.equal(run("11"), run("12"));
+  });
+
+  test("cuda-sim: order variables with other values fail the launch (ERR_INVALID_ARGUMENT)", () => {
+    for (const vars of [{ CUOPTIM_SIM_THREAD_ORDER: "sideways" }, { CUOPTIM_SIM_BLOCK_ORDER: "greedy-warp" }, { CUOPTIM_SIM_SEED: "-1" }, { CUOPTIM_SIM_SEED: "x" }]) {
+      assert.throws(
+        () => withOrders(vars, () => native.kernelSelfTest("cuda-sim", "block_sum", new Float32Array(64), 32, 0)),
+        (e: unknown) => e instanceof CuoptimError && e.code === "ERR_INVALID_ARGUMENT" && /CUOPTIM_SIM_/.test(e.message),
+        JSON.stringify(vars),
+      );
+    }
+  });
+
   test("cuda-sim: launch configurations CUDA rejects fail the launch (ERR_KERNEL)", () => {
     assert.throws(
       () => native.kernelSelfTest("cuda-sim", "block_sum", new Float32Array(4096), 2048, 0),

@@ -1,6 +1,8 @@
 // kernels/cuda/selftest.cu — small kernels that check the execution model itself: a shared-memory
 // block reduction, warp-shuffle reductions, atomics across blocks, and a neighbour exchange whose
-// answer is right only because of __syncthreads. Run on cuda-sim in CI (and on a GPU when there
+// answer is right only because of __syncthreads. Two more are right only in some orders, which
+// the simulator's orders (kernels/sim/cuda_sim.cc) must expose: a reduction whose shared slots
+// are reused without a barrier, and blocks that read what an earlier block wrote. Run on cuda-sim in CI (and on a GPU when there
 // is one) by test/sim.selftest.test.ts, against plain CPU results.
 #include "launch.cuh"
 
@@ -66,6 +68,42 @@ __global__ void neighbour_kernel(const float* in, float* out, int n, int use_syn
   if (i < n) out[i] = next;
 }
 
+// Max of v over the block: a warp butterfly, one slot per warp, every thread reading every slot.
+// With use_sync a barrier follows the reads, so the slots may be reused; without it a warp that
+// runs ahead into the next call overwrites a slot another warp has not read yet.
+__device__ float block_max_slots(float v, float* slots, int use_sync) {
+  for (int offset = 16; offset > 0; offset >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, offset));
+  if (threadIdx.x % 32 == 0) slots[threadIdx.x / 32] = v;
+  __syncthreads();
+  float r = slots[0];
+  for (unsigned w = 1; w < blockDim.x / 32; ++w) r = fmaxf(r, slots[w]);
+  if (use_sync) __syncthreads();
+  return r;
+}
+
+// Per warp w of the grid: out[2w] = max, out[2w+1] = -min of its block's inputs, as that warp
+// got them from two reductions through the same slots.
+__global__ void reduce_twice_kernel(const float* in, float* out, int n, int use_sync) {
+  float* slots = dynamic_smem<float>();
+  const int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
+  const float v = i < n ? in[i] : in[blockIdx.x * blockDim.x];
+  const float hi = block_max_slots(v, slots, use_sync);
+  const float neg_lo = block_max_slots(-v, slots, use_sync);
+  if (threadIdx.x % 32 == 0) {
+    const unsigned w = (blockIdx.x * blockDim.x + threadIdx.x) / 32;
+    out[2 * w] = hi;
+    out[2 * w + 1] = neg_lo;
+  }
+}
+
+// out[b] = out[b-1] + in[b]: a running sum that is right only if blocks run in order, which CUDA
+// never promises (a race between blocks).
+__global__ void block_chain_kernel(const float* in, float* out) {
+  if (threadIdx.x != 0) return;
+  const unsigned b = blockIdx.x;
+  out[b] = (b > 0 ? out[b - 1] : 0.f) + in[b];
+}
+
 }  // namespace selftest_detail
 
 // Runs one self-test kernel. `in` holds n floats; `out` has room for the kernel's output;
@@ -85,8 +123,12 @@ void kernel_selftest(const char* name, const float* in, float* out, int* scratch
     launch(int_to_float_kernel, "int_to_float_kernel", dim3(1), dim3(32), 0, stream, static_cast<const int*>(scratch), out, 2);
   } else if (which == "neighbour") {
     launch(neighbour_kernel, "neighbour_kernel", grid, dim3(block), smem, stream, in, out, n, flag);
+  } else if (which == "reduce_twice") {
+    launch(reduce_twice_kernel, "reduce_twice_kernel", grid, dim3(block), static_cast<size_t>(block / 32) * sizeof(float), stream, in, out, n, flag);
+  } else if (which == "block_chain") {
+    launch(block_chain_kernel, "block_chain_kernel", grid, dim3(block), 0, stream, in, out);
   } else {
-    throw Error(code::kInvalidArgument, "name: expected block_sum|warp_sum|atomics|neighbour, got \"" + which + "\"");
+    throw Error(code::kInvalidArgument, "name: expected block_sum|warp_sum|atomics|neighbour|reduce_twice|block_chain, got \"" + which + "\"");
   }
 }
 

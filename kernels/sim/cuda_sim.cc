@@ -4,9 +4,18 @@
 // Each simulated thread runs on its own stack (mmap'd, with a guard page). On x86-64 a ten-line
 // context switch (callee-saved registers, MXCSR and the x87 control word, as the System V ABI
 // requires) moves between stacks without a system call; elsewhere ucontext does it.
-// The scheduler sweeps the block's fibers in thread order, running each until it finishes or
-// waits at a barrier; a barrier opens when every live participant has arrived. A sweep in which
-// no fiber can run while some are unfinished is a deadlock, reported as an error.
+// The scheduler sweeps the block's fibers, running each until it finishes or waits at a barrier;
+// a barrier opens when every live participant has arrived. A sweep in which no fiber can run
+// while some are unfinished is a deadlock, reported as an error.
+//
+// The order is a choice, as on a GPU, and code must not depend on it. Read at each launch:
+//   CUOPTIM_SIM_THREAD_ORDER  forward (default: thread order), reverse, random (a fresh
+//                             permutation per sweep), greedy-warp (each warp runs as far as it
+//                             can before the next one starts, so the warp that opens a barrier
+//                             runs ahead of the others: what exposes a missing barrier after
+//                             shared slots are read);
+//   CUOPTIM_SIM_BLOCK_ORDER   forward (default), reverse, random (a permutation of the grid);
+//   CUOPTIM_SIM_SEED          the random orders' seed (a whole number, default 0).
 #include "cuda_sim.h"
 
 #include <sys/mman.h>
@@ -19,7 +28,9 @@
 #include <ucontext.h>
 #endif
 
+#include <cstdlib>
 #include <exception>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -57,6 +68,55 @@ constexpr size_t kStackBytes = 128 << 10;
 #endif
 
 enum class FiberState { Ready, Waiting, Done };
+
+enum class ThreadOrder { Forward, Reverse, Random, GreedyWarp };
+enum class BlockOrder { Forward, Reverse, Random };
+struct Orders {
+  ThreadOrder thread = ThreadOrder::Forward;
+  BlockOrder block = BlockOrder::Forward;
+  uint64_t seed = 0;
+};
+
+Orders read_orders() {
+  Orders o;
+  const auto env = [](const char* name) -> std::string {
+    const char* v = std::getenv(name);
+    return v ? v : "";
+  };
+  const std::string thread = env("CUOPTIM_SIM_THREAD_ORDER");
+  if (thread == "reverse") o.thread = ThreadOrder::Reverse;
+  else if (thread == "random") o.thread = ThreadOrder::Random;
+  else if (thread == "greedy-warp") o.thread = ThreadOrder::GreedyWarp;
+  else if (!thread.empty() && thread != "forward") {
+    throw Error(code::kInvalidArgument, "CUOPTIM_SIM_THREAD_ORDER: expected forward, reverse, random or greedy-warp, got \"" + thread + "\"");
+  }
+  const std::string block = env("CUOPTIM_SIM_BLOCK_ORDER");
+  if (block == "reverse") o.block = BlockOrder::Reverse;
+  else if (block == "random") o.block = BlockOrder::Random;
+  else if (!block.empty() && block != "forward") {
+    throw Error(code::kInvalidArgument, "CUOPTIM_SIM_BLOCK_ORDER: expected forward, reverse or random, got \"" + block + "\"");
+  }
+  const std::string seed = env("CUOPTIM_SIM_SEED");
+  if (!seed.empty()) {
+    char* end = nullptr;
+    o.seed = std::strtoull(seed.c_str(), &end, 10);
+    if (*end != '\0' || seed[0] == '-') throw Error(code::kInvalidArgument, "CUOPTIM_SIM_SEED: expected a whole number, got \"" + seed + "\"");
+  }
+  return o;
+}
+
+// SplitMix64 (Steele et al. 2014): the random orders' generator.
+uint64_t next_random(uint64_t& state) {
+  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+// Fisher-Yates over `v`.
+void shuffle(std::vector<int>& v, uint64_t& state) {
+  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[static_cast<size_t>(next_random(state) % i)]);
+}
 
 }  // namespace
 
@@ -318,53 +378,87 @@ void run_grid(dim3 grid, dim3 block, size_t smem_bytes, const char* kernel_name,
     }
   } reset;
 
-  for (unsigned bz = 0; bz < grid.z; ++bz) {
-    for (unsigned by = 0; by < grid.y; ++by) {
-      for (unsigned bx = 0; bx < grid.x; ++bx) {
-        ctx.block_idx = {bx, by, bz};
-        ctx.barrier = Barrier();
-        ctx.live_threads = threads;
-        for (auto& w : ctx.warps) w = WarpState();
-        if (!smem.empty()) std::memset(smem.data(), 0xFF, smem.size());
-        for (int t = 0; t < threads; ++t) {
-          Fiber& f = fibers[static_cast<size_t>(t)];
-          const unsigned tt = static_cast<unsigned>(t);
-          f.thread = {{tt % block.x, (tt / block.x) % block.y, tt / (block.x * block.y)}, tt % 32, tt / 32, &f};
-          f.state = FiberState::Ready;
-          f.waiting_on = nullptr;
-          f.error = nullptr;
-          f.stack = scheduler.stack(static_cast<size_t>(t));
-          ctx.warps[tt / 32].live_mask |= 1u << (tt % 32);
-          prepare_fiber(f);
-        }
-        int unfinished = threads;
-        while (unfinished > 0) {
-          bool progressed = false;
-          for (Fiber& f : fibers) {
-            if (f.state == FiberState::Done) continue;
-            if (f.state == FiberState::Waiting) {
-              if (f.waiting_on->generation == f.waiting_generation) continue;
-              f.state = FiberState::Ready;
-              f.waiting_on = nullptr;
-            }
-            switch_to_fiber(f);
-            progressed = true;
-            if (f.state == FiberState::Done) {
-              --unfinished;
-              if (f.error) std::rethrow_exception(f.error);
-              WarpState& w = ctx.warps[f.thread.warp];
-              w.live_mask &= ~(1u << f.thread.lane);
-              --ctx.live_threads;
-              release_if_complete(ctx.barrier, ctx.live_threads);
-              release_if_complete(w.barrier, __builtin_popcount(w.live_mask));
+  const Orders orders = read_orders();
+  uint64_t random_state = orders.seed;
+  const int64_t blocks = static_cast<int64_t>(grid.x) * grid.y * grid.z;
+  std::vector<int> block_order;
+  if (orders.block == BlockOrder::Random) {
+    block_order.resize(static_cast<size_t>(blocks));
+    std::iota(block_order.begin(), block_order.end(), 0);
+    shuffle(block_order, random_state);
+  }
+  std::vector<int> thread_order(static_cast<size_t>(threads));
+  std::iota(thread_order.begin(), thread_order.end(), 0);
+  for (int64_t k = 0; k < blocks; ++k) {
+    const int64_t linear = orders.block == BlockOrder::Forward ? k : orders.block == BlockOrder::Reverse ? blocks - 1 - k : block_order[static_cast<size_t>(k)];
+    const unsigned bx = static_cast<unsigned>(linear % grid.x);
+    const unsigned by = static_cast<unsigned>(linear / grid.x % grid.y);
+    const unsigned bz = static_cast<unsigned>(linear / (static_cast<int64_t>(grid.x) * grid.y));
+    ctx.block_idx = {bx, by, bz};
+    ctx.barrier = Barrier();
+    ctx.live_threads = threads;
+    for (auto& w : ctx.warps) w = WarpState();
+    if (!smem.empty()) std::memset(smem.data(), 0xFF, smem.size());
+    for (int t = 0; t < threads; ++t) {
+      Fiber& f = fibers[static_cast<size_t>(t)];
+      const unsigned tt = static_cast<unsigned>(t);
+      f.thread = {{tt % block.x, (tt / block.x) % block.y, tt / (block.x * block.y)}, tt % 32, tt / 32, &f};
+      f.state = FiberState::Ready;
+      f.waiting_on = nullptr;
+      f.error = nullptr;
+      f.stack = scheduler.stack(static_cast<size_t>(t));
+      ctx.warps[tt / 32].live_mask |= 1u << (tt % 32);
+      prepare_fiber(f);
+    }
+    int unfinished = threads;
+    // Runs fiber t until it finishes or waits; false when it cannot run now.
+    const auto run = [&](int t) -> bool {
+      Fiber& f = fibers[static_cast<size_t>(t)];
+      if (f.state == FiberState::Done) return false;
+      if (f.state == FiberState::Waiting) {
+        if (f.waiting_on->generation == f.waiting_generation) return false;
+        f.state = FiberState::Ready;
+        f.waiting_on = nullptr;
+      }
+      switch_to_fiber(f);
+      if (f.state == FiberState::Done) {
+        --unfinished;
+        if (f.error) std::rethrow_exception(f.error);
+        WarpState& w = ctx.warps[f.thread.warp];
+        w.live_mask &= ~(1u << f.thread.lane);
+        --ctx.live_threads;
+        release_if_complete(ctx.barrier, ctx.live_threads);
+        release_if_complete(w.barrier, __builtin_popcount(w.live_mask));
+      }
+      return true;
+    };
+    while (unfinished > 0) {
+      bool progressed = false;
+      switch (orders.thread) {
+        case ThreadOrder::Forward:
+          for (int t = 0; t < threads; ++t) progressed |= run(t);
+          break;
+        case ThreadOrder::Reverse:
+          for (int t = threads - 1; t >= 0; --t) progressed |= run(t);
+          break;
+        case ThreadOrder::Random:
+          shuffle(thread_order, random_state);
+          for (int t : thread_order) progressed |= run(t);
+          break;
+        case ThreadOrder::GreedyWarp:
+          for (int first = 0; first < threads; first += 32) {
+            for (bool again = true; again;) {
+              again = false;
+              for (int t = first; t < threads && t < first + 32; ++t) again |= run(t);
+              progressed |= again;
             }
           }
-          if (!progressed) {
-            throw Error(code::kKernel, std::string("cuda-sim: deadlock in ") + kernel_name + ": " + std::to_string(unfinished) +
-                                           " threads of block " + dims(dim3(bx, by, bz)) +
-                                           " wait at a barrier the other threads never reach");
-          }
-        }
+          break;
+      }
+      if (!progressed) {
+        throw Error(code::kKernel, std::string("cuda-sim: deadlock in ") + kernel_name + ": " + std::to_string(unfinished) +
+                                       " threads of block " + dims(dim3(bx, by, bz)) +
+                                       " wait at a barrier the other threads never reach");
       }
     }
   }
