@@ -162,15 +162,7 @@ Napi::Value run_step(const Napi::CallbackInfo& info, const StepLists& lists, con
     Napi::Array out = Napi::Array::New(info.Env(), n);
     for (size_t i = 0; i < n; ++i) out.Set(static_cast<uint32_t>(i), spec.host_step(steps[i], fresh[i], host_in[i], args.lists.scalars[i].data()));
     result = out;
-  } else if (lists.record) {
-    // Capturable: the device advances the step counts and computes the scalars (its header holds
-    // the options, written by capturableHeader before this step).
-    if constexpr (kCapturable<Op>) {
-      CallScope::ensure_live();
-      r.backend->capturable_adam_advance(lists.capturable());
-      args.lists.scalar_table = lists.capturable().scalars();
-    }
-  } else {
+  } else if (!lists.record) {
     // The scalars depend on the step count and freshness only: params stepped together share them.
     for (size_t i = 0; i < n; ++i) {
       if (i > 0 && steps[i] == steps[i - 1] && fresh[i] == fresh[i - 1]) {
@@ -181,6 +173,14 @@ Napi::Value run_step(const Napi::CallbackInfo& info, const StepLists& lists, con
     }
   }
   CallScope::ensure_live();
+  // Capturable: the device advances the step counts and computes the scalars (the record's header
+  // holds the options, written by capturableHeader before this step).
+  if constexpr (kCapturable<Op>) {
+    if (lists.record) {
+      r.backend->capturable_adam_advance(lists.capturable());
+      args.lists.scalar_table = lists.capturable().scalars();
+    }
+  }
   run_on(*r.backend, args);
   return result;
 }
@@ -259,7 +259,6 @@ Napi::Value capturable_header(const Napi::CallbackInfo& info, const std::string&
     if (lists.r.params.empty()) return info.Env().Undefined();
     throw Error(code::kInvalidArgument, "prepared: this handle is not capturable");
   }
-  if (lists.record->freed()) throw Error(code::kFreed, "prepared: its record has been freed");
   if constexpr (kCapturable<Op>) {
     const CapturableHeader h{spec.lr, spec.beta1, spec.beta2, spec.weight_decay};
     lists.r.backend->upload(lists.record->data(), &h, sizeof h);

@@ -90,12 +90,12 @@ export interface ElementwiseOpInfo {
   states: string[];
   readsGrad: boolean;
 }
-/** The blockwise 8-bit optimizers (kernels/math/blockwise.cuh). */
 /** prepareStep's opaque handle (a native External). */
 export type PreparedStepHandle = { readonly __preparedStep: unique symbol };
 /** endCapture's opaque handle: a CUDA graph, destroyed when collected. */
 export type GraphHandle = { readonly __graph: unique symbol };
 
+/** The blockwise 8-bit optimizers (kernels/math/blockwise.cuh). */
 export type BlockwiseOp = "adam8bit" | "lion8bit" | "ademamix8bit";
 
 export interface NativeBinding {

@@ -59,7 +59,7 @@ export function runElementwise(
   } catch (e) {
     // A capturable record may have advanced its step counts: the next step prepares it afresh
     // from the host's.
-    if (prepared) forgetPrepared(items);
+    if (prepared) releasePrepared([items]);
     throw e;
   }
   // The op ran: only now does the host scalar advance (a failed step leaves it as it was).
@@ -100,17 +100,12 @@ export function preparedCapturably(batches: readonly (readonly UpdateItem[])[]):
   return batches.every((items) => [...(seen.get(items)?.values() ?? [])].some((p) => p?.capturable === true));
 }
 
-/** Releases the prepared lists of batches that will not step again (their device records too). */
+/** Releases the prepared lists of batches (their device records too): a batch that steps again passes its lists afresh. */
 export function releasePrepared(batches: readonly (readonly UpdateItem[])[]): void {
   for (const items of batches) {
     for (const p of seen.get(items)?.values() ?? []) if (p) native.releasePrepared(p.handle);
     seen.delete(items);
   }
-}
-
-/** Drops a batch's prepared lists: its next step passes its lists again. */
-function forgetPrepared(items: readonly UpdateItem[]): void {
-  seen.delete(items);
 }
 
 /**
