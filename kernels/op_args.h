@@ -61,6 +61,12 @@ struct CapturableRecord {
   __host__ __device__ CapturableHeader* header() const { return static_cast<CapturableHeader*>(base); }
   __host__ __device__ double* steps() const { return reinterpret_cast<double*>(static_cast<char*>(base) + sizeof(CapturableHeader)); }
   __host__ __device__ float* scalars() const { return reinterpret_cast<float*>(steps() + count); }
+
+  // The simulator checks each of these is device memory (kernels/sim/device_registry.h).
+  template <typename F>
+  void for_each_device_pointer(F&& f) const {
+    f(base, "base");
+  }
 };
 
 // Advances tensor t's step count in `r` by one and writes its Adam scalars: what every backend's
@@ -154,6 +160,20 @@ struct AdafactorTensor {
   __host__ __device__ int64_t strips() const { return (cols + math::kAdafactorStrip - 1) / math::kAdafactorStrip; }
   __host__ __device__ int64_t segments() const { return (rows + math::kAdafactorSegRows - 1) / math::kAdafactorSegRows; }
   __host__ __device__ int64_t tiles() const { return batch * segments() * strips(); }
+
+  // The simulator checks each of these is device memory (kernels/sim/device_registry.h).
+  template <typename F>
+  void for_each_device_pointer(F&& f) const {
+    f(param, "param");
+    f(grad, "grad");
+    f(row, "row");
+    f(col, "col");
+    f(variance, "variance");
+    f(exp_avg, "exp_avg");
+    f(res_row, "res_row");
+    f(res_col, "res_col");
+    f(workspace, "workspace");
+  }
 };
 
 struct AdafactorArgs {

@@ -78,7 +78,7 @@ if (kernelDevices.includes("cuda-sim")) {
   });
 
   // The simulator's orders (kernels/sim/cuda_sim.cc), read at each launch.
-  const ORDER_VARS = ["CUOPTIM_SIM_THREAD_ORDER", "CUOPTIM_SIM_BLOCK_ORDER", "CUOPTIM_SIM_SEED"] as const;
+  const ORDER_VARS = ["CUOPTIM_SIM_THREAD_ORDER", "CUOPTIM_SIM_BLOCK_ORDER", "CUOPTIM_SIM_SEED", "CUOPTIM_SIM_STRICT"] as const;
   const withOrders = <T>(vars: Partial<Record<(typeof ORDER_VARS)[number], string>>, fn: () => T): T => {
     const saved = ORDER_VARS.map((k) => process.env[k]);
     for (const k of ORDER_VARS) {
@@ -109,7 +109,8 @@ if (kernelDevices.includes("cuda-sim")) {
     const x = ints(block * 4 + 9, 5);
     for (const thread of ["forward", "reverse", "random", "greedy-warp"]) {
       for (const blockOrder of ["forward", "reverse", "random"]) {
-        withOrders({ CUOPTIM_SIM_THREAD_ORDER: thread, CUOPTIM_SIM_BLOCK_ORDER: blockOrder, CUOPTIM_SIM_SEED: "7" }, () => {
+        // Strict mode too: correct kernels break none of its rules.
+        withOrders({ CUOPTIM_SIM_THREAD_ORDER: thread, CUOPTIM_SIM_BLOCK_ORDER: blockOrder, CUOPTIM_SIM_SEED: "7", CUOPTIM_SIM_STRICT: "1" }, () => {
           const where = `${thread} threads, ${blockOrder} blocks`;
           const sums = native.kernelSelfTest("cuda-sim", "block_sum", x, block, 0);
           for (let b = 0; b < sums.length; b++) assert.is(sums[b], x.subarray(b * block, (b + 1) * block).reduce((a, v) => a + v, 0), `${where}: block_sum[${b}]`);
@@ -123,6 +124,8 @@ if (kernelDevices.includes("cuda-sim")) {
             // Threads past n read their block's slots too; only the first n outputs exist.
             if ((i - b + 1) % block < width) assert.is(neighbours[i], x[b + ((i - b + 1) % block)], `${where}: neighbour[${i}]`);
           }
+          const mapped = native.kernelSelfTest("cuda-sim", "static_map", x, block, 1);
+          for (let i = 0; i < x.length; i++) assert.is(mapped[i], x[((i % block) + 1) % block], `${where}: static_map[${i}]`);
         });
       }
     }
@@ -154,6 +157,51 @@ if (kernelDevices.includes("cuda-sim")) {
     assert.ok(prefix(withOrders({ CUOPTIM_SIM_BLOCK_ORDER: "random", CUOPTIM_SIM_SEED: "3" }, () => native.kernelSelfTest("cuda-sim", "block_chain", x, block, 0))) > 0);
   });
 
+  test("cuda-sim: static shared memory is poisoned at every block start, so a copy without its barrier is caught", () => {
+    // Every block copies the same map: without the poison, the copy the previous block (or the
+    // previous launch) left would make the unsynchronised reads come out right.
+    const block = 256;
+    const x = Float32Array.from({ length: block * 4 }, (_, i) => (i % block) + 1);
+    for (let launch = 0; launch < 2; launch++) {
+      const got = withOrders({}, () => native.kernelSelfTest("cuda-sim", "static_map", x, block, 0));
+      for (let b = 0; b < 4; b++) {
+        let poisoned = 0;
+        for (let t = 0; t < block; t++) if (Number.isNaN(got[b * block + t]!)) poisoned++;
+        assert.ok(poisoned >= block - 1, `launch ${launch}, block ${b}: ${poisoned} of ${block} threads read the poison`);
+      }
+    }
+  });
+
+  test("cuda-sim strict mode (CUOPTIM_SIM_STRICT=1) reports each broken warp or barrier use; without it they pass", () => {
+    const block = 64;
+    const x = ints(block * 2, 9);
+    const broken: Array<[name: "exited_lane" | "mixed_mask" | "exit_at_barrier", message: RegExp]> = [
+      // Lane 31 exits before its warp's shuffle (caught at the shuffle) or while the warp waits for it there.
+      ["exited_lane", /(mask 0xffffffff, which names lanes 0x80000000 that do not exist or have exited|exited while lanes of its warp wait for it at a warp operation with mask 0xffffffff)/],
+      ["mixed_mask", /with mask 0x(ffffffff|55555555) while other lanes wait with mask 0x(55555555|ffffffff)/],
+      // The first warp waits at a barrier the rest exit without: caught at an exit or at the barrier.
+      ["exit_at_barrier", /(exited while \d+ threads wait at __syncthreads|__syncthreads after \d+ threads of the block exited)/],
+    ];
+    for (const [name, message] of broken) {
+      withOrders({}, () => native.kernelSelfTest("cuda-sim", name, x, block, 0)); // the scheduler alone forgives it
+      for (const thread of ["forward", "reverse", "random"]) {
+        assert.throws(
+          () => withOrders({ CUOPTIM_SIM_STRICT: "1", CUOPTIM_SIM_THREAD_ORDER: thread, CUOPTIM_SIM_SEED: "5" }, () => native.kernelSelfTest("cuda-sim", name, x, block, 0)),
+          (e: unknown) => e instanceof CuoptimError && e.code === "ERR_KERNEL" && /CUOPTIM_SIM_STRICT/.test(e.message) && message.test(e.message),
+          `${name}, ${thread} threads`,
+        );
+      }
+    }
+  });
+
+  test("cuda-sim: a kernel given a pointer outside every sim allocation fails the launch (ERR_KERNEL)", () => {
+    assert.throws(
+      () => native.kernelSelfTest("cuda-sim", "host_pointer", new Float32Array(32), 32, 0),
+      (e: unknown) =>
+        e instanceof CuoptimError && e.code === "ERR_KERNEL" && /int_to_float_kernel was passed 0x[0-9a-f]+ as argument 0, which is not in any cuda-sim device allocation/.test(e.message),
+    );
+  });
+
   test("cuda-sim: a random order is the same for one seed and differs between seeds", () => {
     const block = 32;
     const x = Float32Array.from({ length: 64 * block }, (_, i) => (i % 5) + 1);
@@ -163,7 +211,7 @@ if (kernelDevices.includes("cuda-sim")) {
   });
 
   test("cuda-sim: order variables with other values fail the launch (ERR_INVALID_ARGUMENT)", () => {
-    for (const vars of [{ CUOPTIM_SIM_THREAD_ORDER: "sideways" }, { CUOPTIM_SIM_BLOCK_ORDER: "greedy-warp" }, { CUOPTIM_SIM_SEED: "-1" }, { CUOPTIM_SIM_SEED: "x" }]) {
+    for (const vars of [{ CUOPTIM_SIM_THREAD_ORDER: "sideways" }, { CUOPTIM_SIM_BLOCK_ORDER: "greedy-warp" }, { CUOPTIM_SIM_SEED: "-1" }, { CUOPTIM_SIM_SEED: "x" }, { CUOPTIM_SIM_STRICT: "yes" }]) {
       assert.throws(
         () => withOrders(vars, () => native.kernelSelfTest("cuda-sim", "block_sum", new Float32Array(64), 32, 0)),
         (e: unknown) => e instanceof CuoptimError && e.code === "ERR_INVALID_ARGUMENT" && /CUOPTIM_SIM_/.test(e.message),

@@ -40,6 +40,17 @@ struct Scratch {
   double* tile_u2;
   float* r_mean;
   AdafactorTensorScalars* scalars;
+
+  // The simulator checks each of these is device memory (kernels/sim/device_registry.h).
+  template <typename F>
+  void for_each_device_pointer(F&& f) const {
+    f(row_partials, "row_partials");
+    f(col_partials, "col_partials");
+    f(tile_p2, "tile_p2");
+    f(tile_u2, "tile_u2");
+    f(r_mean, "r_mean");
+    f(scalars, "scalars");
+  }
 };
 
 // Which tile this block is, and the row range and column it covers.
@@ -99,8 +110,8 @@ __device__ __forceinline__ void finish_factored(const AdafactorTensor& t, const 
 }
 
 __global__ void __launch_bounds__(kThreads) stats_kernel(AdafactorTensor t, AdafactorHyper h, Scratch s) {
-  __shared__ double row_parts[math::kAdafactorSegRows][kWarps];
-  __shared__ double warp_sums[kWarps];
+  CUOPTIM_SHARED(double, row_parts, [math::kAdafactorSegRows][kWarps]);
+  CUOPTIM_SHARED(double, warp_sums, [kWarps]);
   const Tile tile(t);
   double col_acc = 0.0, p2 = 0.0;
   for (int64_t r = tile.r0; r < tile.r1; ++r) {
@@ -145,7 +156,7 @@ __device__ __forceinline__ float element_u(const AdafactorTensor& t, const Adafa
 }
 
 __global__ void __launch_bounds__(kThreads) rms_u_kernel(AdafactorTensor t, AdafactorHyper h, Scratch s) {
-  __shared__ double warp_sums[kWarps];
+  CUOPTIM_SHARED(double, warp_sums, [kWarps]);
   const Tile tile(t);
   double u2 = 0.0;
   if (tile.valid_col) {
@@ -180,7 +191,7 @@ __global__ void __launch_bounds__(kThreads) update_kernel(AdafactorTensor t, Ada
 // CAME pass 5: m <- b1*m + (1-b1)*U/clip, and the instability's row/column tile partials, with the
 // stats pass's tree (the scratch's row/column partials are free again after finalize).
 __global__ void __launch_bounds__(kThreads) came_res_kernel(AdafactorTensor t, AdafactorHyper h, Scratch s) {
-  __shared__ double row_parts[math::kAdafactorSegRows][kWarps];
+  CUOPTIM_SHARED(double, row_parts, [math::kAdafactorSegRows][kWarps]);
   const Tile tile(t);
   const AdafactorTensorScalars sc = *s.scalars;
   double col_acc = 0.0;

@@ -14,8 +14,8 @@ namespace gemm_detail {
 constexpr int kTile = 16;
 
 __device__ __forceinline__ void gemm_tile(const math::GemmArgs& g) {
-  __shared__ float as[kTile][kTile + 1];
-  __shared__ float bs[kTile][kTile + 1];
+  CUOPTIM_SHARED(float, as, [kTile][kTile + 1]);
+  CUOPTIM_SHARED(float, bs, [kTile][kTile + 1]);
   const int tx = static_cast<int>(threadIdx.x), ty = static_cast<int>(threadIdx.y);
   const int64_t i = static_cast<int64_t>(blockIdx.y) * kTile + ty;
   const int64_t j = static_cast<int64_t>(blockIdx.x) * kTile + tx;

@@ -23,7 +23,7 @@ struct NormFunctor {
   static constexpr int kThreads = norm_detail::kThreads;
   template <typename Meta>
   static __device__ void apply(const Chunk<2>& c, const Meta&, int inf_norm) {
-    __shared__ double warp_slots[kThreads / 32];
+    CUOPTIM_SHARED(double, warp_slots, [kThreads / 32]);
     const math::TensorFormat f{c.format};  // 16-bit grads: widened as they are read
     double acc = 0.0;
     for (int64_t i = threadIdx.x; i < c.count; i += kThreads) {

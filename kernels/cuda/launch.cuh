@@ -44,6 +44,20 @@ void launch(void (*kernel)(KernelArgs...), const char* name, dim3 grid, dim3 blo
 #endif
 }
 
+// Static shared arrays: CUOPTIM_SHARED(float, slots, [8]) is `__shared__ float slots[8]` under
+// nvcc; the simulator's version (kernels/sim/cuda_sim.h) poisons it at every block start.
+#if defined(__CUDACC__)
+#define CUOPTIM_SHARED(T, name, ...) __shared__ T name __VA_ARGS__
+#endif
+
+// Unrolls the next loop under nvcc (for per-thread arrays indexed by its counter to stay in
+// registers); nothing for the host compiler.
+#if defined(__CUDACC__)
+#define CUOPTIM_UNROLL _Pragma("unroll")
+#else
+#define CUOPTIM_UNROLL
+#endif
+
 // Dynamic shared memory, declared the same way under nvcc and the simulator.
 #if defined(__CUDACC__)
 template <typename T>

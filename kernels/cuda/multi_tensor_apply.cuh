@@ -43,6 +43,15 @@ struct TensorListMetadata {
   const float* scalar_table;      // a capturable step's scalars (kMaxTensorScalars per tensor), or null
   unsigned char block_to_tensor[kMaxBlocksPerLaunch];
   int block_to_chunk[kMaxBlocksPerLaunch];
+
+  // The simulator checks each of these is device memory (kernels/sim/device_registry.h).
+  template <typename F>
+  void for_each_device_pointer(F&& f) const {
+    for (int d = 0; d < kDepth; ++d) {
+      for (int t = 0; t < kMaxTensors; ++t) f(addresses[d][t], "tensor list address");
+    }
+    f(scalar_table, "scalar_table");
+  }
 };
 
 // A chunk as one block sees it: its tensor's base pointers, the chunk's first element and length.
@@ -94,8 +103,20 @@ struct threads_of<Functor, decltype(void(Functor::kThreads))> {
   static constexpr int value = Functor::kThreads;
 };
 
+// Functor::kMinBlocksPerSm when the functor says so, else 1: the occupancy ptxas must allow
+// (a register budget of 64K / (threads * blocks)), for functors whose per-thread state ptxas
+// would otherwise squeeze into too few registers and spill.
+template <typename Functor, typename = void>
+struct min_blocks_of {
+  static constexpr int value = 1;
+};
+template <typename Functor>
+struct min_blocks_of<Functor, decltype(void(Functor::kMinBlocksPerSm))> {
+  static constexpr int value = Functor::kMinBlocksPerSm;
+};
+
 template <int kDepth, int kScalars, typename Functor, typename... Args>
-__global__ void __launch_bounds__(threads_of<Functor>::value) multi_tensor_apply_kernel(TensorListMetadata<kDepth, kScalars> meta, Args... args) {
+__global__ void __launch_bounds__(threads_of<Functor>::value, min_blocks_of<Functor>::value) multi_tensor_apply_kernel(TensorListMetadata<kDepth, kScalars> meta, Args... args) {
   Functor::apply(block_chunk(meta), meta, args...);
 }
 
@@ -111,7 +132,7 @@ void multi_tensor_apply(const TensorLists& lists, const char* name, StreamHandle
   using Meta = TensorListMetadata<kDepth, kScalars>;
   static_assert(sizeof(Meta) + kReservedParamBytes <= kParamBudgetBytes, "metadata exceeds the kernel-parameter limit");
   static_assert(Meta::kMaxTensors <= 256, "block_to_tensor holds 8-bit slots");
-  Meta meta;
+  Meta meta{};  // unused slots stay null
   meta.scalar_table = lists.scalar_table;
   int tensors = 0;
   int blocks = 0;

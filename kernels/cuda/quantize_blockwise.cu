@@ -13,8 +13,8 @@ struct QuantizeFunctor {
   static constexpr int kThreads = kQuantThreads;
   template <typename Meta>
   static __device__ void apply(const Chunk<3>& c, const Meta&, const float* map, int is_signed, int block) {
-    __shared__ float code[math::kCodeCount];
-    __shared__ float slots[kQuantThreads / 32];
+    CUOPTIM_SHARED(float, code, [math::kCodeCount]);
+    CUOPTIM_SHARED(float, slots, [kQuantThreads / 32]);
     code[threadIdx.x] = map[threadIdx.x];
     __syncthreads();
     const float* x = c.template at<const float>(0);
@@ -45,7 +45,7 @@ struct DequantizeFunctor {
   static constexpr int kThreads = kQuantThreads;
   template <typename Meta>
   static __device__ void apply(const Chunk<3>& c, const Meta&, const float* map, int block) {
-    __shared__ float code[math::kCodeCount];
+    CUOPTIM_SHARED(float, code, [math::kCodeCount]);
     code[threadIdx.x] = map[threadIdx.x];
     __syncthreads();
     const uint8_t* codes = c.template at<const uint8_t>(0);

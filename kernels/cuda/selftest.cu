@@ -2,8 +2,10 @@
 // block reduction, warp-shuffle reductions, atomics across blocks, and a neighbour exchange whose
 // answer is right only because of __syncthreads. Two more are right only in some orders, which
 // the simulator's orders (kernels/sim/cuda_sim.cc) must expose: a reduction whose shared slots
-// are reused without a barrier, and blocks that read what an earlier block wrote. Run on cuda-sim in CI (and on a GPU when there
-// is one) by test/sim.selftest.test.ts, against plain CPU results.
+// are reused without a barrier, and blocks that read what an earlier block wrote. A static shared
+// copy without its barrier must read the simulator's poison. The rest are deliberately broken in
+// ways strict mode and the pointer registry must report. Run on cuda-sim in CI (and, the correct
+// ones, on a GPU when there is one) by test/sim.selftest.test.ts, against plain CPU results.
 #include "launch.cuh"
 
 namespace cuoptim {
@@ -104,6 +106,44 @@ __global__ void block_chain_kernel(const float* in, float* out) {
   out[b] = (b > 0 ? out[b - 1] : 0.f) + in[b];
 }
 
+// out[i] = map[(t+1) % blockDim], where every block copies the same map (in[0 .. blockDim)) into
+// a static shared array first: the shape of blockwise.cuh's code-map copy. Without use_sync a
+// thread may read a slot its neighbour has not copied yet; the stale copy a previous block left
+// would hide that, the simulator's poison does not.
+__global__ void static_map_kernel(const float* in, float* out, int n, int use_sync) {
+  CUOPTIM_SHARED(float, map, [1024]);
+  map[threadIdx.x] = in[threadIdx.x < static_cast<unsigned>(n) ? threadIdx.x : 0];
+  if (use_sync) __syncthreads();
+  const int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
+  if (i < n) out[i] = map[(threadIdx.x + 1) % blockDim.x];
+}
+
+// The kernels below are wrong on purpose, in ways a GPU punishes and only the simulator's strict
+// mode (CUOPTIM_SIM_STRICT=1) reports; run on cuda-sim only.
+
+// Lane 31 of each warp exits, then the others shuffle with a full mask that still names it.
+__global__ void exited_lane_kernel(const float* in, float* out, int n) {
+  const int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
+  if (threadIdx.x % 32 == 31) return;
+  const float v = __shfl_down_sync(0xffffffffu, i < n ? in[i] : 0.f, 1);
+  if (i < n) out[i] = v;
+}
+
+// Even lanes synchronise with the even-lane mask, odd lanes with the full mask.
+__global__ void mixed_mask_kernel(const float* in, float* out, int n) {
+  const int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
+  __syncwarp(threadIdx.x % 2 == 0 ? 0x55555555u : 0xffffffffu);
+  if (i < n) out[i] = in[i];
+}
+
+// Threads past the first warp exit; the first warp then waits at a block barrier.
+__global__ void exit_at_barrier_kernel(const float* in, float* out, int n) {
+  const int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
+  if (threadIdx.x >= 32) return;
+  __syncthreads();
+  if (i < n) out[i] = in[i];
+}
+
 }  // namespace selftest_detail
 
 // Runs one self-test kernel. `in` holds n floats; `out` has room for the kernel's output;
@@ -127,8 +167,21 @@ void kernel_selftest(const char* name, const float* in, float* out, int* scratch
     launch(reduce_twice_kernel, "reduce_twice_kernel", grid, dim3(block), static_cast<size_t>(block / 32) * sizeof(float), stream, in, out, n, flag);
   } else if (which == "block_chain") {
     launch(block_chain_kernel, "block_chain_kernel", grid, dim3(block), 0, stream, in, out);
+  } else if (which == "static_map") {
+    launch(static_map_kernel, "static_map_kernel", grid, dim3(block), 0, stream, in, out, n, flag);
+  } else if (which == "exited_lane") {
+    launch(exited_lane_kernel, "exited_lane_kernel", grid, dim3(block), 0, stream, in, out, n);
+  } else if (which == "mixed_mask") {
+    launch(mixed_mask_kernel, "mixed_mask_kernel", grid, dim3(block), 0, stream, in, out, n);
+  } else if (which == "exit_at_barrier") {
+    launch(exit_at_barrier_kernel, "exit_at_barrier_kernel", grid, dim3(block), 0, stream, in, out, n);
+  } else if (which == "host_pointer") {
+    // A kernel handed host memory: a GPU faults on it; the simulator's registry must refuse it.
+    static const int host_values[2] = {1, 2};
+    launch(int_to_float_kernel, "int_to_float_kernel", dim3(1), dim3(32), 0, stream, host_values, out, 2);
   } else {
-    throw Error(code::kInvalidArgument, "name: expected block_sum|warp_sum|atomics|neighbour|reduce_twice|block_chain, got \"" + which + "\"");
+    throw Error(code::kInvalidArgument, "name: expected block_sum|warp_sum|atomics|neighbour|reduce_twice|block_chain|static_map|"
+                                        "exited_lane|mixed_mask|exit_at_barrier|host_pointer, got \"" + which + "\"");
   }
 }
 

@@ -20,6 +20,14 @@ struct GemmArgs {
   float* c = nullptr;
   int64_t ldc = 0;
   float alpha = 1.f, beta = 0.f;  // beta == 0: C is written without being read
+
+  // The simulator checks each of these is device memory (kernels/sim/device_registry.h).
+  template <typename F>
+  void for_each_device_pointer(F&& f) const {
+    f(a, "a");
+    f(b, "b");
+    f(c, "c");
+  }
 };
 
 CUOPTIM_MATH_FN float gemm_a(const GemmArgs& g, int64_t i, int64_t kk) { return g.trans_a ? g.a[kk * g.lda + i] : g.a[i * g.lda + kk]; }
@@ -32,6 +40,11 @@ struct GemmBatch {
   GemmArgs g[kGemmBatch];
   int count = 0;
   int64_t max_m = 0, max_n = 0;
+
+  template <typename F>
+  void for_each_device_pointer(F&& f) const {
+    for (int i = 0; i < count; ++i) g[i].for_each_device_pointer(f);
+  }
 };
 
 // The finished element from its k-chain sum.

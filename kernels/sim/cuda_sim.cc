@@ -16,6 +16,10 @@
 //                             shared slots are read);
 //   CUOPTIM_SIM_BLOCK_ORDER   forward (default), reverse, random (a permutation of the grid);
 //   CUOPTIM_SIM_SEED          the random orders' seed (a whole number, default 0).
+// CUOPTIM_SIM_STRICT=1 turns on the checks a GPU would punish but the scheduler would forgive
+// (warp masks naming absent or exited lanes, lanes of one warp operation passing different
+// masks, threads exiting while others wait at a barrier). Pointer arguments are always checked
+// against the registry of sim allocations.
 #include "cuda_sim.h"
 
 #include <sys/mman.h>
@@ -28,8 +32,11 @@
 #include <ucontext.h>
 #endif
 
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <map>
+#include <mutex>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -75,6 +82,7 @@ struct Orders {
   ThreadOrder thread = ThreadOrder::Forward;
   BlockOrder block = BlockOrder::Forward;
   uint64_t seed = 0;
+  bool strict = false;
 };
 
 Orders read_orders() {
@@ -96,6 +104,9 @@ Orders read_orders() {
   else if (!block.empty() && block != "forward") {
     throw Error(code::kInvalidArgument, "CUOPTIM_SIM_BLOCK_ORDER: expected forward, reverse or random, got \"" + block + "\"");
   }
+  const std::string strict = env("CUOPTIM_SIM_STRICT");
+  if (strict == "1") o.strict = true;
+  else if (!strict.empty() && strict != "0") throw Error(code::kInvalidArgument, "CUOPTIM_SIM_STRICT: expected 0 or 1, got \"" + strict + "\"");
   const std::string seed = env("CUOPTIM_SIM_SEED");
   if (!seed.empty()) {
     char* end = nullptr;
@@ -338,13 +349,109 @@ void check_launch(dim3 grid, dim3 block, size_t smem, const char* name) {
 
 }  // namespace
 
+namespace {
+
+// Base address -> bytes of every live sim allocation. Leaked on purpose: allocations may be
+// released during static destruction, after a registry with a destructor would be gone.
+struct Registry {
+  std::mutex mutex;
+  std::map<uintptr_t, size_t> allocations;
+};
+Registry& registry() {
+  static Registry* r = new Registry();
+  return *r;
+}
+
+std::string hex(const void* p) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%p", p);
+  return buf;
+}
+
+[[noreturn]] void strict_error(const std::string& what) {
+  throw Error(code::kKernel, std::string("cuda-sim (CUOPTIM_SIM_STRICT): ") + what + " (thread " +
+                                 std::to_string(current_thread->thread_idx.x) + ", warp " + std::to_string(current_thread->warp) +
+                                 ", lane " + std::to_string(current_thread->lane) + ")");
+}
+
+std::string mask_hex(unsigned mask) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%08x", mask);
+  return buf;
+}
+
+// Strict mode, at a warp operation: the mask names this lane and live lanes only, and agrees
+// with the mask of the lanes already waiting there.
+void check_warp_mask(const WarpState& w, unsigned mask) {
+  const unsigned lane_bit = 1u << current_thread->lane;
+  if (!(mask & lane_bit)) strict_error("warp operation with mask " + mask_hex(mask) + ", which does not name the calling lane");
+  if (mask & ~w.live_mask) {
+    strict_error("warp operation with mask " + mask_hex(mask) + ", which names lanes " + mask_hex(mask & ~w.live_mask) +
+                 " that do not exist or have exited");
+  }
+  if (w.barrier.arrived > 0 && w.pending_mask != mask) {
+    strict_error("warp operation with mask " + mask_hex(mask) + " while other lanes wait with mask " + mask_hex(w.pending_mask));
+  }
+}
+
+}  // namespace
+
+void register_device_allocation(const void* base, size_t bytes) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  r.allocations[reinterpret_cast<uintptr_t>(base)] = bytes;
+}
+
+void unregister_device_allocation(const void* base) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  r.allocations.erase(reinterpret_cast<uintptr_t>(base));
+}
+
+void check_device_pointer(const void* p, const char* kernel, size_t argument, const char* field) {
+  if (p == nullptr) return;
+  const uintptr_t at = reinterpret_cast<uintptr_t>(p);
+  {
+    Registry& r = registry();
+    std::lock_guard<std::mutex> lock(r.mutex);
+    auto it = r.allocations.upper_bound(at);
+    if (it != r.allocations.begin()) {
+      --it;
+      // An empty allocation still owns its base address.
+      if (at - it->first < (it->second > 0 ? it->second : 1)) return;
+    }
+  }
+  throw Error(code::kKernel, std::string("cuda-sim: kernel ") + kernel + " was passed " + hex(p) + " as argument " +
+                                 std::to_string(argument) + (field ? std::string(" (") + field + ")" : std::string()) +
+                                 ", which is not in any cuda-sim device allocation (a host pointer, or freed memory)");
+}
+
+void poison_static_shared(void* array, size_t bytes) {
+  BlockContext& b = *current_block;
+  for (int i = 0; i < b.poisoned_count; ++i) {
+    if (b.poisoned_statics[i] == array) return;
+  }
+  if (b.poisoned_count == static_cast<int>(sizeof(b.poisoned_statics) / sizeof(b.poisoned_statics[0]))) {
+    throw Error(code::kKernel, "cuda-sim: more than 16 static shared arrays in one kernel");
+  }
+  b.poisoned_statics[b.poisoned_count++] = array;
+  std::memset(array, 0xFF, bytes);
+}
+
 void sync_block() {
   BlockContext& b = *current_block;
+  if (b.strict && b.exited_threads > 0) {
+    strict_error("__syncthreads after " + std::to_string(b.exited_threads) + " threads of the block exited");
+  }
   arrive_and_wait(b.barrier, b.live_threads);
 }
 
 void sync_warp(unsigned mask) {
   WarpState& w = current_block->warps[current_thread->warp];
+  if (current_block->strict) {
+    check_warp_mask(w, mask);
+    if (w.barrier.arrived == 0) w.pending_mask = mask;
+  }
   arrive_and_wait(w.barrier, __builtin_popcount(mask & w.live_mask));
 }
 
@@ -397,6 +504,9 @@ void run_grid(dim3 grid, dim3 block, size_t smem_bytes, const char* kernel_name,
     ctx.block_idx = {bx, by, bz};
     ctx.barrier = Barrier();
     ctx.live_threads = threads;
+    ctx.exited_threads = 0;
+    ctx.strict = orders.strict;
+    ctx.poisoned_count = 0;
     for (auto& w : ctx.warps) w = WarpState();
     if (!smem.empty()) std::memset(smem.data(), 0xFF, smem.size());
     for (int t = 0; t < threads; ++t) {
@@ -425,8 +535,19 @@ void run_grid(dim3 grid, dim3 block, size_t smem_bytes, const char* kernel_name,
         --unfinished;
         if (f.error) std::rethrow_exception(f.error);
         WarpState& w = ctx.warps[f.thread.warp];
+        if (ctx.strict) {
+          const auto exit_error = [&](const std::string& what) {
+            throw Error(code::kKernel, std::string("cuda-sim (CUOPTIM_SIM_STRICT): in ") + kernel_name + ", thread " +
+                                           std::to_string(t) + " of block " + dims(dim3(bx, by, bz)) + " exited while " + what);
+          };
+          if (ctx.barrier.arrived > 0) exit_error(std::to_string(ctx.barrier.arrived) + " threads wait at __syncthreads");
+          if (w.barrier.arrived > 0 && (w.pending_mask >> f.thread.lane & 1u)) {
+            exit_error("lanes of its warp wait for it at a warp operation with mask " + mask_hex(w.pending_mask));
+          }
+        }
         w.live_mask &= ~(1u << f.thread.lane);
         --ctx.live_threads;
+        ++ctx.exited_threads;
         release_if_complete(ctx.barrier, ctx.live_threads);
         release_if_complete(w.barrier, __builtin_popcount(w.live_mask));
       }

@@ -7,15 +7,21 @@
 //   * Blocks run one after another; the threads of a block are cooperative fibers, each with its
 //     own stack, so locals are private and __syncthreads() really is a barrier: a thread that
 //     reaches it waits until every live thread of the block has.
-//   * __shared__ arrays (function-scope statics, one copy per OS thread, reused block after
-//     block) and dynamic shared memory (dynamic_smem<T>(), poisoned with 0xFF bytes at every
-//     block start, so reading it before it is written shows up as NaN / garbage).
+//   * Static shared arrays, declared with CUOPTIM_SHARED(T, name, [dims]) (a raw __shared__ does
+//     not compile here), and dynamic shared memory (dynamic_smem<T>()): both are poisoned with
+//     0xFF bytes at every block start, so reading a slot before this block wrote it shows up as
+//     NaN / garbage instead of the previous block's value.
 //   * Warp intrinsics: __syncwarp, __shfl_sync, __shfl_up_sync, __shfl_down_sync,
 //     __shfl_xor_sync, __ballot_sync, __any_sync, __all_sync; the participating lanes exchange
 //     values through a per-warp mailbox with a warp barrier on each side.
 //   * atomicAdd (int, unsigned, unsigned long long, float), atomicMax / atomicMin (int,
 //     unsigned), atomicCAS, atomicExch; __threadfence (a no-op: threads never run at once).
 //   * float4 / make_float4, __float_as_uint and friends, __popc, __ldg.
+//   * Every pointer a kernel gets (an argument, or a field of an argument that lists its pointers
+//     with for_each_device_pointer) must point into a live cuda-sim allocation, or be null.
+//   * CUOPTIM_SIM_STRICT=1 (read at each launch): a warp operation's mask must name the calling
+//     lane and only live lanes, every lane of one warp operation must pass the same mask, and a
+//     thread must not exit while other threads of its block wait at, or later reach, a barrier.
 // A kernel must not use anything else (no textures, cooperative groups, clusters, inline PTX,
 // __nanosleep, or fast-math intrinsics). Launch configurations are checked as CUDA checks them
 // (<= 1024 threads per block, grid.y/z <= 65535, shared memory <= 48 KiB), and a barrier that
@@ -34,13 +40,19 @@
 #include <type_traits>
 #include <utility>
 
+#include "device_registry.h"
+
 // --- CUDA keywords and built-in types ----------------------------------------------------------
 #define __global__
 #define __device__
 #define __host__
 #define __forceinline__ inline
 #define __launch_bounds__(...)
-#define __shared__ static thread_local
+// Static shared memory: one copy per OS thread, poisoned when the block's first thread reaches
+// the declaration (poison_static_shared), so every block starts with 0xFF bytes in it.
+#define CUOPTIM_SHARED(T, name, ...)    \
+  static thread_local T name __VA_ARGS__; \
+  ::cuoptim::sim::poison_static_shared(&name, sizeof(name))
 #define __align__(n) alignas(n)
 
 struct uint3 {
@@ -78,7 +90,8 @@ struct Barrier {
 struct WarpState {
   Barrier barrier;
   uint64_t mailbox[32];
-  unsigned live_mask = 0;  // lanes that exist and have not exited
+  unsigned live_mask = 0;     // lanes that exist and have not exited
+  unsigned pending_mask = 0;  // strict mode: the mask of the warp operation lanes wait at
 };
 
 struct BlockContext {
@@ -89,6 +102,10 @@ struct BlockContext {
   size_t dynamic_smem_bytes;
   Barrier barrier;
   int live_threads;
+  int exited_threads;
+  bool strict;                              // CUOPTIM_SIM_STRICT=1
+  const void* poisoned_statics[16];         // static shared arrays this block has poisoned
+  int poisoned_count;
   WarpState warps[32];
 };
 
@@ -99,6 +116,9 @@ extern thread_local BlockContext* current_block;
 void sync_block();
 void sync_warp(unsigned mask);
 uint64_t warp_exchange(unsigned mask, uint64_t value, unsigned src_lane, bool* src_valid);
+
+// Fills a static shared array with 0xFF the first time a thread of the current block declares it.
+void poison_static_shared(void* array, size_t bytes);
 
 // Runs body() once per thread of every block. Throws cuoptim::Error for an invalid launch or a
 // deadlocked barrier.
@@ -131,9 +151,29 @@ T shuffle(unsigned mask, T v, unsigned src, bool in_range) {
 // launch(kernel, ...) under the simulator: the arguments are copied once, as a CUDA launch
 // copies them into the kernel's parameter buffer, and every simulated thread calls the kernel
 // with its own copy.
+template <typename T, typename = void>
+struct lists_device_pointers : std::false_type {};
+template <typename T>
+struct lists_device_pointers<T, decltype(std::declval<const T&>().for_each_device_pointer(
+                                    std::declval<void (*)(const void*, const char*)>()))> : std::true_type {};
+
+// Pointer arguments, and the pointers a struct argument lists, must be sim device memory.
+template <typename T>
+void check_kernel_argument(const T& arg, const char* kernel, size_t index) {
+  if constexpr (std::is_pointer<T>::value) {
+    check_device_pointer(static_cast<const void*>(arg), kernel, index, nullptr);
+  } else if constexpr (lists_device_pointers<T>::value) {
+    arg.for_each_device_pointer([&](const void* p, const char* field) { check_device_pointer(p, kernel, index, field); });
+  }
+}
+
 template <typename... KernelArgs, typename... Args>
 void launch_kernel(void (*kernel)(KernelArgs...), const char* name, dim3 grid, dim3 block, size_t smem, Args&&... args) {
   std::tuple<std::decay_t<KernelArgs>...> params(std::forward<Args>(args)...);
+  std::apply([&](const auto&... arg) {
+    size_t index = 0;
+    (check_kernel_argument(arg, name, index++), ...);
+  }, params);
   run_grid(grid, block, smem, name, [&]() { std::apply(kernel, params); });
 }
 

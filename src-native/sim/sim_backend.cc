@@ -6,6 +6,7 @@
 #include <string>
 
 #include "../../kernels/cuda/launchers.h"
+#include "../../kernels/sim/device_registry.h"
 #include "../../kernels/errors.h"
 
 namespace cuoptim {
@@ -13,16 +14,31 @@ namespace sim {
 
 namespace {
 constexpr size_t kAlignment = 256;  // cudaMalloc's alignment
-size_t padded(size_t bytes) { return bytes == 0 ? kAlignment : (bytes + kAlignment - 1) / kAlignment * kAlignment; }
+#if defined(__SANITIZE_ADDRESS__)
+// Under AddressSanitizer: exactly the bytes asked for (at least one), so a kernel that reads or
+// writes past a tensor's end is reported, instead of landing in cudaMalloc-style padding.
+size_t allocation_bytes(size_t bytes) { return bytes == 0 ? 1 : bytes; }
+#else
+size_t allocation_bytes(size_t bytes) { return bytes == 0 ? kAlignment : (bytes + kAlignment - 1) / kAlignment * kAlignment; }
+#endif
 }  // namespace
 
+// Every allocation is registered, so that each pointer a kernel is given can be checked to be
+// sim device memory (kernels/sim/cuda_sim.cc).
 void* SimBackend::allocate(size_t bytes) {
-  void* p = std::aligned_alloc(kAlignment, padded(bytes));
-  if (!p) throw Error(code::kOutOfMemory, "cuda-sim: could not allocate " + std::to_string(bytes) + " bytes");
+  void* p = nullptr;
+  if (posix_memalign(&p, kAlignment, allocation_bytes(bytes)) != 0 || !p) {
+    throw Error(code::kOutOfMemory, "cuda-sim: could not allocate " + std::to_string(bytes) + " bytes");
+  }
+  register_device_allocation(p, bytes);
   return p;
 }
 
-void SimBackend::deallocate(void* ptr, size_t) { std::free(ptr); }
+void SimBackend::deallocate(void* ptr, size_t) {
+  if (!ptr) return;
+  unregister_device_allocation(ptr);
+  std::free(ptr);
+}
 
 void SimBackend::fill_zero(void* dst, size_t bytes) {
   if (bytes) std::memset(dst, 0, bytes);
