@@ -1,5 +1,6 @@
 // kernels/cuda/launch.cuh — the one way a kernel is launched: `<<<grid, block, smem, stream>>>`
-// under nvcc (followed by a launch-error check), the simulator (kernels/sim) otherwise.
+// under nvcc (followed by a launch-error check, and a wait under CUOPTIM_CUDA_SYNC=1), the
+// simulator (kernels/sim) otherwise.
 //
 // Every .cu file puts its kernels and launchers in namespace CUOPTIM_KERNEL_NS — `cuda` when
 // nvcc compiles it for the cuda backend, `sim` when the host compiler compiles it for cuda-sim —
@@ -14,6 +15,8 @@
 
 #if defined(__CUDACC__)
 #include <cuda_runtime.h>
+
+#include "cuda_errors.h"
 #define CUOPTIM_KERNEL_NS cuda
 #else
 #ifndef CUOPTIM_SIM
@@ -34,10 +37,7 @@ void launch(void (*kernel)(KernelArgs...), const char* name, dim3 grid, dim3 blo
             Args&&... args) {
 #if defined(__CUDACC__)
   kernel<<<grid, block, smem, static_cast<cudaStream_t>(stream)>>>(std::forward<Args>(args)...);
-  const cudaError_t err = cudaGetLastError();
-  if (err != cudaSuccess) {
-    throw Error(code::kKernel, std::string("cuda: launch of ") + name + " failed: " + cudaGetErrorString(err));
-  }
+  check_launch(name, static_cast<cudaStream_t>(stream));  // cuda_errors.h: names the kernel
 #else
   (void)stream;
   sim::launch_kernel(kernel, name, grid, block, smem, std::forward<Args>(args)...);

@@ -185,5 +185,12 @@ void kernel_selftest(const char* name, const float* in, float* out, int* scratch
   }
 }
 
+#if defined(__CUDACC__)
+cudaError_t probe_kernel_image() {
+  cudaFuncAttributes attributes;
+  return cudaFuncGetAttributes(&attributes, selftest_detail::block_sum_kernel);
+}
+#endif
+
 }  // namespace CUOPTIM_KERNEL_NS
 }  // namespace cuoptim

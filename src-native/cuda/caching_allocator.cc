@@ -3,8 +3,11 @@
 
 #include <cuda_runtime_api.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <string>
 
+#include "../../kernels/cuda/cuda_errors.h"
 #include "../../kernels/errors.h"
 
 namespace cuoptim {
@@ -19,7 +22,21 @@ size_t CachingAllocator::rounded(size_t bytes) {
 
 CachingAllocator::~CachingAllocator() { release_cache_locked(); }
 
+bool CachingAllocator::caching_enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("CUOPTIM_CUDA_CACHE");
+    return v == nullptr || std::strcmp(v, "0") != 0;
+  }();
+  return on;
+}
+
 void* CachingAllocator::allocate(size_t bytes) {
+  if (!caching_enabled()) {
+    void* p = nullptr;
+    const cudaError_t err = cudaMalloc(&p, bytes ? bytes : 1);
+    if (err != cudaSuccess) throw_cuda_error(err, "could not allocate " + std::to_string(bytes) + " bytes");
+    return p;
+  }
   const size_t size = rounded(bytes);
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = free_.find(size);
@@ -36,16 +53,18 @@ void* CachingAllocator::allocate(size_t bytes) {
     release_cache_locked();
     err = cudaMalloc(&p, size);
   }
-  if (err != cudaSuccess) {
-    cudaGetLastError();
-    throw Error(err == cudaErrorMemoryAllocation ? code::kOutOfMemory : code::kKernel,
-                "cuda: could not allocate " + std::to_string(bytes) + " bytes: " + cudaGetErrorString(err));
-  }
+  if (err != cudaSuccess) throw_cuda_error(err, "could not allocate " + std::to_string(bytes) + " bytes");
   return p;
 }
 
 void CachingAllocator::deallocate(void* ptr, size_t bytes) {
   if (!ptr) return;
+  if (!caching_enabled()) {
+    cudaDeviceSynchronize();  // queued kernels may still use it
+    cudaFree(ptr);
+    cudaGetLastError();
+    return;
+  }
   const size_t size = rounded(bytes);
   std::lock_guard<std::mutex> lock(mutex_);
   free_[size].push_back(ptr);
@@ -63,8 +82,10 @@ void CachingAllocator::release_cache() {
 }
 
 void CachingAllocator::release_cache_locked() {
-  // cudaFree waits for the device, so a cached block that queued kernels still use is not
-  // returned while they run.
+  // A cached block may still be in use by kernels queued before it was freed (reuse on the one
+  // stream is ordered, a return to the driver is not): wait for the device first.
+  cudaDeviceSynchronize();
+  cudaGetLastError();
   for (auto& [size, blocks] : free_) {
     for (void* p : blocks) cudaFree(p);
   }

@@ -4,8 +4,10 @@
 // are kept in per-size free lists (sizes rounded up to 512 bytes, or to 2 MiB above 1 MiB) and
 // handed out again. With a single stream, a block freed while kernels that use it are still
 // queued can be reused at once: later work on the same stream runs after them. When cudaMalloc
-// fails, the cache is released and the allocation retried once. Locked: tensors are created and
-// freed from any JS thread and from finalizers.
+// fails, the device is synchronised, the cache released and the allocation retried once.
+// Locked: tensors are created and freed from any JS thread and from finalizers.
+// CUOPTIM_CUDA_CACHE=0 turns the cache off: exact-size cudaMalloc / cudaFree per tensor, so
+// compute-sanitizer's memcheck sees every allocation's true end (scripts/gpu-check.sh).
 #pragma once
 
 #include <cstddef>
@@ -25,6 +27,8 @@ class CachingAllocator {
   size_t cached_bytes() const;
 
   static size_t rounded(size_t bytes);
+  // Whether CUOPTIM_CUDA_CACHE leaves the cache on (unset or 1; 0 turns it off).
+  static bool caching_enabled();
 
  private:
   void release_cache_locked();

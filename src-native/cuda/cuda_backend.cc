@@ -1,10 +1,13 @@
 // src-native/cuda/cuda_backend.cc — device discovery, memory and the op -> kernel dispatch.
+// Errors go through kernels/cuda/cuda_errors.h (sticky ones lose the device for good).
 #include "cuda_backend.h"
 
 #include <cuda_runtime_api.h>
 
+#include <cstdlib>
 #include <string>
 
+#include "../../kernels/cuda/cuda_errors.h"
 #include "../../kernels/cuda/launchers.h"
 #include "../../kernels/errors.h"
 
@@ -14,11 +17,7 @@ namespace cuda {
 namespace {
 
 void check(cudaError_t err, const char* what) {
-  if (err != cudaSuccess) {
-    cudaGetLastError();
-    throw Error(err == cudaErrorMemoryAllocation ? code::kOutOfMemory : code::kKernel,
-                std::string("cuda: ") + what + ": " + cudaGetErrorString(err));
-  }
+  if (err != cudaSuccess) throw_cuda_error(err, what);
 }
 
 // The oldest Linux driver each CUDA major version runs on (NVIDIA's CUDA compatibility table).
@@ -45,31 +44,62 @@ std::string unavailable_reason(cudaError_t err) {
   }
 }
 
+// CUOPTIM_CUDA_DEVICE: the device index (default 0), checked against the devices present.
+bool read_device_index(int count, int* device, std::string* reason) {
+  const char* v = std::getenv("CUOPTIM_CUDA_DEVICE");
+  *device = 0;
+  if (v == nullptr || *v == '\0') return true;
+  char* end = nullptr;
+  const long n = std::strtol(v, &end, 10);
+  if (*end != '\0' || end == v || n < 0 || n >= count) {
+    *reason = std::string("CUOPTIM_CUDA_DEVICE: expected a device index from 0 to ") + std::to_string(count - 1) + ", got \"" + v + "\"";
+    return false;
+  }
+  *device = static_cast<int>(n);
+  return true;
+}
+
+// The debug switches (CUOPTIM_CUDA_SYNC, CUOPTIM_CUDA_CACHE) take 0 or 1.
+bool switch_valid(const char* name, std::string* reason) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0' || std::string(v) == "0" || std::string(v) == "1") return true;
+  *reason = std::string(name) + ": expected 0 or 1, got \"" + v + "\"";
+  return false;
+}
+
 }  // namespace
 
 void CudaBackend::init() const {
   std::call_once(once_, [this]() {
+    const auto fail = [this](std::string why) {
+      reason_ = std::move(why);
+      cudaGetLastError();
+    };
     int count = 0;
     const cudaError_t err = cudaGetDeviceCount(&count);
-    if (err != cudaSuccess || count == 0) {
-      reason_ = err != cudaSuccess ? unavailable_reason(err) : "no CUDA device found";
-      cudaGetLastError();
-      return;
-    }
+    if (err != cudaSuccess || count == 0) return fail(err != cudaSuccess ? unavailable_reason(err) : "no CUDA device found");
+    std::string why;
+    if (!read_device_index(count, &device_, &why) || !switch_valid("CUOPTIM_CUDA_SYNC", &why) || !switch_valid("CUOPTIM_CUDA_CACHE", &why)) return fail(why);
+    const std::string which = "device " + std::to_string(device_);
     cudaDeviceProp prop;
-    if (cudaSetDevice(0) != cudaSuccess || cudaGetDeviceProperties(&prop, 0) != cudaSuccess) {
-      reason_ = "device 0 could not be opened";
-      cudaGetLastError();
-      return;
+    if (cudaSetDevice(device_) != cudaSuccess || cudaGetDeviceProperties(&prop, device_) != cudaSuccess) {
+      return fail(which + " could not be opened");
     }
+    const std::string arch = "sm_" + std::to_string(prop.major) + std::to_string(prop.minor);
+    device_name_ = std::string(prop.name) + " (" + arch + ")";
+    // A GPU this binary has no machine code or PTX for fails at its first launch; say so now.
+    const cudaError_t image = probe_kernel_image();
+    if (image == cudaErrorNoKernelImageForDevice || image == cudaErrorInvalidDeviceFunction || image == cudaErrorUnsupportedPtxVersion) {
+      return fail(which + ", " + device_name_ + ": this build of cuoptim has no kernels it can run (built for CUDA architectures " +
+                  CUOPTIM_CUDA_ARCH_LIST + " with CUDA " + std::to_string(CUDART_VERSION / 1000) + "." +
+                  std::to_string(CUDART_VERSION % 1000 / 10) + "; rebuild with CUOPTIM_CUDA_ARCHS naming " + arch.substr(3) +
+                  " where the toolkit supports it)");
+    }
+    if (image != cudaSuccess) return fail(which + ": loading a kernel failed: " + cudaGetErrorString(image));
     cudaStream_t s = nullptr;
-    if (cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking) != cudaSuccess) {
-      reason_ = "could not create a stream on device 0";
-      cudaGetLastError();
-      return;
-    }
+    if (cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking) != cudaSuccess) return fail("could not create a stream on " + which);
     stream_ = s;
-    device_name_ = std::string(prop.name) + " (sm_" + std::to_string(prop.major) + std::to_string(prop.minor) + ")";
+    device_name_ = "cuda:" + std::to_string(device_) + " " + device_name_;
     ok_ = true;
   });
 }
@@ -85,9 +115,15 @@ std::string CudaBackend::describe() const {
   return ok_ ? device_name_ : reason_;
 }
 
+// Every entry point comes through here: the backend works, the device was not lost to a sticky
+// error, and it is this thread's current device (a CUDA device is per host thread, and the
+// caller's own code may have selected another).
 void* CudaBackend::stream() const {
   init();
   if (!ok_) throw Error(code::kBackendUnavailable, "cuda: not available: " + reason_);
+  const std::string lost = device_lost_reason();
+  if (!lost.empty()) throw Error(code::kBackendUnavailable, lost);
+  check(cudaSetDevice(device_), "select the device");
   return stream_;
 }
 
@@ -111,6 +147,7 @@ void* CudaBackend::allocate_paged(size_t bytes, bool* paged) {
 
 void CudaBackend::deallocate_paged(void* ptr, size_t) {
   // Queued kernels may still use the pages; errors here have nowhere to go (a destructor).
+  cudaSetDevice(device_);
   cudaStreamSynchronize(static_cast<cudaStream_t>(stream_));
   cudaFree(ptr);
   cudaGetLastError();
@@ -119,20 +156,20 @@ void CudaBackend::deallocate_paged(void* ptr, size_t) {
 void CudaBackend::prefetch(const std::vector<std::pair<void*, size_t>>& buffers) {
   int concurrent = 0;
   // Without concurrent managed access (e.g. Windows) pages migrate on demand: nothing to do.
-  if (cudaDeviceGetAttribute(&concurrent, cudaDevAttrConcurrentManagedAccess, 0) != cudaSuccess || !concurrent) {
+  cudaStream_t s = static_cast<cudaStream_t>(stream());
+  if (cudaDeviceGetAttribute(&concurrent, cudaDevAttrConcurrentManagedAccess, device_) != cudaSuccess || !concurrent) {
     cudaGetLastError();
     return;
   }
-  cudaStream_t s = static_cast<cudaStream_t>(stream());
   for (const auto& [ptr, bytes] : buffers) {
     if (!bytes) continue;
 #if CUDART_VERSION >= 13000
     cudaMemLocation device{};
     device.type = cudaMemLocationTypeDevice;
-    device.id = 0;
+    device.id = device_;
     check(cudaMemPrefetchAsync(ptr, bytes, device, 0, s), "prefetch");
 #else
-    check(cudaMemPrefetchAsync(ptr, bytes, 0, s), "prefetch");
+    check(cudaMemPrefetchAsync(ptr, bytes, device_, s), "prefetch");
 #endif
   }
 }
@@ -206,6 +243,7 @@ void CudaBackend::replay(void* graph) {
 
 void CudaBackend::destroy_graph(void* graph) {
   // Called from a finalizer: errors have nowhere to go.
+  cudaSetDevice(device_);
   cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(graph));
   cudaGetLastError();
 }

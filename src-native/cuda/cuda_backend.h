@@ -1,4 +1,5 @@
-// src-native/cuda/cuda_backend.h — the cuda backend: device 0, one stream, a caching allocator.
+// src-native/cuda/cuda_backend.h — the cuda backend: one device (CUOPTIM_CUDA_DEVICE, default
+// 0), one stream, a caching allocator.
 //
 // Ops enqueue kernels on the stream and return; download() and synchronize() wait. The CUDA
 // runtime is linked statically, so without a driver or a GPU this backend merely reports itself
@@ -53,7 +54,7 @@ class CudaBackend final : public Backend {
   void transform(const TransformArgs& args) override;
   void kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag) override;
 
-  // "NVIDIA H100 80GB HBM3 (sm_90)" or the reason it is unavailable.
+  // "cuda:0 NVIDIA H100 80GB HBM3 (sm_90)" or the reason it is unavailable.
   std::string describe() const;
 
  private:
@@ -65,6 +66,7 @@ class CudaBackend final : public Backend {
   mutable std::string reason_;
   mutable std::string device_name_;
   mutable void* stream_ = nullptr;
+  mutable int device_ = 0;
   CachingAllocator allocator_;
 };
 
