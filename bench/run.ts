@@ -37,7 +37,7 @@ const workloads: [string, ReturnType<typeof gpt2>][] = [
 const maxThreads = Math.max(2, machine.cores);
 const cuda = isAvailable("cuda");
 const total =
-  (workloads.length * MEMORY_OPTIMIZERS.length + MODEL_MEMORY_OPTIMIZERS.length + MIXED_MEMORY_OPTIMIZERS.length) * (cuda ? 2 : 1) + 6 + CUOPTIM_THROUGHPUT_COUNT * (cuda ? 2 : 1) + 1 + 4 + (plan.maxLog4 - 4) + 3 + maxThreads + 1;
+  (workloads.length * MEMORY_OPTIMIZERS.length + MODEL_MEMORY_OPTIMIZERS.length + MIXED_MEMORY_OPTIMIZERS.length) * (cuda ? 2 : 1) + 6 + CUOPTIM_THROUGHPUT_COUNT * (cuda ? 2 : 1) + 1 + 4 + (plan.maxLog4 - 4) + 3 + maxThreads + 1 + (cuda ? 3 : 0);
 const progress = new Progress(total);
 
 const memory = measureMemory("cpu", workloads, progress);
@@ -51,18 +51,20 @@ const measured = cuoptimThroughput("cpu", plan.throughputSide, progress);
 const previous = previousPathThroughput(plan.throughputSide, machine.threads, progress);
 measured.push(...previous.rows);
 if (cuda) measured.push(...cuoptimThroughput("cuda", plan.throughputSide, progress));
+// The GPU's rows are percentages of its own measured copy bandwidth (a device-to-device copy).
+const gpuBandwidth = cuda ? measureBandwidth("cuda", plan.bandwidth, progress) : undefined;
 measured.push(...peers.rows);
 // The roofline is the best of a measurement before and one after the throughput runs: these VMs'
 // bandwidth drifts within a run, and a roofline caught low would flatter every percentage.
 const bandwidth = bestBandwidth(bandwidthBefore, measureBandwidth("cpu", plan.bandwidth, progress));
-const throughput = withRoofline(measured, bandwidth.rooflineGBs);
+const throughput = withRoofline(measured, bandwidth.rooflineGBs, gpuBandwidth?.copyGBs);
 const scaling = sizeScaling("cpu", plan.maxLog4, progress);
 // The model's tensor shapes: GPT-2 small's 148 in the full run (the quick run's model otherwise).
 const overhead = stepOverhead("cpu", { name: plan.model[0], specs: [...plan.model[1]] }, machine.threads, progress);
 const threads = threadScaling(plan.threadsNumel, maxThreads, progress);
 const many = manyTensors("cpu", plan.manyTensors, progress);
 
-const partial = { date, quick, machine, memory, bandwidth, throughput, notes: [...new Set([...peers.notes, ...(previous.note ? [previous.note] : [])])], scaling, stepOverhead: overhead, threads, manyTensors: many };
+const partial = { date, quick, machine, memory, bandwidth, ...(gpuBandwidth ? { gpuBandwidth } : {}), throughput, notes: [...new Set([...peers.notes, ...(previous.note ? [previous.note] : [])])], scaling, stepOverhead: overhead, threads, manyTensors: many };
 const results: Results = { ...partial, targets: checkTargets(partial) };
 
 const dir = quick ? join("bench", "results", "quick") : join("bench", "results");

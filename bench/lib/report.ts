@@ -6,6 +6,7 @@ import type { ManyTensorsRow } from "../sections/many_tensors.js";
 import type { ScalingRow, ThreadRow } from "../sections/scaling.js";
 import type { StepOverhead } from "../sections/step_overhead.js";
 import type { ThroughputRow } from "../sections/throughput.js";
+import { GPU_MODEL, MODEL_DEVICE, modelledMs } from "../sections/gpu_model.js";
 
 export interface Results {
   date: string;
@@ -13,6 +14,8 @@ export interface Results {
   machine: Machine;
   memory: MemoryRow[];
   bandwidth: Bandwidth;
+  /** the cuda device's, when it was measured */
+  gpuBandwidth?: Bandwidth;
   throughput: ThroughputRow[];
   notes: string[];
   scaling: ScalingRow[];
@@ -121,6 +124,7 @@ export function markdown(r: Results, charts: Record<string, string>): string {
   for (const n of r.notes) out.push("", n);
   out.push("");
   if (charts.throughput) out.push(`![throughput](${charts.throughput})`, "");
+  out.push(...gpuSection(r));
   out.push("## Scaling (AdamW, cpu)");
   out.push("");
   out.push(table(["params", "tensors", "µs/step", "ns/param"], [...r.scaling, r.stepOverhead.many].map((s) => [s.params.toLocaleString("en-US"), s.tensors, f(s.usPerStep, 1), f(s.nsPerParam, 3)])));
@@ -154,4 +158,30 @@ export function readmeSummary(r: Results, reportPath: string, charts: Record<str
     ...["memory", "throughput"].filter((k) => charts[k]).map((k) => `![${k}](${charts[k]})`),
   ];
   return lines.join("\n");
+}
+
+/** The GPU: the modelled roofline per kernel, and the measured cuda rows beside it when there are any. */
+function gpuSection(r: Results): string[] {
+  const out = ["## GPU roofline", ""];
+  const params = r.throughput.find((t) => t.device === "cpu" && t.optimizer === "AdamW")?.params ?? 16 * 2 ** 20;
+  const measured = (optimizer: string) => r.throughput.find((t) => t.device === "cuda" && t.optimizer === optimizer && !t.implementation.includes("["));
+  if (r.gpuBandwidth) {
+    const b = r.gpuBandwidth;
+    out.push(`Measured on this machine's GPU: copy ${f(b.copyGBs, 1)} GB/s (device to device), scale ${f(b.scaleGBs, 1)} GB/s, triad ${f(b.triadGBs, 1)} GB/s, on ${(b.floats / 2 ** 20).toFixed(0)}M floats; the cuda rows above are percentages of the copy.`, "");
+  } else {
+    out.push("No GPU was measured in this run: the table is the model alone.", "");
+  }
+  out.push(
+    `Modelled on an ${MODEL_DEVICE.name}: ${MODEL_DEVICE.peakGBs} GB/s peak, about ${MODEL_DEVICE.copyGBs} GB/s for a device copy; the expected share of the copy bandwidth per kernel, from its code and \`npm run resource-check\` (ptxas), at ${params.toLocaleString("en-US")} params. A model, not a measurement: a GPU run (scripts/gpu-check.sh) replaces it.`,
+    "",
+  );
+  out.push(table(
+    ["kernel", "B/param", "modelled % of copy", "modelled ms/step", "measured % of copy", "why"],
+    GPU_MODEL.map((g) => {
+      const m = measured(g.optimizer);
+      return [g.optimizer, g.bytesPerParam, `${g.low}–${g.high}`, f(modelledMs(g, params), 3), m ? f(m.pctRoofline, 0) : "—", g.why];
+    }),
+  ));
+  out.push("");
+  return out;
 }

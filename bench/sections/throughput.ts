@@ -20,7 +20,7 @@ export interface ThroughputRow {
   mparamPerS: number;
   bytesPerParam: number;
   gbs: number;
-  /** % of the measured roofline bandwidth */
+  /** % of the measured roofline bandwidth (cuda rows: of the GPU's measured copy bandwidth) */
   pctRoofline: number;
 }
 
@@ -114,8 +114,9 @@ export const fill = (n: number, seed = 1): Float32Array => {
 /** A row as measured, before the roofline (known only after every run) gives its percentage. */
 export type MeasuredThroughput = Omit<ThroughputRow, "pctRoofline">;
 
-export function withRoofline(rows: MeasuredThroughput[], roofline: number): ThroughputRow[] {
-  return rows.map((r) => ({ ...r, pctRoofline: (100 * r.gbs) / roofline }));
+/** cpu rows against the cpu roofline; cuda rows against the GPU's measured copy bandwidth. */
+export function withRoofline(rows: MeasuredThroughput[], roofline: number, gpuCopyGBs?: number): ThroughputRow[] {
+  return rows.map((r) => ({ ...r, pctRoofline: (100 * r.gbs) / (r.device === "cuda" && gpuCopyGBs ? gpuCopyGBs : roofline) }));
 }
 
 function row(implementation: string, optimizer: string, device: string, params: number, ms: number): MeasuredThroughput {

@@ -1,0 +1,40 @@
+// bench/sections/gpu_model.ts — the GPU roofline as modelled from the kernels' code and ptxas
+// output (`npm run resource-check`), for the report until a GPU run replaces it: per kernel, the
+// bytes it must move per param, the share of the copy bandwidth it is expected to reach, and why.
+// The modelled device is an H100 SXM (HBM3, 3.35 TB/s peak per NVIDIA's datasheet; a device copy
+// reaches about 90% of it). Where a GPU was measured, the report puts its numbers beside these.
+
+export interface GpuModelRow {
+  /** the throughput row's optimizer name (bench/sections/throughput.ts), or a kernel's name */
+  optimizer: string;
+  bytesPerParam: number;
+  /** expected % of the device's copy bandwidth, low and high */
+  low: number;
+  high: number;
+  why: string;
+  /** its % is of FP32 peak, not of the bandwidth: no bandwidth-modelled time */
+  computeBound?: boolean;
+}
+
+export const MODEL_DEVICE = { name: "H100 SXM (HBM3)", peakGBs: 3350, copyGBs: 3000 };
+
+export const GPU_MODEL: GpuModelRow[] = [
+  { optimizer: "AdamW", bytesPerParam: 28, low: 80, high: 90, why: "multi-tensor apply: one launch per 320 chunks of 64K elements, float4 loads and stores, 512 threads, no shared memory; the shape of apex's and torch's fused AdamW" },
+  { optimizer: "AdamW bf16", bytesPerParam: 22, low: 75, high: 85, why: "as AdamW; the bf16 streams move 8 bytes per 4 elements, half a float4, so fewer bytes per memory transaction" },
+  { optimizer: "Lion", bytesPerParam: 20, low: 80, high: 90, why: "as AdamW, one state stream" },
+  { optimizer: "AdamW8bit", bytesPerParam: 16, low: 40, high: 55, why: "no stack frame now (102 registers on sm_90, 2 blocks per SM); left: per 256-element block an absmax reduction with two barriers, a 7-step binary search of the 256-entry code per element (dependent shared-memory loads), byte-wide state loads, and the 320-block launch cap" },
+  { optimizer: "Lion8bit", bytesPerParam: 14, low: 45, high: 60, why: "as AdamW8bit with one 8-bit state (72 registers)" },
+  { optimizer: "AdEMAMix8bit", bytesPerParam: 18, low: 35, high: 50, why: "as AdamW8bit with three 8-bit states (126 registers, so fewer warps per SM)" },
+  { optimizer: "Adafactor", bytesPerParam: 12, low: 25, high: 35, why: "5-7 launches per tensor, single-block serial finalize sums, per-element 64-bit divisions; not batched across tensors yet" },
+  { optimizer: "CAME", bytesPerParam: 20, low: 25, high: 35, why: "Adafactor's passes plus the confidence statistics: the same launch and finalize costs" },
+  { optimizer: "quantizeBlockwise", bytesPerParam: 5, low: 30, high: 45, why: "per 4096-element block an absmax reduction, then a 7-step binary search of the code per element; byte-wide stores" },
+  { optimizer: "dequantizeBlockwise", bytesPerParam: 5, low: 70, high: 85, why: "one shared-memory code lookup per element, byte-wide loads" },
+  { optimizer: "Shampoo", bytesPerParam: 28, low: 6, high: 9, why: "compute-bound: its GEMM uses 16×16 tiles and one output per thread, 6-9% of FP32 peak (the % here is of FP32 peak, not bandwidth)", computeBound: true },
+];
+
+/** Modelled time of one step over `params` params at the middle of the row's range (NaN when compute-bound). */
+export function modelledMs(row: GpuModelRow, params: number, copyGBs = MODEL_DEVICE.copyGBs): number {
+  if (row.computeBound) return Number.NaN;
+  const gbs = (copyGBs * (row.low + row.high)) / 200;
+  return (params * row.bytesPerParam) / (gbs * 1e6);
+}
