@@ -132,7 +132,11 @@ void* CudaBackend::allocate(size_t bytes) {
   return allocator_.allocate(bytes);
 }
 
-void CudaBackend::deallocate(void* ptr, size_t bytes) { allocator_.deallocate(ptr, bytes); }
+// Finalizers free from any thread: with the cache off (cudaFree) the device must be this one.
+void CudaBackend::deallocate(void* ptr, size_t bytes) {
+  if (!CachingAllocator::caching_enabled()) cudaSetDevice(device_);
+  allocator_.deallocate(ptr, bytes);
+}
 
 // Paged state (bitsandbytes' paged optimizers): CUDA managed memory, outside the caching
 // allocator. The driver migrates pages on demand and evicts them to the host when the device is
