@@ -47,6 +47,13 @@ try {
   if (/Suggestions:|Warnings:|Errors:/.test(lint)) throw new Error("publint reported something (above)");
 
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "cuoptim-pack-check", private: true, version: "1.0.0" }));
+  // The runtime dependencies' registry metadata into npm's cache first (npm ci caches their
+  // tarballs, not the metadata an install by name resolves through), so the install below needs
+  // no network, also on a machine whose npm cache started empty.
+  const lock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8"));
+  for (const name of Object.keys(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).dependencies ?? {})) {
+    sh("npm", ["cache", "add", `${name}@${lock.packages[`node_modules/${name}`].version}`], dir);
+  }
   step("npm install --offline --ignore-scripts <tarball> (the prebuild; no compiler, no network)");
   const started = Date.now();
   sh("npm", ["install", "--offline", "--ignore-scripts", "--no-audit", "--no-fund", tarball], dir);
