@@ -347,10 +347,6 @@ void check_launch(dim3 grid, dim3 block, size_t smem, const char* name) {
   if (smem > kMaxSharedBytes) bad("more than 48 KiB of dynamic shared memory");
 }
 
-}  // namespace
-
-namespace {
-
 // Base address -> bytes of every live sim allocation. Leaked on purpose: allocations may be
 // released during static destruction, after a registry with a destructor would be gone.
 struct Registry {
@@ -440,9 +436,8 @@ void poison_static_shared(void* array, size_t bytes) {
 
 void sync_block() {
   BlockContext& b = *current_block;
-  if (b.strict && b.exited_threads > 0) {
-    strict_error("__syncthreads after " + std::to_string(b.exited_threads) + " threads of the block exited");
-  }
+  const int exited = static_cast<int>(b.block_dim.x * b.block_dim.y * b.block_dim.z) - b.live_threads;
+  if (b.strict && exited > 0) strict_error("__syncthreads after " + std::to_string(exited) + " threads of the block exited");
   arrive_and_wait(b.barrier, b.live_threads);
 }
 
@@ -504,7 +499,6 @@ void run_grid(dim3 grid, dim3 block, size_t smem_bytes, const char* kernel_name,
     ctx.block_idx = {bx, by, bz};
     ctx.barrier = Barrier();
     ctx.live_threads = threads;
-    ctx.exited_threads = 0;
     ctx.strict = orders.strict;
     ctx.poisoned_count = 0;
     for (auto& w : ctx.warps) w = WarpState();
@@ -547,7 +541,6 @@ void run_grid(dim3 grid, dim3 block, size_t smem_bytes, const char* kernel_name,
         }
         w.live_mask &= ~(1u << f.thread.lane);
         --ctx.live_threads;
-        ++ctx.exited_threads;
         release_if_complete(ctx.barrier, ctx.live_threads);
         release_if_complete(w.barrier, __builtin_popcount(w.live_mask));
       }

@@ -101,8 +101,7 @@ struct BlockContext {
   unsigned char* dynamic_smem;
   size_t dynamic_smem_bytes;
   Barrier barrier;
-  int live_threads;
-  int exited_threads;
+  int live_threads;  // the block's threads that have not exited
   bool strict;                              // CUOPTIM_SIM_STRICT=1
   const void* poisoned_statics[16];         // static shared arrays this block has poisoned
   int poisoned_count;
