@@ -79,6 +79,7 @@
       ],
       "sources": [
         "src-native/adafactor_op.cc",
+        "src-native/dist_ops.cc",
         "src-native/linalg_ops.cc",
         "src-native/addon.cc",
         "src-native/backends.cc",
@@ -102,9 +103,15 @@
         "src-native/cpu/isa.cc",
         "src-native/cpu/norm.cc",
         "src-native/cpu/thread_pool.cc",
+        "src-native/dist/collectives.cc",
+        "src-native/dist/mpi_abi.cc",
+        "src-native/dist/world.cc",
         "src-native/sim/kernels_sim.cc",
         "src-native/sim/sim_backend.cc",
         "kernels/sim/cuda_sim.cc"
+      ],
+      "libraries": [
+        "-ldl"
       ]
     }
   ],

@@ -22,6 +22,7 @@ inline constexpr const char* kBackendUnavailable = "ERR_BACKEND_UNAVAILABLE";
 inline constexpr const char* kOutOfMemory = "ERR_OUT_OF_MEMORY";
 inline constexpr const char* kKernel = "ERR_KERNEL";
 inline constexpr const char* kNotImplemented = "ERR_NOT_IMPLEMENTED";
+inline constexpr const char* kDistributed = "ERR_DISTRIBUTED";
 inline constexpr const char* kInternal = "ERR_INTERNAL";
 }  // namespace code
 

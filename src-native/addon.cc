@@ -7,12 +7,12 @@
 #include "cpu/kernel_table.h"
 #include "cpu/thread_pool.h"
 #include "adafactor_op.h"
+#include "dist_ops.h"
 #include "linalg_ops.h"
 #include "norm_ops.h"
 #include "ops.h"
 #include "quant_ops.h"
 #include "selftest_op.h"
-#include "tensor_wrap.h"
 #include "tensor_wrap.h"
 
 namespace cuoptim {
@@ -145,6 +145,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   register_linalg_ops(env, exports);
   register_norm_ops(env, exports);
   register_selftest_op(env, exports);
+  register_dist_ops(env, exports);
   return exports;
 }
 

@@ -19,6 +19,7 @@ export type ErrorCode =
   | "ERR_STATE_DICT"
   | "ERR_CHECKPOINT"
   | "ERR_IO"
+  | "ERR_DISTRIBUTED"
   | "ERR_INTERNAL";
 
 /** Every error cuoptim throws, from an option check to a device allocation: `code` is stable (ErrorCode), the message names the value by the caller's own path (`paramGroups[1].params[3]`) and what was expected. */
