@@ -2,7 +2,8 @@
 //   distInit({timeoutSeconds}) -> {rank, worldSize, transport, library}; distFinalize();
 //   distAtExit(code); distAbort(code); distBarrier();
 //   distAllReduce(t, op); distReduceScatter(input, output, op); distAllGather(input, output);
-//   distBroadcast(t, root); distReduce(t, root, op); distAllGatherBytes(bytes) -> bytes of all.
+//   distBroadcast(t, root); distReduce(t, root, op); distAllGatherBytes(bytes) -> bytes of all;
+//   distGatherBytes(bytes, root) -> bytes of all on root.
 //
 // Every collective first all-gathers a small description of the call from every rank (which
 // call, op, root, dtype, device, shape, and whether that rank's own arguments were valid) and
@@ -29,7 +30,7 @@ namespace {
 using dist::ReduceOp;
 using dist::World;
 
-enum class Call : int64_t { AllReduce = 1, ReduceScatter, AllGather, Broadcast, Reduce, Barrier, Bytes };
+enum class Call : int64_t { AllReduce = 1, ReduceScatter, AllGather, Broadcast, Reduce, Barrier, Bytes, GatherBytes };
 
 const char* call_name(Call c) {
   switch (c) {
@@ -40,6 +41,7 @@ const char* call_name(Call c) {
     case Call::Reduce: return "reduce";
     case Call::Barrier: return "barrier";
     case Call::Bytes: return "a metadata exchange";
+    case Call::GatherBytes: return "a state gather";
   }
   return "?";
 }
@@ -106,10 +108,11 @@ void describe_tensor(const Tensor& t, Description* d) {
   for (size_t i = 0; i < t.shape().size() && i < kMaxRank; ++i) d->shape[i] = t.shape()[i];
 }
 
-// A collective's tensor: live and in host memory (cpu, cuda-sim).
+// A collective's tensor: live and in this process's memory (cpu, and cuda-sim, whose device
+// memory is host memory).
 Tensor& collective_tensor(const Napi::Value& v, const std::string& name) {
   Tensor& t = TensorWrap::unwrap(v, name);
-  if (!t.backend().host_accessible()) {
+  if (t.backend().kind() == DeviceKind::Cuda) {
     throw Error(code::kNotImplemented, name + ": collectives on " + std::string(device_name(t.backend().kind())) +
                                            " tensors go through NCCL, which this build does not have yet; use cpu tensors (Open MPI)");
   }
@@ -290,27 +293,54 @@ Napi::Value dist_broadcast(const Napi::CallbackInfo& info) {
       [&](World& w) { w.broadcast(t->data(), t->bytes(), root, "broadcast"); });
 }
 
+// The bytes of a Uint8Array argument.
+std::vector<uint8_t> read_bytes(const Napi::Value& v) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) throw_arg(code::kInvalidArgument, "bytes", "a Uint8Array");
+  Napi::Uint8Array a = v.As<Napi::Uint8Array>();
+  return std::vector<uint8_t>(a.Data(), a.Data() + a.ByteLength());
+}
+
+Napi::Uint8Array to_js(Napi::Env env, const std::vector<uint8_t>& bytes) {
+  Napi::Uint8Array out = Napi::Uint8Array::New(env, bytes.size());
+  if (!bytes.empty()) std::memcpy(out.Data(), bytes.data(), bytes.size());
+  return out;
+}
+
 // Host bytes from every rank, rank after rank (the TypeScript layer's metadata: partition
-// checks, norm partials, state dict sizes). Every rank must pass the same length.
+// checks, norm totals, step agreement). Every rank must pass the same length.
 Napi::Value dist_all_gather_bytes(const Napi::CallbackInfo& info) {
-  std::vector<uint8_t> mine;
-  std::vector<uint8_t> all;
-  Napi::Value result;
+  std::vector<uint8_t> mine, all;
   collective(
       info, Call::Bytes,
       [&](World&, Description* d) {
-        if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) throw_arg(code::kInvalidArgument, "bytes", "a Uint8Array");
-        Napi::Uint8Array a = info[0].As<Napi::Uint8Array>();
-        mine.assign(a.Data(), a.Data() + a.ByteLength());
+        mine = read_bytes(info[0]);
         d->numel_in = static_cast<int64_t>(mine.size());
       },
       [&](World& w) {
         all.resize(mine.size() * w.info().size);
         w.all_gather(mine.data(), mine.size(), all.data(), "a metadata exchange");
       });
-  Napi::Uint8Array out = Napi::Uint8Array::New(info.Env(), all.size());
-  if (!all.empty()) std::memcpy(out.Data(), all.data(), all.size());
-  return out;
+  return to_js(info.Env(), all);
+}
+
+// distGatherBytes(bytes, root): every rank's bytes on root, rank after rank (an empty array
+// elsewhere); a sharded optimizer's state on the rank that consolidates it.
+Napi::Value dist_gather_bytes(const Napi::CallbackInfo& info) {
+  std::vector<uint8_t> mine, all;
+  int root = 0;
+  collective(
+      info, Call::GatherBytes,
+      [&](World& w, Description* d) {
+        mine = read_bytes(info[0]);
+        d->numel_in = static_cast<int64_t>(mine.size());
+        root = read_root(info[1], w);
+        d->root = root;
+      },
+      [&](World& w) {
+        if (w.info().rank == root) all.resize(mine.size() * w.info().size);
+        w.gather(mine.data(), mine.size(), all.data(), root, "a state gather");
+      });
+  return to_js(info.Env(), all);
 }
 
 }  // namespace
@@ -327,6 +357,7 @@ void register_dist_ops(Napi::Env env, Napi::Object exports) {
   exports.Set("distAllGather", Napi::Function::New(env, dist_all_gather, "distAllGather"));
   exports.Set("distBroadcast", Napi::Function::New(env, dist_broadcast, "distBroadcast"));
   exports.Set("distAllGatherBytes", Napi::Function::New(env, dist_all_gather_bytes, "distAllGatherBytes"));
+  exports.Set("distGatherBytes", Napi::Function::New(env, dist_gather_bytes, "distGatherBytes"));
 }
 
 }  // namespace cuoptim

@@ -193,6 +193,27 @@ export interface NativeBinding {
   adafactorWorkspaceBytes(shape: readonly number[]): number;
   /** The gradients' total norm (2 or Infinity), one reduction with a fixed tree. */
   gradNorm(grads: NativeTensor[], normType: number): number;
+  /** Each grad's total before gradNorm combines them (sum of squares, or max |g|), in order. */
+  gradNormTotals(grads: NativeTensor[], normType: number): Float64Array;
+  /**
+   * cuoptim/distributed (src-native/dist_ops.cc). Arguments go through unchecked: the native side
+   * checks them after the ranks have exchanged what each was called with, so a bad argument is
+   * an error on every rank rather than a hang.
+   */
+  distInit(options: unknown): { rank: number; worldSize: number; transport: "mpi" | "local"; library: string };
+  distFinalize(): void;
+  distAtExit(code: number): void;
+  distAbort(code: unknown): void;
+  distBarrier(): void;
+  distAllReduce(tensor: unknown, op: unknown): void;
+  distReduce(tensor: unknown, root: unknown, op: unknown): void;
+  distReduceScatter(input: unknown, output: unknown, op: unknown): void;
+  distAllGather(input: unknown, output: unknown): void;
+  distBroadcast(tensor: unknown, root: unknown): void;
+  /** Every rank's bytes, rank after rank; every rank must pass the same length. */
+  distAllGatherBytes(bytes: Uint8Array): Uint8Array;
+  /** Every rank's bytes on rank `root` (empty elsewhere); every rank must pass the same length. */
+  distGatherBytes(bytes: Uint8Array, root: number): Uint8Array;
   /** In place: "scale" multiplies by value, "clamp" clamps to [-value, value]. */
   transformTensors(tensors: NativeTensor[], kind: "scale" | "clamp", value: number): void;
   quantizeBlockwise(values: NativeTensor, codes: NativeTensor, absmax: NativeTensor, blockSize: number, signed: boolean): void;

@@ -138,6 +138,17 @@ export function inspect(path: string): CheckpointInfo {
  * and each target against it — before anything changes; a failed load changes nothing.
  */
 export function load(path: string, into: CheckpointTargets = {}): CheckpointInfo {
+  const prepared = prepareLoad(path, into);
+  prepared.apply();
+  return prepared.info;
+}
+
+/**
+ * load() in two halves: every check and every read, then `apply` (which changes the targets and
+ * can fail only as an allocation can). A sharded load checks every rank's file before any rank
+ * applies its own (cuoptim/distributed).
+ */
+export function prepareLoad(path: string, into: CheckpointTargets = {}): { info: CheckpointInfo; apply: () => void } {
   if (typeof path !== "string" || path === "") fail("ERR_INVALID_ARGUMENT", "path: expected a non-empty string");
   if (typeof into !== "object" || into === null) fail("ERR_INVALID_ARGUMENT", "into: expected {params, optimizer, scheduler, ema}");
   for (const k of Object.keys(into)) if (!["params", "optimizer", "scheduler", "ema"].includes(k)) fail("ERR_INVALID_ARGUMENT", `into.${k}: unknown (known: params, optimizer, scheduler, ema)`);
@@ -225,14 +236,17 @@ export function load(path: string, into: CheckpointTargets = {}): CheckpointInfo
       emaState = decodeTree(s.state, (n) => read(n) as Float32Array | Uint8Array);
       wrap("ema", () => into.ema!.checkStateDict(emaState as never));
     }
+    if (into.optimizer !== undefined) wrap("optimizer", () => into.optimizer!.checkStateDict(optimizerDict as never));
     targets.forEach(([name, p]) => p.assertLive(`into.params["${name}"]`));
 
     // Everything checked and read: apply. The optimizer's load is all-or-nothing and goes first.
-    if (into.optimizer !== undefined) wrap("optimizer", () => into.optimizer!.loadStateDict(optimizerDict as never));
-    if (into.scheduler !== undefined) into.scheduler.loadStateDict(schedulerState as never);
-    if (into.ema !== undefined) into.ema.loadStateDict(emaState as never);
-    targets.forEach(([, p], i) => p.set(paramData[i]! as never));
-    return info;
+    const apply = (): void => {
+      if (into.optimizer !== undefined) wrap("optimizer", () => into.optimizer!.loadStateDict(optimizerDict as never));
+      if (into.scheduler !== undefined) into.scheduler.loadStateDict(schedulerState as never);
+      if (into.ema !== undefined) into.ema.loadStateDict(emaState as never);
+      targets.forEach(([, p], i) => p.set(paramData[i]! as never));
+    };
+    return { info, apply };
   });
 }
 

@@ -16,7 +16,6 @@ import type { Tensor } from "../tensor.js";
 import { checkBetas, checkBool, checkNumber } from "../validate.js";
 import { ElementwiseOptimizer, type NativeOptions } from "./elementwise.js";
 import type { CommonOptions, ParamsInput, StateSpec, StepContext, StepOptions, StepResult, UpdateItem } from "./optimizer.js";
-import { gradNormOf } from "./precision.js";
 import { runElementwise } from "./run.js";
 
 /** Options of LAMB (apex's FusedLAMB). */
@@ -82,6 +81,10 @@ export class LAMB extends ElementwiseOptimizer<LAMBOptions> {
     return { beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, weightDecay: o.weightDecay, biasCorrection: o.biasCorrection, adamwMode: o.adamwMode, gradAveraging: o.gradAveraging, clip: 1 };
   }
 
+  protected override get readsWholeGradNorm(): boolean {
+    return this.paramGroups.some((g) => g.maxGradNorm !== null);
+  }
+
   override step(options: StepOptions = {}): StepResult {
     this.#globalNorm = null;
     try {
@@ -93,7 +96,7 @@ export class LAMB extends ElementwiseOptimizer<LAMBOptions> {
 
   protected override applyUpdate(o: LAMBOptions, items: UpdateItem[], ctx: StepContext): void {
     // apex: clip = norm / max when norm > max, over the (scaled) gradients of every group.
-    this.#globalNorm ??= gradNormOf(this.params().flatMap((p) => (p.grad ? [p.grad] : [])), 2) * ctx.gradScale;
+    this.#globalNorm ??= this.wholeGradNorm() * ctx.gradScale;
     const clip = o.maxGradNorm !== null && this.#globalNorm > o.maxGradNorm ? this.#globalNorm / o.maxGradNorm : 1;
     runElementwise("lamb_update", { ...this.nativeOptions(o), clip }, items, ctx);
     const f = Math.fround;

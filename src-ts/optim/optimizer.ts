@@ -12,13 +12,26 @@ import { checkBool } from "../validate.js";
 import { deepFreeze, mergeGroupOptions } from "./groups.js";
 import { guardStep, parseStepOptions, planStep, type StepPlan } from "./plan.js";
 import { keepPlan, keptPlanOptions, type PreparedPlan } from "./prepared.js";
-import { castInto, parsePrecision, workingItems, type Precision } from "./precision.js";
+import { castInto, gradNormOf, parsePrecision, workingItems, type Precision } from "./precision.js";
 import { stageState } from "./state_dict.js";
 import { preparedCapturably, releasePrepared, withRunMode } from "./run.js";
 import type { CapturedStep, CommonOptions, GroupExtras, ParamGroup, ParamGroupInput, ParamsInput, ParamState, StateDict, StateSpec, StepContext, StepOptions, StepResult, UpdateItem } from "./types.js";
 
 export { clipCoefficient } from "./plan.js";
 export type * from "./types.js";
+
+/**
+ * Stochastic rounding's per-param keys for an optimizer that holds one shard of a model
+ * (cuoptim/distributed's ZeroRedundancyOptimizer): each param's index in the whole model, so the
+ * sharded run rounds as the unsharded one does.
+ */
+export const paramIdOverrides = new WeakMap<object, ReadonlyMap<Tensor, number>>();
+
+/**
+ * The norm of every gradient of the whole model, for an optimizer that holds one shard of it and
+ * reads that norm (readsWholeGradNorm): set by ZeroRedundancyOptimizer for each step.
+ */
+export const wholeGradNormOverrides = new WeakMap<object, number>();
 
 /** The base of the torch-style optimizers: param groups with per-group options, step() / zeroGrad(), stateDict() / loadStateDict(), lazily created state. Every call checks its input before it changes anything. */
 export abstract class Optimizer<O extends object> {
@@ -94,6 +107,16 @@ export abstract class Optimizer<O extends object> {
    */
   protected get kernels16(): boolean {
     return false;
+  }
+
+  /** Whether applyUpdate reads wholeGradNorm() (LAMB's global clipping): a sharded optimizer computes it across ranks first. */
+  protected get readsWholeGradNorm(): boolean {
+    return false;
+  }
+
+  /** The 2-norm of every param's gradient, in param order: of the whole model when this optimizer holds one shard of it. */
+  protected wholeGradNorm(): number {
+    return wholeGradNormOverrides.get(this) ?? gradNormOf(this.params().flatMap((p) => (p.grad ? [p.grad] : [])), 2);
   }
 
   /** Whether CommonOptions.capturable applies (Adam and AdamW). */
@@ -208,8 +231,10 @@ export abstract class Optimizer<O extends object> {
   }
 
   #ids: Map<Tensor, number> | null = null;
-  /** A param's index among all params (stochastic rounding's per-param key). */
+  /** A param's index among all params (stochastic rounding's per-param key), or its index in a sharded model (paramIdOverrides). */
   #idOf(p: Tensor): number {
+    const shared = paramIdOverrides.get(this);
+    if (shared) return shared.get(p)!;
     if (!this.#ids) this.#ids = new Map(this.params().map((q, i) => [q, i]));
     return this.#ids.get(p)!;
   }

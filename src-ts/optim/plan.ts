@@ -104,13 +104,18 @@ export function planStep<O extends object>(groups: readonly ParamGroup<O>[], che
 
 /**
  * The gradients' norm when clipping or the guard needs it, whether the step is to be skipped,
- * and the gradient scale the kernels apply (the clip folded in).
+ * and the gradient scale the kernels apply (the clip folded in). `normOf` computes the norm of
+ * the plans' grads (a sharded optimizer's combines every rank's part).
  */
-export function guardStep<O>(plans: readonly StepPlan<O>[], o: ParsedStepOptions): { skip: boolean; gradNorm: number | null; gradScale: number } {
+export function guardStep<O>(
+  plans: readonly StepPlan<O>[],
+  o: ParsedStepOptions,
+  normOf: (grads: readonly Tensor[], normType: number) => number = gradNormOf,
+): { skip: boolean; gradNorm: number | null; gradScale: number } {
   let { gradScale } = o;
   if (o.maxNorm === undefined && !o.guard) return { skip: false, gradNorm: null, gradScale };
   const grads = plans.flatMap((p) => p.items.map((it) => it.grad));
-  const gradNorm = grads.length ? gradNormOf(grads, o.normType) * Math.abs(gradScale) : 0;
+  const gradNorm = grads.length ? normOf(grads, o.normType) * Math.abs(gradScale) : 0;
   if (o.guard && !Number.isFinite(gradNorm)) return { skip: true, gradNorm, gradScale };
   const coef = o.maxNorm === undefined ? 1 : clipCoefficient(o.maxNorm, gradNorm);
   if (o.maxNorm !== undefined) gradScale = Math.fround(gradScale * coef);
