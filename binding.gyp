@@ -103,9 +103,9 @@
         "src-native/cpu/isa.cc",
         "src-native/cpu/norm.cc",
         "src-native/cpu/thread_pool.cc",
-        "src-native/dist/collectives.cc",
-        "src-native/dist/mpi_abi.cc",
-        "src-native/dist/world.cc",
+        "src-native/distributed/collectives.cc",
+        "src-native/distributed/mpi_abi.cc",
+        "src-native/distributed/world.cc",
         "src-native/sim/kernels_sim.cc",
         "src-native/sim/sim_backend.cc",
         "kernels/sim/cuda_sim.cc"

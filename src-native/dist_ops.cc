@@ -19,8 +19,8 @@
 
 #include "backend.h"
 #include "binding_util.h"
-#include "dist/collectives.h"
-#include "dist/world.h"
+#include "distributed/collectives.h"
+#include "distributed/world.h"
 #include "tensor_wrap.h"
 
 namespace cuoptim {
