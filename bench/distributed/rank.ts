@@ -12,7 +12,7 @@ import { AdamW, memoryStats, tensor, type Tensor } from "../../src-ts/index.js";
 
 const TENSORS = Number(process.env.BENCH_TENSORS ?? 24);
 const NUMEL = Number(process.env.BENCH_NUMEL ?? 1 << 16);
-const TIMED = Number(process.env.BENCH_STEPS ?? 5);
+const TIMED = Number(process.env.BENCH_STEPS ?? 20);
 const { rank, worldSize } = init();
 const psi = TENSORS * NUMEL;
 
