@@ -105,6 +105,7 @@
         "src-native/cpu/thread_pool.cc",
         "src-native/distributed/collectives.cc",
         "src-native/distributed/mpi_abi.cc",
+        "src-native/distributed/nccl_abi.cc",
         "src-native/distributed/world.cc",
         "src-native/sim/kernels_sim.cc",
         "src-native/sim/sim_backend.cc",

@@ -131,6 +131,18 @@ struct NormArgs {
 };
 
 // Clipping transforms applied in place: lists = the tensors; kind = math::TransformKind.
+// A reduction across ranks (kernels/math/fold.cuh): `ranks` blocks of `count` elements side by
+// side in `blocks`, folded into `out` (count elements). type: a math::StorageType, or
+// math::kFoldBytes for uint8; op: a math::FoldOp.
+struct FoldArgs {
+  const void* blocks = nullptr;
+  void* out = nullptr;
+  int ranks = 1;
+  int64_t count = 0;
+  unsigned type = 0;
+  int op = 0;
+};
+
 struct TransformArgs {
   TensorLists lists;
   int kind = 0;

@@ -83,7 +83,8 @@ run_step 4 "the kernel tests on cuda, synchronised after every launch" \
 for tool in memcheck racecheck synccheck initcheck; do
   run_step 5 "compute-sanitizer $tool over the kernel tests" sanitize "$tool"
 done
-run_step 6 "the quick benchmark (cuda rows: % of the device's copy bandwidth)" npm run bench -- --quick
+run_step 6 "cuoptim/distributed under mpirun (cuda tensors through NCCL with one GPU per rank, when there are 2 GPUs and libnccl.so.2; it says why not otherwise)" npm run -s test:distributed
+run_step 7 "the quick benchmark (cuda rows: % of the device's copy bandwidth)" npm run bench -- --quick
 [ -d bench/results/quick ] && cp bench/results/quick/*.md "$OUT_DIR/" 2>/dev/null
 
 {

@@ -4,7 +4,9 @@
 // so every collective also takes its chunked path), then jobs in which one rank throws, exits,
 // is killed or stops calling: each must end, with an error naming the rank, within the stated
 // timeout instead of hanging. Open MPI runs oversubscribed (more ranks than cores) and, as root,
-// with its allow-run-as-root settings. Without mpirun it says so and skips (a failure under CI).
+// with its allow-run-as-root settings. On a machine with two GPUs or more and NCCL, the tests run
+// once more on cuda tensors, one GPU per rank; elsewhere it says why they did not. Without mpirun
+// it says so and skips (a failure under CI).
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -59,6 +61,27 @@ for (const [np, extra] of [[2, {}], [3, { CUOPTIM_DIST_CHUNK_BYTES: "1000" }]]) 
   console.log(`\n== mpirun -np ${np}${extra.CUOPTIM_DIST_CHUNK_BYTES ? ` (CUOPTIM_DIST_CHUNK_BYTES=${extra.CUOPTIM_DIST_CHUNK_BYTES})` : ""}: test/distributed/main.ts ==`);
   const r = mpirun(np, "test/distributed/main.ts", extra);
   report(r.status === 0, `the distributed tests on ${np} ranks (${r.seconds.toFixed(1)} s)`, r.signal ? `killed after ${JOB_LIMIT_S} s` : "");
+}
+
+// cuda tensors go through NCCL, which allows one rank per GPU: with two GPUs or more and NCCL
+// loadable, the tests run again on cuda, each rank on its own GPU (OMPI_COMM_WORLD_LOCAL_RANK).
+const gpus = spawnSync("nvidia-smi", ["--query-gpu=name", "--format=csv,noheader"], { encoding: "utf8" });
+const gpuCount = gpus.status === 0 ? gpus.stdout.trim().split("\n").filter(Boolean).length : 0;
+const nccl = process.env.CUOPTIM_NCCL_LIBRARY || (spawnSync("sh", ["-c", "ldconfig -p | grep -q 'libnccl\\.so\\.2 '"]).status === 0 ? "libnccl.so.2" : "");
+const cudaWhyNot = gpuCount < 2 ? `NCCL needs one GPU per rank and this machine has ${gpuCount}` : !nccl ? "libnccl.so.2 not found (CUOPTIM_NCCL_LIBRARY names it)" : "";
+if (cudaWhyNot) {
+  console.log(`\n== cuda tensors through NCCL: skipped, ${cudaWhyNot} ==`);
+} else {
+  const np = Math.min(gpuCount, 3);
+  console.log(`\n== mpirun -np ${np}, cuda tensors through NCCL (${nccl}), one GPU per rank ==`);
+  const r = spawnSync("mpirun", ["--oversubscribe", "-np", String(np), "sh", "-c", `CUOPTIM_CUDA_DEVICE=$OMPI_COMM_WORLD_LOCAL_RANK exec "${process.execPath}" --import tsx test/distributed/main.ts`], {
+    cwd: root,
+    env: { ...env, CUOPTIM_TEST_DEVICES: "cuda", CUOPTIM_DIST_TEST_DEVICE: "cuda" },
+    stdio: "inherit",
+    timeout: JOB_LIMIT_S * 1000,
+    killSignal: "SIGKILL",
+  });
+  report(r.status === 0, `the distributed tests on ${np} ranks with cuda tensors`);
 }
 
 console.log(`\n== a failing rank ends the job (limit ${FAILURE_LIMIT_S} s, rank timeout ${RANK_TIMEOUT_S} s) ==`);

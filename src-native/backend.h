@@ -74,6 +74,8 @@ class Backend {
   // the host vector in (tensor, chunk) order; `args.lists` holds the grads only.
   virtual void grad_norm_partials(const NormArgs& args, std::vector<double>* partials) = 0;
   virtual void transform(const TransformArgs& args) = 0;
+  // A reduction across ranks over this backend's memory (cuoptim/distributed's collectives).
+  virtual void fold_ranks(const FoldArgs& args) = 0;
 
   // A capturable Adam step (kernels/cuda/capturable.cu): advances every step count of the record
   // by one and computes its scalars, where the record lives.

@@ -108,15 +108,16 @@ void describe_tensor(const Tensor& t, Description* d) {
   for (size_t i = 0; i < t.shape().size() && i < kMaxRank; ++i) d->shape[i] = t.shape()[i];
 }
 
-// A collective's tensor: live and in this process's memory (cpu, and cuda-sim, whose device
-// memory is host memory).
+// A collective's tensor: live, on a device whose transfers can work here (NCCL for cuda).
 Tensor& collective_tensor(const Napi::Value& v, const std::string& name) {
   Tensor& t = TensorWrap::unwrap(v, name);
-  if (t.backend().kind() == DeviceKind::Cuda) {
-    throw Error(code::kNotImplemented, name + ": collectives on " + std::string(device_name(t.backend().kind())) +
-                                           " tensors go through NCCL, which this build does not have yet; use cpu tensors (Open MPI)");
-  }
+  dist::check_mover(t.backend(), World::get());
   return t;
+}
+
+// The collective over t's backend, moved by MPI (host memory) or NCCL (cuda).
+dist::Collective over(Tensor& t, World& w, Call call) {
+  return {t.backend(), dist::mover_for(t.backend(), w), call_name(call)};
 }
 
 ReduceOp read_op(const Napi::Value& v, const std::string& name, DType dtype) {
@@ -216,7 +217,7 @@ Napi::Value dist_all_reduce(const Napi::CallbackInfo& info) {
         op = read_op(info[1], "op", t->dtype());
         d->op = static_cast<int64_t>(op);
       },
-      [&](World& w) { dist::all_reduce(w, t->data(), t->numel(), t->dtype(), op, "allReduce"); });
+      [&](World& w) { dist::all_reduce(over(*t, w, Call::AllReduce), t->data(), t->numel(), t->dtype(), op); });
 }
 
 Napi::Value dist_reduce(const Napi::CallbackInfo& info) {
@@ -233,7 +234,7 @@ Napi::Value dist_reduce(const Napi::CallbackInfo& info) {
         op = read_op(info[2], "op", t->dtype());
         d->op = static_cast<int64_t>(op);
       },
-      [&](World& w) { dist::reduce(w, t->data(), t->numel(), t->dtype(), op, root, "reduce"); });
+      [&](World& w) { dist::reduce(over(*t, w, Call::Reduce), t->data(), t->numel(), t->dtype(), op, root); });
 }
 
 // Checks that `output` can hold `count` elements of the input's dtype, on its device.
@@ -261,7 +262,7 @@ Napi::Value dist_reduce_scatter(const Napi::CallbackInfo& info) {
         op = read_op(info[2], "op", in->dtype());
         d->op = static_cast<int64_t>(op);
       },
-      [&](World& w) { dist::reduce_scatter(w, in->data(), out->data(), out->numel(), in->dtype(), op, "reduceScatter"); });
+      [&](World& w) { dist::reduce_scatter(over(*in, w, Call::ReduceScatter), in->data(), out->data(), out->numel(), in->dtype(), op); });
 }
 
 Napi::Value dist_all_gather(const Napi::CallbackInfo& info) {
@@ -276,7 +277,7 @@ Napi::Value dist_all_gather(const Napi::CallbackInfo& info) {
         check_output(*in, *out, in->numel() * w.info().size, "input's elements x world size");
         d->numel_out = out->numel();
       },
-      [&](World& w) { w.all_gather(in->data(), in->bytes(), out->data(), "allGather"); });
+      [&](World& w) { dist::all_gather(over(*in, w, Call::AllGather), in->data(), in->bytes(), out->data()); });
 }
 
 Napi::Value dist_broadcast(const Napi::CallbackInfo& info) {
@@ -290,7 +291,7 @@ Napi::Value dist_broadcast(const Napi::CallbackInfo& info) {
         root = read_root(info[1], w);
         d->root = root;
       },
-      [&](World& w) { w.broadcast(t->data(), t->bytes(), root, "broadcast"); });
+      [&](World& w) { dist::broadcast(over(*t, w, Call::Broadcast), t->data(), t->bytes(), root); });
 }
 
 // The bytes of a Uint8Array argument.

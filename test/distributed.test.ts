@@ -87,7 +87,7 @@ for (const device of testDevices().filter((d) => d !== "cuda")) {
       const make = (): Tensor[] => shapes.map((s, i) => tensor(initParam(4, i, s[0]! * (s[1] ?? 1)), s, { device }) as unknown as Tensor);
       const a = make();
       const b = make();
-      const ref = new (cls as typeof AdamW)(a, options);
+      const ref = new (cls as typeof AdamW)(a, options as never);
       const zero = new ZeroRedundancyOptimizer(b, cls as typeof AdamW, { ...options, stage: 2 });
       for (let step = 1; step <= 3; step++) {
         [a, b].forEach((ps) => ps.forEach((p, i) => (p.grad = tensor(scaled(6, i, step, p.numel, 0.1), p.shape, { device }) as unknown as Tensor)));

@@ -50,6 +50,7 @@ class CpuBackend final : public Backend {
   }
   void grad_norm_partials(const NormArgs& args, std::vector<double>* partials) override;  // norm.cc
   void transform(const TransformArgs& args) override;  // norm.cc
+  void fold_ranks(const FoldArgs& args) override;      // norm.cc
 
  private:
   // The nearest-code table for one of this backend's dynamic maps, or null (code_lut.h).

@@ -1,10 +1,12 @@
 // src-native/cpu/norm.cc — the gradient norm's partials and clipping's transforms on the cpu
 // backend, with kernels/cuda/grad_norm.cu's chunks and tree (tree_reduce.h): one partial per
-// 65536 elements, thread t of 256 taking elements t, t+256, ... in order.
+// 65536 elements, thread t of 256 taking elements t, t+256, ... in order. Also the reduction
+// step of the distributed collectives (kernels/math/fold.cuh), element by element on the pool.
 #include "cpu_backend.h"
 #include "kernel_table.h"
 #include "thread_pool.h"
 #include "tree_reduce.h"
+#include "../../kernels/math/fold.cuh"
 
 namespace cuoptim {
 namespace cpu {
@@ -56,6 +58,20 @@ void CpuBackend::transform(const TransformArgs& args) {
     float* x = static_cast<float*>(l.ptrs[c.tensor][0]) + c.offset;
     for (int64_t i = 0; i < c.count; ++i) x[i] = math::transform_element(x[i], args.kind, args.value);
   });
+}
+
+void CpuBackend::fold_ranks(const FoldArgs& a) {
+  constexpr int64_t kPerJob = 1 << 16;
+  auto run = [&](int64_t job) {
+    const int64_t end = (job + 1) * kPerJob < a.count ? (job + 1) * kPerJob : a.count;
+    for (int64_t i = job * kPerJob; i < end; ++i) math::fold_element(a.blocks, a.out, a.ranks, a.count, a.type, a.op, i);
+  };
+  const int64_t jobs = (a.count + kPerJob - 1) / kPerJob;
+  if (a.count < kSerialBelow) {
+    for (int64_t j = 0; j < jobs; ++j) run(j);
+  } else {
+    parallel_for(jobs, run);
+  }
 }
 
 }  // namespace cpu

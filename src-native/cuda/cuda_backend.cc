@@ -218,6 +218,7 @@ void CudaBackend::grad_norm_partials(const NormArgs& args, std::vector<double>* 
 }
 
 void CudaBackend::transform(const TransformArgs& args) { cuda::transform_tensors(args, stream()); }
+void CudaBackend::fold_ranks(const FoldArgs& args) { cuda::fold_ranks(args, stream()); }
 void CudaBackend::gemm(const math::GemmArgs& g) { cuda::gemm(g, stream()); }
 void CudaBackend::gemm_batched(const math::GemmBatch& b) { cuda::gemm_batched(b, stream()); }
 void CudaBackend::add_diagonal(float* base, int64_t n, int64_t ld, float value) { cuda::add_diagonal(base, n, ld, value, stream()); }

@@ -52,10 +52,14 @@ class CudaBackend final : public Backend {
   void destroy_graph(void* graph) override;
   void grad_norm_partials(const NormArgs& args, std::vector<double>* partials) override;
   void transform(const TransformArgs& args) override;
+  void fold_ranks(const FoldArgs& args) override;
   void kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag) override;
 
   // "cuda:0 NVIDIA H100 80GB HBM3 (sm_90)" or the reason it is unavailable.
   std::string describe() const;
+  // The stream every op of this backend is enqueued on, and its device (for NCCL).
+  void* stream_handle() const { return stream(); }
+  int device() const { return device_; }
 
  private:
   void init() const;

@@ -13,6 +13,8 @@
 #include <mutex>
 #include <string>
 
+#include "collectives.h"
+
 namespace cuoptim::dist {
 
 struct WorldInfo {
@@ -22,7 +24,7 @@ struct WorldInfo {
   std::string library;    // the MPI library's version string (mpi) or ""
 };
 
-class World {
+class World final : public Mover {
  public:
   static World& get();
 
@@ -40,13 +42,15 @@ class World {
   const WorldInfo& info() const { return info_; }
   std::mutex& mutex() { return mutex_; }
 
-  // Blocking collectives over bytes (the caller holds mutex()); `what` names the user's call for
-  // the timeout message. Sizes are per rank; any size (MPI's int counts are chunked here).
+  // Blocking collectives over host bytes (the caller holds mutex()); `what` names the user's call
+  // for the timeout message. Sizes are per rank; any size (MPI's int counts are chunked here).
+  int rank() const override { return info_.rank; }
+  int size() const override { return info_.size; }
   void barrier(const char* what);
-  void broadcast(void* buf, size_t bytes, int root, const char* what);
-  void all_gather(const void* send, size_t bytes, void* recv, const char* what);  // recv: size * bytes
-  void all_to_all(const void* send, size_t block, void* recv, const char* what);  // send, recv: size * block
-  void gather(const void* send, size_t bytes, void* recv, int root, const char* what);  // recv (root): size * bytes
+  void broadcast(void* buf, size_t bytes, int root, const char* what) override;
+  void all_gather(const void* send, size_t bytes, void* recv, const char* what) override;
+  void all_to_all(const void* send, size_t block, void* recv, const char* what) override;
+  void gather(const void* send, size_t bytes, void* recv, int root, const char* what) override;
 
  private:
   enum class State { Uninitialized, Ready, Finalized };

@@ -9,6 +9,7 @@
 #include "../../kernels/cuda/adafactor.cu"
 #include "../../kernels/cuda/adam8bit.cu"
 #include "../../kernels/cuda/capturable.cu"
+#include "../../kernels/cuda/fold.cu"
 #include "../../kernels/cuda/gemm.cu"
 #include "../../kernels/cuda/grad_norm.cu"
 #include "../../kernels/cuda/quantize_blockwise.cu"

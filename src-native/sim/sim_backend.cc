@@ -70,6 +70,7 @@ void SimBackend::grad_norm_partials(const NormArgs& args, std::vector<double>* p
 }
 
 void SimBackend::transform(const TransformArgs& args) { sim::transform_tensors(args, nullptr); }
+void SimBackend::fold_ranks(const FoldArgs& args) { sim::fold_ranks(args, nullptr); }
 
 void SimBackend::gemm(const math::GemmArgs& g) { sim::gemm(g, nullptr); }
 void SimBackend::gemm_batched(const math::GemmBatch& b) { sim::gemm_batched(b, nullptr); }

@@ -36,6 +36,7 @@ class SimBackend final : public Backend {
   void capturable_adam_advance(const CapturableRecord& r) override;
   void grad_norm_partials(const NormArgs& args, std::vector<double>* partials) override;
   void transform(const TransformArgs& args) override;
+  void fold_ranks(const FoldArgs& args) override;
   void kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag) override;
 };
 

@@ -54,7 +54,10 @@ function fold(inputs: (Float32Array | Uint8Array)[], op: ReduceOp, dtype: DType)
 const asBits = (a: Float32Array | Uint8Array): Float32Array | Uint8Array => a;
 const everyRank = <T>(f: (r: number) => T): T[] => Array.from({ length: worldSize() }, (_, r) => f(r));
 
-for (const device of testDevices().filter((d) => d !== "cuda")) {
+// cuda tensors go through NCCL, one GPU per rank: scripts/test-distributed.mjs runs them in a job
+// of its own (CUOPTIM_DIST_TEST_DEVICE=cuda) where the machine has the GPUs and NCCL.
+const cudaJob = process.env.CUOPTIM_DIST_TEST_DEVICE === "cuda";
+for (const device of testDevices().filter((d) => (d === "cuda") === cudaJob)) {
   for (const dtype of DTYPES) {
     const ops: ReduceOp[] = dtype === "uint8" ? ["sum", "max"] : ["sum", "avg", "max"];
     for (const op of ops) {
