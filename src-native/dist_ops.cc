@@ -128,8 +128,13 @@ ReduceOp read_op(const Napi::Value& v, const std::string& name, DType dtype) {
   return op;
 }
 
-int read_root(const Napi::Value& v, const World& w) {
-  return static_cast<int>(read_whole(v, "root", 0, w.info().size - 1));
+// A collective's tensor and root rank, both described.
+Tensor& read_rooted(const Napi::Value& tensor, const Napi::Value& root_arg, const World& w, Description* d, int* root) {
+  Tensor& t = collective_tensor(tensor, "tensor");
+  describe_tensor(t, d);
+  *root = static_cast<int>(read_whole(root_arg, "root", 0, w.info().size - 1));
+  d->root = *root;
+  return t;
 }
 
 // Runs one collective: the world's lock, the readiness check, argument reading (errors held),
@@ -227,10 +232,7 @@ Napi::Value dist_reduce(const Napi::CallbackInfo& info) {
   return collective(
       info, Call::Reduce,
       [&](World& w, Description* d) {
-        t = &collective_tensor(info[0], "tensor");
-        describe_tensor(*t, d);
-        root = read_root(info[1], w);
-        d->root = root;
+        t = &read_rooted(info[0], info[1], w, d, &root);
         op = read_op(info[2], "op", t->dtype());
         d->op = static_cast<int64_t>(op);
       },
@@ -285,12 +287,7 @@ Napi::Value dist_broadcast(const Napi::CallbackInfo& info) {
   int root = 0;
   return collective(
       info, Call::Broadcast,
-      [&](World& w, Description* d) {
-        t = &collective_tensor(info[0], "tensor");
-        describe_tensor(*t, d);
-        root = read_root(info[1], w);
-        d->root = root;
-      },
+      [&](World& w, Description* d) { t = &read_rooted(info[0], info[1], w, d, &root); },
       [&](World& w) { dist::broadcast(over(*t, w, Call::Broadcast), t->data(), t->bytes(), root); });
 }
 
@@ -334,7 +331,7 @@ Napi::Value dist_gather_bytes(const Napi::CallbackInfo& info) {
       [&](World& w, Description* d) {
         mine = read_bytes(info[0]);
         d->numel_in = static_cast<int64_t>(mine.size());
-        root = read_root(info[1], w);
+        root = static_cast<int>(read_whole(info[1], "root", 0, w.info().size - 1));
         d->root = root;
       },
       [&](World& w) {

@@ -2,12 +2,10 @@
 // mpi_abi.h; the first successful load is kept for the process.
 #include "mpi_abi.h"
 
-#include <dlfcn.h>
-
-#include <cstdlib>
 #include <mutex>
 #include <vector>
 
+#include "dl_library.h"
 #include "../../kernels/errors.h"
 
 namespace cuoptim::dist {
@@ -20,40 +18,21 @@ std::string install_hint() {
          "library in CUOPTIM_MPI_LIBRARY";
 }
 
-template <typename Fn>
-void resolve(void* handle, const char* name, Fn* out, std::vector<std::string>* missing) {
-  *out = reinterpret_cast<Fn>(dlsym(handle, name));
-  if (!*out) missing->push_back(name);
-}
-
-void* resolve_object(void* handle, const char* name, std::vector<std::string>* missing) {
-  void* p = dlsym(handle, name);
-  if (!p) missing->push_back(name);
-  return p;
-}
-
 MpiLib open_mpi() {
-  std::vector<std::string> candidates;
-  if (const char* explicit_path = std::getenv("CUOPTIM_MPI_LIBRARY"); explicit_path && *explicit_path) {
-    candidates.emplace_back(explicit_path);
-  } else {
-    candidates = {"libmpi.so.40", "libmpi.so"};
-  }
   std::string tried;
-  for (const std::string& name : candidates) {
+  for (const std::string& name : library_candidates("CUOPTIM_MPI_LIBRARY", {"libmpi.so.40", "libmpi.so"})) {
     void* handle = dlopen(name.c_str(), RTLD_NOW | RTLD_GLOBAL);
     if (!handle) {
-      const char* why = dlerror();
-      tried += "\n  - " + name + ": " + (why ? why : "not found");
+      tried += "\n  - " + name + ": " + dl_failure();
       continue;
     }
     MpiLib lib;
     lib.handle = handle;
     lib.path = name;
     std::vector<std::string> missing;
-    lib.comm_world = resolve_object(handle, "ompi_mpi_comm_world", &missing);
-    lib.byte = resolve_object(handle, "ompi_mpi_byte", &missing);
-    lib.errors_return = resolve_object(handle, "ompi_mpi_errors_return", &missing);
+    resolve(handle, "ompi_mpi_comm_world", &lib.comm_world, &missing);
+    resolve(handle, "ompi_mpi_byte", &lib.byte, &missing);
+    resolve(handle, "ompi_mpi_errors_return", &lib.errors_return, &missing);
     resolve(handle, "MPI_Initialized", &lib.Initialized, &missing);
     resolve(handle, "MPI_Finalized", &lib.Finalized, &missing);
     resolve(handle, "MPI_Init_thread", &lib.Init_thread, &missing);
@@ -71,9 +50,7 @@ MpiLib open_mpi() {
     resolve(handle, "MPI_Ialltoall", &lib.Ialltoall, &missing);
     resolve(handle, "MPI_Igather", &lib.Igather, &missing);
     if (missing.empty()) return lib;
-    std::string names;
-    for (const std::string& m : missing) names += (names.empty() ? "" : ", ") + m;
-    tried += "\n  - " + name + ": not Open MPI's ABI (missing " + names + "; MPICH-family libraries are not supported)";
+    tried += "\n  - " + name + ": not Open MPI's ABI (missing " + joined(missing) + "; MPICH-family libraries are not supported)";
     dlclose(handle);
   }
   throw Error(code::kDistributed, "init: could not load Open MPI:" + tried + "\n" + install_hint());

@@ -1,37 +1,22 @@
 // src-native/distributed/nccl_abi.cc — dlopen of NCCL and dlsym of the calls in nccl_abi.h.
 #include "nccl_abi.h"
 
-#include <dlfcn.h>
-
-#include <cstdlib>
 #include <mutex>
 #include <vector>
 
+#include "dl_library.h"
 #include "../../kernels/errors.h"
 
 namespace cuoptim::dist {
 
 namespace {
 
-template <typename Fn>
-void resolve(void* handle, const char* name, Fn* out, std::vector<std::string>* missing) {
-  *out = reinterpret_cast<Fn>(dlsym(handle, name));
-  if (!*out) missing->push_back(name);
-}
-
 NcclLib open_nccl() {
-  std::vector<std::string> candidates;
-  if (const char* explicit_path = std::getenv("CUOPTIM_NCCL_LIBRARY"); explicit_path && *explicit_path) {
-    candidates.emplace_back(explicit_path);
-  } else {
-    candidates = {"libnccl.so.2", "libnccl.so"};
-  }
   std::string tried;
-  for (const std::string& name : candidates) {
+  for (const std::string& name : library_candidates("CUOPTIM_NCCL_LIBRARY", {"libnccl.so.2", "libnccl.so"})) {
     void* handle = dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
-      const char* why = dlerror();
-      tried += "\n  - " + name + ": " + (why ? why : "not found");
+      tried += "\n  - " + name + ": " + dl_failure();
       continue;
     }
     NcclLib lib;
@@ -50,9 +35,7 @@ NcclLib open_nccl() {
     resolve(handle, "ncclGroupStart", &lib.GroupStart, &missing);
     resolve(handle, "ncclGroupEnd", &lib.GroupEnd, &missing);
     if (missing.empty() && lib.GetVersion(&lib.version) == kNcclSuccess && lib.version >= 2700) return lib;
-    std::string names;
-    for (const std::string& m : missing) names += (names.empty() ? "" : ", ") + m;
-    tried += "\n  - " + name + ": " + (names.empty() ? "NCCL " + std::to_string(lib.version) + " is older than 2.7 (no point-to-point calls)" : "missing " + names);
+    tried += "\n  - " + name + ": " + (missing.empty() ? "NCCL " + std::to_string(lib.version) + " is older than 2.7 (no point-to-point calls)" : "missing " + joined(missing));
     dlclose(handle);
   }
   throw Error(code::kDistributed,

@@ -19,6 +19,26 @@ namespace {
 
 const MpiLib& lib() { return load_mpi(); }
 
+// Moves per-rank blocks of `block` bytes with one MPI call, or, when a block is larger than a
+// chunk (MPI counts are ints), a chunk of every block per call through staging buffers.
+// `spread_in`: the send side is per-rank blocks too (all-to-all); `receives`: this rank gets
+// every rank's block (all but a gather's other ranks). `start(send, recv, len)` starts the MPI
+// call for one chunk and returns its request; `wait` waits for it.
+template <typename Start, typename Wait>
+void move_blocks(const char* in, char* out, size_t block, size_t ranks, size_t chunk_limit, bool spread_in, bool receives, Start&& start, Wait&& wait) {
+  const size_t chunk = std::min(chunk_limit, block);
+  const bool stage = block > chunk;
+  std::vector<char> staged_in(stage && spread_in ? ranks * chunk : 0), staged_out(stage && receives ? ranks * chunk : 0);
+  for (size_t off = 0; off < block; off += chunk) {
+    const size_t len = std::min(chunk, block - off);
+    for (size_t r = 0; r < ranks && !staged_in.empty(); ++r) std::memcpy(staged_in.data() + r * len, in + r * block + off, len);
+    const char* src = staged_in.empty() ? in + off : staged_in.data();
+    char* dst = !receives ? nullptr : staged_out.empty() ? out : staged_out.data();
+    wait(start(src, dst, static_cast<int>(len)));
+    for (size_t r = 0; r < ranks && !staged_out.empty(); ++r) std::memcpy(out + r * block + off, staged_out.data() + r * len, len);
+  }
+}
+
 }  // namespace
 
 World& World::get() {
@@ -154,81 +174,52 @@ void World::broadcast(void* buf, size_t bytes, int root, const char* what) {
   }
 }
 
-// all_gather, all_to_all and gather move per-rank blocks; a block larger than one chunk goes
-// through staging buffers a chunk of every block at a time.
 void World::all_gather(const void* send, size_t bytes, void* recv, const char* what) {
-  const auto* in = static_cast<const char*>(send);
-  auto* out = static_cast<char*>(recv);
-  const size_t n = info_.size;
   if (bytes == 0) return;
   if (!mpi()) {
-    std::memmove(out, in, bytes);
+    std::memmove(recv, send, bytes);
     return;
   }
-  const size_t chunk = std::min(chunk_bytes(), bytes);
-  std::vector<char> staged(bytes > chunk ? n * chunk : 0);
-  for (size_t off = 0; off < bytes; off += chunk) {
-    const size_t len = std::min(chunk, bytes - off);
-    char* dst = staged.empty() ? out : staged.data();
-    void* request = nullptr;
-    check(lib().Iallgather(in + off, static_cast<int>(len), lib().byte, dst, static_cast<int>(len), lib().byte, lib().comm_world, &request), "MPI_Iallgather");
-    wait(request, what);
-    if (!staged.empty()) {
-      for (size_t r = 0; r < n; ++r) std::memcpy(out + r * bytes + off, dst + r * len, len);
-    }
-  }
+  move_blocks(
+      static_cast<const char*>(send), static_cast<char*>(recv), bytes, info_.size, chunk_bytes(), false, true,
+      [&](const char* src, char* dst, int len) {
+        void* request = nullptr;
+        check(lib().Iallgather(src, len, lib().byte, dst, len, lib().byte, lib().comm_world, &request), "MPI_Iallgather");
+        return request;
+      },
+      [&](void* request) { wait(request, what); });
 }
 
 void World::all_to_all(const void* send, size_t block, void* recv, const char* what) {
-  const auto* in = static_cast<const char*>(send);
-  auto* out = static_cast<char*>(recv);
-  const size_t n = info_.size;
   if (block == 0) return;
   if (!mpi()) {
-    std::memmove(out, in, block);
+    std::memmove(recv, send, block);
     return;
   }
-  const size_t chunk = std::min(chunk_bytes(), block);
-  const bool stage = block > chunk;
-  std::vector<char> staged_in(stage ? n * chunk : 0), staged_out(stage ? n * chunk : 0);
-  for (size_t off = 0; off < block; off += chunk) {
-    const size_t len = std::min(chunk, block - off);
-    if (stage) {
-      for (size_t r = 0; r < n; ++r) std::memcpy(staged_in.data() + r * len, in + r * block + off, len);
-    }
-    void* request = nullptr;
-    check(lib().Ialltoall(stage ? staged_in.data() : in, static_cast<int>(len), lib().byte, stage ? staged_out.data() : out,
-                          static_cast<int>(len), lib().byte, lib().comm_world, &request),
-          "MPI_Ialltoall");
-    wait(request, what);
-    if (stage) {
-      for (size_t r = 0; r < n; ++r) std::memcpy(out + r * block + off, staged_out.data() + r * len, len);
-    }
-  }
+  move_blocks(
+      static_cast<const char*>(send), static_cast<char*>(recv), block, info_.size, chunk_bytes(), true, true,
+      [&](const char* src, char* dst, int len) {
+        void* request = nullptr;
+        check(lib().Ialltoall(src, len, lib().byte, dst, len, lib().byte, lib().comm_world, &request), "MPI_Ialltoall");
+        return request;
+      },
+      [&](void* request) { wait(request, what); });
 }
 
 void World::gather(const void* send, size_t bytes, void* recv, int root, const char* what) {
-  const auto* in = static_cast<const char*>(send);
-  auto* out = static_cast<char*>(recv);
-  const size_t n = info_.size;
   if (bytes == 0) return;
   if (!mpi()) {
-    std::memmove(out, in, bytes);
+    std::memmove(recv, send, bytes);
     return;
   }
-  const bool is_root = info_.rank == root;
-  const size_t chunk = std::min(chunk_bytes(), bytes);
-  std::vector<char> staged(bytes > chunk && is_root ? n * chunk : 0);
-  for (size_t off = 0; off < bytes; off += chunk) {
-    const size_t len = std::min(chunk, bytes - off);
-    char* dst = is_root ? (staged.empty() ? out : staged.data()) : nullptr;
-    void* request = nullptr;
-    check(lib().Igather(in + off, static_cast<int>(len), lib().byte, dst, static_cast<int>(len), lib().byte, root, lib().comm_world, &request), "MPI_Igather");
-    wait(request, what);
-    if (!staged.empty()) {
-      for (size_t r = 0; r < n; ++r) std::memcpy(out + r * bytes + off, dst + r * len, len);
-    }
-  }
+  move_blocks(
+      static_cast<const char*>(send), static_cast<char*>(recv), bytes, info_.size, chunk_bytes(), false, info_.rank == root,
+      [&](const char* src, char* dst, int len) {
+        void* request = nullptr;
+        check(lib().Igather(src, len, lib().byte, dst, len, lib().byte, root, lib().comm_world, &request), "MPI_Igather");
+        return request;
+      },
+      [&](void* request) { wait(request, what); });
 }
 
 }  // namespace cuoptim::dist

@@ -13,7 +13,7 @@ import * as assert from "uvu/assert";
 import { allReduce, rank, worldSize, ZeroRedundancyOptimizer, type OptimizerClass } from "../../src-ts/distributed/index.js";
 import { allGatherJson } from "../../src-ts/distributed/world.js";
 import {
-  AdaBound, Adadelta, Adafactor, Adagrad, Adam, Adam8bit, Adamax, AdamW, AdamW8bit, AdamWScheduleFree, AdEMAMix, AdEMAMix8bit, ASGD, CAME, CuoptimError, LAMB, LARS, LBFGS,
+  AdaBound, Adadelta, Adafactor, Adagrad, Adam, Adam8bit, Adamax, AdamW, AdamW8bit, AdamWScheduleFree, AdEMAMix, AdEMAMix8bit, ASGD, CAME, CuoptimError, EMA, GradScaler, LAMB, LARS, LBFGS,
   Lion, Lion8bit, lr, Muon, NAdam, RAdam, RMSprop, Rprop, SGD, SGDScheduleFree, Shampoo, Sophia, tensor, type Optimizer, type StepOptions, type Tensor,
 } from "../../src-ts/index.js";
 import { assertBitwiseEqual } from "../helpers/compare.js";
@@ -198,6 +198,34 @@ for (const stage of [1, 2] as const) {
     stepBoth(ADAMW, p, 3, { skipNonFinite: true });
   });
 }
+
+test("stage 2 with loss scaling (GradScaler: a scaled overflow skips on every rank and backs off) and an EMA of the params, as unsharded", () => {
+  const p = pair(ADAMW, 2);
+  const scalers = [new GradScaler({ initScale: 1024, growthInterval: 2 }), new GradScaler({ initScale: 1024, growthInterval: 2 })];
+  const emas = [new EMA(p.refParams, { decay: 0.9 }), new EMA(p.zeroParams, { decay: 0.9 })];
+  for (let step = 1; step <= 5; step++) {
+    const scale = scalers[0]!.getScale();
+    const raw = rankGrads(ADAMW, step, (r, i) => step === 3 && r === 0 && i === 1).map((g) => g.map((x) => Math.fround(x * scale)));
+    const forRef = gradsFor(ADAMW, p.refParams, raw);
+    const forZero = gradsFor(ADAMW, p.zeroParams, raw);
+    p.refParams.forEach((q, i) => (q.grad = forRef.averaged[i]!));
+    p.zeroParams.forEach((q, i) => (q.grad = forZero.own[i]!));
+    const a = scalers[0]!.step(p.ref);
+    const b = scalers[1]!.step(p.zero);
+    assert.is(b.applied, a.applied, `step ${step}: applied`);
+    assert.is(a.applied, step !== 3, `step ${step}: only the overflowing step is skipped`);
+    scalers.forEach((s) => s.update());
+    emas.forEach((e) => e.update());
+    assert.is(scalers[1]!.getScale(), scalers[0]!.getScale());
+    assertSameParams(p.zeroParams, p.refParams, `step ${step}`);
+  }
+  const shadow = (e: EMA, params: Tensor[]): Tensor[] => {
+    const copies = params.map((q) => tensor(new Float32Array(q.numel), q.shape, { device }) as unknown as Tensor);
+    e.copyTo(copies);
+    return copies;
+  };
+  assertSameParams(shadow(emas[1]!, p.zeroParams), shadow(emas[0]!, p.refParams), "EMA");
+});
 
 test("a state dict loads on another world size: the unsharded one into N ranks, the consolidated one into one rank", () => {
   const p = pair(ADAMW, 2);
