@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // scripts/test-distributed.mjs — `npm run test:distributed`: the cuoptim/distributed tests on
 // every rank of an mpirun job, with 2 ranks and with 3 (the 3-rank job with 1000-byte MPI chunks,
-// so every collective also takes its chunked path), then jobs in which one rank throws, exits,
+// so every collective also takes its chunked path), the exactness tests on 1 rank, then jobs in which one rank throws, exits,
 // is killed or stops calling: each must end, with an error naming the rank, within the stated
 // timeout instead of hanging. Open MPI runs oversubscribed (more ranks than cores) and, as root,
 // with its allow-run-as-root settings. On a machine with two GPUs or more and NCCL, the tests run
@@ -57,10 +57,17 @@ const report = (ok, what, detail = "") => {
   console.log(`${ok ? "ok  " : "FAIL"} ${what}${detail ? `\n     ${detail.trim().split("\n").slice(-15).join("\n     ")}` : ""}`);
 };
 
-for (const [np, extra] of [[2, {}], [3, { CUOPTIM_DIST_CHUNK_BYTES: "1000" }]]) {
-  console.log(`\n== mpirun -np ${np}${extra.CUOPTIM_DIST_CHUNK_BYTES ? ` (CUOPTIM_DIST_CHUNK_BYTES=${extra.CUOPTIM_DIST_CHUNK_BYTES})` : ""}: test/distributed/main.ts ==`);
+// One rank runs the exactness cases only (the others compare what different ranks pass).
+const jobs = [
+  [1, { CUOPTIM_DIST_TEST_ONLY: "params bit for bit" }, "the exactness tests"],
+  [2, {}, "the distributed tests"],
+  [3, { CUOPTIM_DIST_CHUNK_BYTES: "1000" }, "the distributed tests"],
+];
+for (const [np, extra, what] of jobs) {
+  const note = Object.entries(extra).map(([k, v]) => `${k}=${v}`).join(" ");
+  console.log(`\n== mpirun -np ${np}${note ? ` (${note})` : ""}: test/distributed/main.ts ==`);
   const r = mpirun(np, "test/distributed/main.ts", extra);
-  report(r.status === 0, `the distributed tests on ${np} ranks (${r.seconds.toFixed(1)} s)`, r.signal ? `killed after ${JOB_LIMIT_S} s` : "");
+  report(r.status === 0, `${what} on ${np} rank${np > 1 ? "s" : ""} (${r.seconds.toFixed(1)} s)`, r.signal ? `killed after ${JOB_LIMIT_S} s` : "");
 }
 
 // cuda tensors go through NCCL, which allows one rank per GPU: with two GPUs or more and NCCL

@@ -205,13 +205,8 @@ export class ZeroRedundancyOptimizer<O extends object> {
     const merged: Entries = Object.assign({}, ...parts.map(unpackEntries));
     const state: Entries = {};
     for (const id of Object.keys(merged).map(Number).sort((a, b) => a - b)) state[id] = merged[id]!;
-    let next = 0;
-    const paramGroups = this.#whole.paramGroups.map((g) => {
-      const { params, ...groupRest } = g;
-      return { ...structuredClone(groupRest), params: params.map(() => next++) };
-    });
     const { state: _state, paramGroups: _groups, ...extras } = local;
-    this.#consolidated = { to, dict: { ...extras, state, paramGroups } as StateDict<O> };
+    this.#consolidated = { to, dict: { ...extras, state, paramGroups: this.#wholeGroups() } as StateDict<O> };
   }
 
   /** The whole state dict, on the rank consolidateStateDict() gathered it to (until the next step). */
@@ -246,6 +241,48 @@ export class ZeroRedundancyOptimizer<O extends object> {
       Object.assign(group, structuredClone(groupRest));
     });
     this.#consolidated = null;
+  }
+
+  /**
+   * An ordinary cuoptim checkpoint of the whole optimizer (save()'s format: it loads into the
+   * unsharded optimizer with load(), and into a ZeroRedundancyOptimizer on any world size with
+   * loadConsolidated()), written by rank `to` (default 0) with `contents`' params, scheduler, EMA
+   * and meta. Every rank calls it; rank `to` holds the whole state while it writes.
+   */
+  saveConsolidated(path: string, contents: ShardedContents = {}, to = 0): void {
+    this.consolidateStateDict(to);
+    let error: unknown = null;
+    if (this.rank === to) {
+      try {
+        this.#withWholeState(this.#consolidated!.dict, () => save(path, { optimizer: this.#whole, ...optionsObject(contents, "saveConsolidated: contents") }));
+      } catch (e) {
+        error = e;
+      }
+    }
+    this.#agree("saveConsolidated", {}, error);
+  }
+
+  /**
+   * Loads a checkpoint of the whole optimizer (saveConsolidated()'s, or save()'s of the unsharded
+   * optimizer) on any world size, re-partitioned: each rank keeps its partition's state, and
+   * `into`'s params, scheduler and EMA. Every rank reads the file and holds the whole state for a
+   * moment; the file is checked on every rank before any rank changes anything.
+   */
+  loadConsolidated(path: string, into: Omit<ShardedContents, "meta"> = {}): void {
+    let apply: (() => void) | null = null;
+    let error: unknown = null;
+    try {
+      apply = prepareLoad(path, { optimizer: this.#whole, ...optionsObject(into, "loadConsolidated: into") }).apply;
+    } catch (e) {
+      error = e;
+    }
+    this.#agree("loadConsolidated", {}, error);
+    try {
+      apply!();
+      this.loadStateDict(this.#whole.stateDict());
+    } finally {
+      this.#dropWholeState();
+    }
   }
 
   /**
@@ -306,6 +343,29 @@ export class ZeroRedundancyOptimizer<O extends object> {
   }
 
   // --- internals -----------------------------------------------------------------------------
+
+  /** Runs `f` while the never-stepped whole optimizer holds `dict`'s state, then frees it again. */
+  #withWholeState(dict: StateDict<O>, f: () => void): void {
+    try {
+      this.#whole.loadStateDict(dict);
+      f();
+    } finally {
+      this.#dropWholeState();
+    }
+  }
+
+  #dropWholeState(): void {
+    this.#whole.loadStateDict({ state: {}, paramGroups: this.#wholeGroups() } as StateDict<O>);
+  }
+
+  /** The whole model's groups as a state dict holds them (params as indices), Optimizer.stateDict()'s. */
+  #wholeGroups(): StateDict<O>["paramGroups"] {
+    let next = 0;
+    return this.#whole.paramGroups.map((g) => {
+      const { params, ...groupRest } = g;
+      return { ...structuredClone(groupRest), params: params.map(() => next++) } as StateDict<O>["paramGroups"][number];
+    });
+  }
 
   /** torch's greedy partition of one group: largest first, each to the least-loaded rank (the lowest on a tie); returns this rank's, in that order. */
   #partition(params: readonly Tensor[]): Tensor[] {

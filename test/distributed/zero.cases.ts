@@ -14,7 +14,7 @@ import { allReduce, rank, worldSize, ZeroRedundancyOptimizer, type OptimizerClas
 import { allGatherJson } from "../../src-ts/distributed/world.js";
 import {
   AdaBound, Adadelta, Adafactor, Adagrad, Adam, Adam8bit, Adamax, AdamW, AdamW8bit, AdamWScheduleFree, AdEMAMix, AdEMAMix8bit, ASGD, CAME, CuoptimError, EMA, GradScaler, LAMB, LARS, LBFGS,
-  Lion, Lion8bit, lr, Muon, NAdam, RAdam, RMSprop, Rprop, SGD, SGDScheduleFree, Shampoo, Sophia, tensor, type Optimizer, type StepOptions, type Tensor,
+  Lion, Lion8bit, load, lr, Muon, NAdam, RAdam, RMSprop, Rprop, SGD, SGDScheduleFree, save, Shampoo, Sophia, tensor, type Optimizer, type StepOptions, type Tensor,
 } from "../../src-ts/index.js";
 import { assertBitwiseEqual } from "../helpers/compare.js";
 import { initParam, scaled } from "../helpers/synth.js";
@@ -250,6 +250,44 @@ test("a state dict loads on another world size: the unsharded one into N ranks, 
     singleOpt?.step();
     assertSameParams(copies, p.refParams, `1 -> ${worldSize()} ranks, step ${step}`);
     if (single) assertSameParams(single.params, p.refParams, `${worldSize()} ranks -> 1, step ${step}`);
+  }
+});
+
+test("consolidated checkpoints: an ordinary checkpoint of the whole optimizer, loaded unsharded (N -> 1) and re-partitioned (1 -> N)", () => {
+  const dir = allGatherJson(rank() === 0 ? mkdtempSync(join(tmpdir(), "cuoptim-zero-")) : "")[0]!;
+  try {
+    const p = pair(ADAMW, 2);
+    for (let step = 1; step <= 2; step++) stepBoth(ADAMW, p, step);
+    const to = worldSize() - 1;
+    p.zero.saveConsolidated(join(dir, "whole.safetensors"), { params: p.zeroParams, meta: { step: 2 } }, to);
+    // 1 -> N: every rank loads the unsharded reference's own checkpoint into a fresh sharded optimizer.
+    if (rank() === 0) save(join(dir, "ref.safetensors"), { optimizer: p.ref, params: p.refParams });
+    allGatherJson(null);
+    const copies = makeParams(ADAMW);
+    const resumed = new ZeroRedundancyOptimizer(groupsOf(ADAMW, copies) as never, AdamW, { ...ADAMW.options, stage: 2 });
+    resumed.loadConsolidated(join(dir, "ref.safetensors"), { params: copies });
+    assertSameParams(copies, p.refParams, "loaded params");
+    // N -> 1: an unsharded AdamW loads the consolidated checkpoint with plain load().
+    const single = makeParams(ADAMW);
+    const singleOpt = new AdamW(groupsOf(ADAMW, single) as never, ADAMW.options);
+    const info = load(join(dir, "whole.safetensors"), { optimizer: singleOpt, params: single });
+    assert.equal(info.meta, { step: 2 });
+    assertSameStateDict(singleOpt.stateDict() as never, p.ref.stateDict() as never, "unsharded load of the consolidated checkpoint");
+    for (let step = 3; step <= 4; step++) {
+      const g = gradsFor(ADAMW, p.refParams, rankGrads(ADAMW, step));
+      p.refParams.forEach((q, i) => (q.grad = g.averaged[i]!));
+      copies.forEach((q, i) => (q.grad = g.own[i]!));
+      single.forEach((q, i) => (q.grad = g.averaged[i]!));
+      p.ref.step();
+      resumed.step();
+      singleOpt.step();
+      assertSameParams(copies, p.refParams, `1 -> ${worldSize()} ranks, step ${step}`);
+      assertSameParams(single, p.refParams, `${worldSize()} ranks -> 1, step ${step}`);
+    }
+    assert.throws(() => resumed.loadConsolidated(join(dir, "missing.safetensors")), (e: Error) => e instanceof CuoptimError && (e.code === "ERR_IO" || e.code === "ERR_DISTRIBUTED"));
+  } finally {
+    allGatherJson(null);
+    if (rank() === 0) rmSync(dir, { recursive: true, force: true });
   }
 });
 
