@@ -1,5 +1,5 @@
 // src-native/dist_ops.cc — cuoptim/distributed's native calls:
-//   distInit({timeoutSeconds}) -> {rank, worldSize, transport, library}; distFinalize();
+//   distInit({timeoutSeconds}) -> {rank, worldSize, transport, library}; distInfo(); distFinalize();
 //   distAtExit(code); distAbort(code); distBarrier();
 //   distAllReduce(t, op); distReduceScatter(input, output, op); distAllGather(input, output);
 //   distBroadcast(t, root); distReduce(t, root, op); distAllGatherBytes(bytes) -> bytes of all;
@@ -184,6 +184,24 @@ Napi::Value dist_init(const Napi::CallbackInfo& info) {
   });
 }
 
+// distInfo() -> {state: "uninitialized" | "ready" | "finalized", rank, worldSize, transport, library}:
+// the process's world, the same from every thread.
+Napi::Value dist_info(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    World& w = World::get();
+    const std::string state = w.state_name();
+    Napi::Object out = Napi::Object::New(info.Env());
+    out.Set("state", state);
+    if (state == "uninitialized") return out;
+    const dist::WorldInfo& wi = w.info();  // written before the state left "uninitialized", never after
+    out.Set("rank", wi.rank);
+    out.Set("worldSize", wi.size);
+    out.Set("transport", wi.transport);
+    out.Set("library", wi.library);
+    return out;
+  });
+}
+
 Napi::Value dist_finalize(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     World::get().finalize();
@@ -346,6 +364,7 @@ Napi::Value dist_gather_bytes(const Napi::CallbackInfo& info) {
 void register_dist_ops(Napi::Env env, Napi::Object exports) {
   exports.Set("distInit", Napi::Function::New(env, dist_init, "distInit"));
   exports.Set("distFinalize", Napi::Function::New(env, dist_finalize, "distFinalize"));
+  exports.Set("distInfo", Napi::Function::New(env, dist_info, "distInfo"));
   exports.Set("distAtExit", Napi::Function::New(env, dist_at_exit, "distAtExit"));
   exports.Set("distAbort", Napi::Function::New(env, dist_abort, "distAbort"));
   exports.Set("distBarrier", Napi::Function::New(env, dist_barrier, "distBarrier"));

@@ -202,6 +202,8 @@ export interface NativeBinding {
    */
   distInit(options: unknown): { rank: number; worldSize: number; transport: "mpi" | "local"; library: string };
   distFinalize(): void;
+  /** The process's world, the same from every thread (rank etc. once initialized). */
+  distInfo(): { state: "uninitialized" | "ready" | "finalized"; rank?: number; worldSize?: number; transport?: "mpi" | "local"; library?: string };
   distAtExit(code: number): void;
   distAbort(code: unknown): void;
   distBarrier(): void;

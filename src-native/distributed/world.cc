@@ -89,6 +89,15 @@ WorldInfo World::init(double timeout_seconds) {
   return info_;
 }
 
+const char* World::state_name() const {
+  switch (state_.load()) {
+    case State::Uninitialized: return "uninitialized";
+    case State::Ready: return "ready";
+    case State::Finalized: return "finalized";
+  }
+  return "?";
+}
+
 void World::require_ready(const std::string& what) const {
   if (state_ == State::Uninitialized) throw Error(code::kDistributed, what + ": call distributed.init() first");
   if (state_ == State::Finalized) throw Error(code::kDistributed, what + ": finalize() already ran in this process");
@@ -109,6 +118,10 @@ void World::abort(int exit_code) {
 
 void World::at_exit(int exit_code) {
   if (state_ != State::Ready) return;
+  if (!mpi()) {  // a world of one has no other rank to tell
+    state_ = State::Finalized;
+    return;
+  }
   if (exit_code != 0) {
     std::fprintf(stderr, "cuoptim/distributed: rank %d of %d is exiting with code %d; ending the job\n", info_.rank, info_.size, exit_code);
     abort(exit_code);

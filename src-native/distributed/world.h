@@ -9,6 +9,7 @@
 // rank) instead of hanging it.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <mutex>
 #include <string>
@@ -37,6 +38,8 @@ class World final : public Mover {
   // At process exit: finalize after a clean exit, abort the job after a failed one.
   void at_exit(int exit_code);
   bool initialized() const { return state_ == State::Ready; }
+  // "uninitialized", "ready" or "finalized" (the lock-free read every thread may make).
+  const char* state_name() const;
   // ERR_DISTRIBUTED unless init() ran and finalize() did not; `what` names the call.
   void require_ready(const std::string& what) const;
   const WorldInfo& info() const { return info_; }
@@ -61,8 +64,8 @@ class World final : public Mover {
   size_t chunk_bytes() const;
 
   mutable std::mutex mutex_;
-  State state_ = State::Uninitialized;
-  WorldInfo info_;
+  std::atomic<State> state_{State::Uninitialized};
+  WorldInfo info_;  // written once, by init(), before state_ becomes Ready
   double timeout_seconds_ = 1800;
 };
 

@@ -40,40 +40,36 @@ export interface WorldInfo {
   library: string;
 }
 
-let world: WorldInfo | null = null;
-let finalized = false;
-
 /**
  * Joins the job the launcher started (Open MPI's mpirun; its environment says the rank and the
- * world size), or makes a world of one when there is no launcher. Once per process: a second
- * call is ERR_DISTRIBUTED. At process exit the job is left cleanly (MPI_Finalize) when the
- * process exits with code 0, and ended for every rank (MPI_Abort, naming this rank) when it
- * exits with another code, e.g. on an uncaught error.
+ * world size), or makes a world of one when there is no launcher. Once per process (worker
+ * threads share the process's world: they call the collectives, not init()): a second call is
+ * ERR_DISTRIBUTED. At process exit the job is left cleanly (MPI_Finalize) when the process exits
+ * with code 0, and ended for every rank (MPI_Abort, naming this rank) when it exits with another
+ * code, e.g. on an uncaught error.
  */
 export function init(options: InitOptions = {}): WorldInfo {
   if (typeof options !== "object" || options === null) fail("ERR_INVALID_ARGUMENT", "init: options: expected an object");
-  const info = native.distInit(options);
-  world = Object.freeze({ ...info });
-  if (isMainThread && info.transport === "mpi") {
+  const info = Object.freeze({ ...native.distInit(options) });
+  if (isMainThread) {
     // Node emits "exit" before it prints an uncaught error, and the abort there ends the
     // process: the error is printed here first, with the rank.
-    process.on("uncaughtExceptionMonitor", (e) => console.error(`cuoptim/distributed: rank ${info.rank} of ${info.worldSize}: uncaught`, e));
-    process.on("exit", (code) => native.distAtExit(typeof code === "number" ? code : 1));
-  } else if (isMainThread) {
+    if (info.transport === "mpi") process.on("uncaughtExceptionMonitor", (e) => console.error(`cuoptim/distributed: rank ${info.rank} of ${info.worldSize}: uncaught`, e));
     process.on("exit", (code) => native.distAtExit(typeof code === "number" ? code : 1));
   }
-  return world;
+  return info;
 }
 
 /** Whether init() ran in this process (and finalize() did not). */
 export function isInitialized(): boolean {
-  return world !== null && !finalized;
+  return native.distInfo().state === "ready";
 }
 
 function current(what: string): WorldInfo {
-  if (!world) fail("ERR_DISTRIBUTED", `${what}: call distributed.init() first`);
-  if (finalized) fail("ERR_DISTRIBUTED", `${what}: finalize() already ran in this process`);
-  return world;
+  const info = native.distInfo();
+  if (info.state === "uninitialized") fail("ERR_DISTRIBUTED", `${what}: call distributed.init() first`);
+  if (info.state === "finalized") fail("ERR_DISTRIBUTED", `${what}: finalize() already ran in this process`);
+  return { rank: info.rank!, worldSize: info.worldSize!, transport: info.transport!, library: info.library! };
 }
 
 /** This process's rank (torch.distributed.get_rank()). */
@@ -88,9 +84,7 @@ export function worldSize(): number {
 
 /** Leaves the job (MPI_Finalize). Every rank calls it; afterwards every collective is ERR_DISTRIBUTED, and init() cannot run again. */
 export function finalize(): void {
-  current("finalize");
   native.distFinalize();
-  finalized = true;
 }
 
 /** Waits until every rank has called barrier(). */

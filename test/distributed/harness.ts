@@ -46,7 +46,7 @@ export async function run(): Promise<void> {
       for (const [r, e] of failures) console.log(`     rank ${r}: ${e!.split("\n").slice(0, 6).join("\n     ")}`);
     }
   }
-  if (rank() === 0) console.log(`\ndistributed (${worldSize()} ranks): ${passed} passed, ${failed} failed`);
+  if (rank() === 0) console.log(`\n${worldSize()} rank${worldSize() > 1 ? "s" : ""}, every case on each\ndistributed: ${passed} passed, ${failed} failed`);
   finalize();
   process.exitCode = failed ? 1 : 0;
 }
