@@ -227,6 +227,31 @@ test("stage 2 with loss scaling (GradScaler: a scaled overflow skips on every ra
   assertSameParams(shadow(emas[1]!, p.zeroParams), shadow(emas[0]!, p.refParams), "EMA");
 });
 
+test("addParamGroup: the new group's params are partitioned, earlier params keep their owners, steps stay exact", () => {
+  const p = pair(ADAMW, 2);
+  stepBoth(ADAMW, p, 1);
+  const owners = p.zeroParams.map((q) => p.zero.ownerOf(q));
+  const extra = (): Tensor[] => [90, 33, 61].map((n, i) => tensor(initParam(9, i, n), [n], { device }) as unknown as Tensor);
+  const [refExtra, zeroExtra] = [extra(), extra()];
+  p.ref.addParamGroup({ params: refExtra, lr: 5e-3 } as never);
+  p.zero.addParamGroup({ params: zeroExtra, lr: 5e-3 } as never);
+  p.zeroParams.forEach((q, i) => assert.is(p.zero.ownerOf(q), owners[i], `param ${i} keeps its owner`));
+  for (let step = 2; step <= 3; step++) {
+    const all = [...rankGrads(ADAMW, step), ...[90, 33, 61].map((n, i) => scaled(21 + rank(), i, step, n, 0.1))];
+    const refAll = [...p.refParams, ...refExtra];
+    const zeroAll = [...p.zeroParams, ...zeroExtra];
+    const g = gradsFor(ADAMW, refAll, all);
+    const h = gradsFor(ADAMW, zeroAll, all);
+    refAll.forEach((q, i) => (q.grad = g.averaged[i]!));
+    zeroAll.forEach((q, i) => (q.grad = h.own[i]!));
+    p.ref.step();
+    p.zero.step();
+    assertSameParams(zeroAll, refAll, `step ${step}`);
+  }
+  p.zero.consolidateStateDict(0);
+  if (rank() === 0) assertSameStateDict(p.zero.stateDict() as never, p.ref.stateDict() as never, "consolidated after addParamGroup");
+});
+
 test("a state dict loads on another world size: the unsharded one into N ranks, the consolidated one into one rank", () => {
   const p = pair(ADAMW, 2);
   for (let step = 1; step <= 2; step++) stepBoth(ADAMW, p, step);
