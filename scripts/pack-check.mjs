@@ -81,6 +81,11 @@ p.grad = tensor(new Float32Array([1, 1, 1]), [3], { device: "cpu" });
 new AdamW([p], { lr: 0.1 }).step();
 if (!(p.toArray()[0] < 1)) throw new Error("no step");
 console.log("require: ok; backends: " + backends().map((b) => b.name + (b.available ? " available" : " unavailable (" + b.reason + ")")).join("; "));
+const distributed = require("cuoptim/distributed");
+const world = distributed.init();
+const z = new distributed.ZeroRedundancyOptimizer([tensor(new Float32Array([1, 2]), [2])], AdamW, { stage: 2 });
+if (world.worldSize !== 1 || z.worldSize !== 1) throw new Error("cuoptim/distributed: expected a world of one without a launcher");
+console.log("require cuoptim/distributed: ok (a world of one without mpirun)");
 `);
   writeFileSync(join(dir, "check.mjs"), `
 import * as tf from "@tensorflow/tfjs";
@@ -96,17 +101,23 @@ if (got[0] !== 0 || got[1] !== 0) throw new Error("tfjs step: " + got);
 try { new SGD([]); } catch (e) { if (!(e instanceof CuoptimError)) throw e; }
 const required = createRequire(import.meta.url)("cuoptim");
 if (required.AdamW !== AdamW || required.CuoptimError !== CuoptimError) throw new Error("import and require give two module instances");
-console.log("import (cuoptim, cuoptim/tfjs): ok; require in the same process: the same instance");
+const { ZeroRedundancyOptimizer, isInitialized } = await import("cuoptim/distributed");
+if (typeof ZeroRedundancyOptimizer !== "function" || isInitialized()) throw new Error("cuoptim/distributed: import");
+console.log("import (cuoptim, cuoptim/tfjs, cuoptim/distributed): ok; require in the same process: the same instance");
 `);
   writeFileSync(join(dir, "check.ts"), `
 import { AdamW, tensor, type StepResult, type CheckpointInfo } from "cuoptim";
 import { CuoptimOptimizer, type CuoptimTfjsConfig } from "cuoptim/tfjs";
+import { ZeroRedundancyOptimizer, type WorldInfo, type ZeroOptions } from "cuoptim/distributed";
 const p = tensor(new Float32Array(4), [4]);
+const zeroOptions: ZeroOptions = { stage: 2 };
+const makeZero = (): ZeroRedundancyOptimizer<object> => new ZeroRedundancyOptimizer([p], AdamW, { lr: 1e-3, ...zeroOptions });
+const world: WorldInfo | null = null;
 const r: StepResult = new AdamW([p]).step();
 const c: CuoptimTfjsConfig = { optimizer: "AdamW", options: { lr: 1e-3 } };
 const o: CuoptimOptimizer = new CuoptimOptimizer(c);
 const info: CheckpointInfo | null = null;
-export { r, o, info };
+export { r, o, info, makeZero, world };
 `);
   console.log(sh(process.execPath, ["check.cjs"], dir).trim());
   console.log(sh(process.execPath, ["check.mjs"], dir).trim());
