@@ -52,7 +52,7 @@ for (let step = 1; step <= STEPS; step++) {
   smooth = smooth === null ? loss : 0.98 * smooth + 0.02 * loss;
   first ??= loss;
   if (rank === 0 && (step % 100 === 0 || step === STEPS)) {
-    console.log(`step ${step}/${STEPS} | loss ${smooth.toFixed(3)} (mean of ${worldSize} ranks) | ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    console.log(`step ${step}/${STEPS} | loss ${smooth.toFixed(3)} (mean over ${worldSize} rank${worldSize > 1 ? "s" : ""}) | ${((performance.now() - started) / 1000).toFixed(0)} s`);
   }
 }
 const state = memoryStats("cpu").current.state;

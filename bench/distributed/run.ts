@@ -34,7 +34,7 @@ const lines = [
   `Mixed-precision AdamW: bfloat16 params and grads, float32 masters and moments (K = 12), Ψ = ${runs[0]!.psi.toLocaleString("en-US")} params in ${env.BENCH_TENSORS} equal tensors; cpu tensors, Open MPI, every rank on this machine (${process.env.CI ? "CI" : "a developer VM"}; 3 ranks oversubscribe 2 cores).`,
   "Bytes are memoryStats after a step, per rank, divided by Ψ. A stage-2 rank has dropped the gradients of params it does not own once step() averaged them onto their owners. Paper: Rajbhandari et al. 2020, stage 1 (P_os) 4Ψ + KΨ/N, stage 2 (P_os+g) 2Ψ + (2+K)Ψ/N.",
   "",
-  "| stage | ranks | params B/Ψ | grads B/Ψ | state B/Ψ | total B/Ψ (max over ranks) | ZeRO paper | step ms (max) | local step ms | communication share |",
+  "| stage | ranks | params B/Ψ | grads B/Ψ | state B/Ψ | total B/Ψ (max over ranks) | ZeRO paper | step ms (max) | local step ms | share outside the local step |",
   "|---|---|---|---|---|---|---|---|---|---|",
 ];
 for (const run of runs.sort((a, b) => a.stage - b.stage || a.worldSize - b.worldSize)) {
@@ -44,7 +44,11 @@ for (const run of runs.sort((a, b) => a.stage - b.stage || a.worldSize - b.world
   const local = Math.max(...run.ranks.map((r) => r.localMs));
   lines.push(`| ${run.stage} | ${run.worldSize} | ${f2(per("params"))} | ${f2(per("grads"))} | ${f2(per("state"))} | ${f2(total)} | ${f2(formula(run.stage, run.worldSize))} | ${step.toFixed(1)} | ${local.toFixed(1)} | ${step > 0 ? `${Math.max(0, (100 * (step - local)) / step).toFixed(0)}%` : "-"} |`);
 }
-lines.push("", "The communication share is 1 − (the rank's optimizer alone) / (the whole sharded step: gradient reduction for stage 2, the norm-free step, and a broadcast per updated param), the slowest rank of each.", "");
+lines.push(
+  "",
+  "The share outside the local step is 1 − (this rank's optimizer over its partition alone) / (the whole sharded step: the ranks' agreement on the step, stage 2's gradient reduction, the local step and one broadcast per updated param), the slowest rank of each; on 1 rank nothing travels and it is the sharding layer's own cost.",
+  "",
+);
 const dir = quick ? join(root, "bench", "results", "quick") : join(root, "bench", "results");
 mkdirSync(dir, { recursive: true });
 const out = join(dir, `distributed-${hostname()}-${new Date().toISOString().slice(0, 10)}.md`);
