@@ -138,17 +138,22 @@ export function inspect(path: string): CheckpointInfo {
  * and each target against it — before anything changes; a failed load changes nothing.
  */
 export function load(path: string, into: CheckpointTargets = {}): CheckpointInfo {
-  const prepared = prepareLoad(path, into);
+  // The optimizer's own loadStateDict checks its dict before it changes anything.
+  const prepared = prepare(path, into, false);
   prepared.apply();
   return prepared.info;
 }
 
 /**
- * load() in two halves: every check and every read, then `apply` (which changes the targets and
- * can fail only as an allocation can). A sharded load checks every rank's file before any rank
- * applies its own (cuoptim/distributed).
+ * load() in two halves: every check and every read (the optimizer's state dict included), then
+ * `apply`, which changes the targets and can fail only as an allocation can. A sharded load
+ * checks every rank's file before any rank applies its own (cuoptim/distributed).
  */
 export function prepareLoad(path: string, into: CheckpointTargets = {}): { info: CheckpointInfo; apply: () => void } {
+  return prepare(path, into, true);
+}
+
+function prepare(path: string, into: CheckpointTargets, checkStateFirst: boolean): { info: CheckpointInfo; apply: () => void } {
   if (typeof path !== "string" || path === "") fail("ERR_INVALID_ARGUMENT", "path: expected a non-empty string");
   if (typeof into !== "object" || into === null) fail("ERR_INVALID_ARGUMENT", "into: expected {params, optimizer, scheduler, ema}");
   for (const k of Object.keys(into)) if (!["params", "optimizer", "scheduler", "ema"].includes(k)) fail("ERR_INVALID_ARGUMENT", `into.${k}: unknown (known: params, optimizer, scheduler, ema)`);
@@ -236,7 +241,7 @@ export function prepareLoad(path: string, into: CheckpointTargets = {}): { info:
       emaState = decodeTree(s.state, (n) => read(n) as Float32Array | Uint8Array);
       wrap("ema", () => into.ema!.checkStateDict(emaState as never));
     }
-    if (into.optimizer !== undefined) wrap("optimizer", () => into.optimizer!.checkStateDict(optimizerDict as never));
+    if (checkStateFirst && into.optimizer !== undefined) wrap("optimizer", () => into.optimizer!.checkStateDict(optimizerDict as never));
     targets.forEach(([name, p]) => p.assertLive(`into.params["${name}"]`));
 
     // Everything checked and read: apply. The optimizer's load is all-or-nothing and goes first.

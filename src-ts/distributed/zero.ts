@@ -177,8 +177,12 @@ export class ZeroRedundancyOptimizer<O extends object> {
       const withGrad = this.params().flatMap((p) => (p.grad ? [{ param: p, grad: p.grad }] : []));
       wholeGradNormOverrides.set(this.optim, this.#globalNorm(withGrad, 2));
     }
-    if (items.some((it) => this.#owner.get(it.param) === this.rank)) this.optim.step({ gradScale });
-    else if (items.length === 0) this.#whole.step(); // no grads anywhere: the unsharded optimizer's warning, nothing else
+    try {
+      if (items.some((it) => this.#owner.get(it.param) === this.rank)) this.optim.step({ gradScale });
+      else if (items.length === 0) this.#whole.step(); // no grads anywhere: the unsharded optimizer's warning, nothing else
+    } finally {
+      wholeGradNormOverrides.delete(this.optim);
+    }
     for (const it of items) native.distBroadcast(it.param.native, this.#owner.get(it.param)!);
     return { applied: true, gradNorm, updated: items.length };
   }
