@@ -6,6 +6,8 @@
 // moves any data), so the barrier is retried until every rank has reached it. Rank 0 prints one
 // line per case (with every failing rank's error) and the closing count; the exit code is 1 when
 // any case failed on any rank.
+import { createRequire } from "node:module";
+import { resolve } from "node:path";
 import { allGatherJson } from "../../src-ts/distributed/world.js";
 import { barrier, finalize, init, rank, worldSize } from "../../src-ts/distributed/index.js";
 
@@ -18,6 +20,10 @@ export function test(name: string, fn: () => void | Promise<void>): void {
 
 export async function run(): Promise<void> {
   init({ timeoutSeconds: Number(process.env.CUOPTIM_DIST_TEST_TIMEOUT ?? 120) });
+  // CUOPTIM_BINARY (the sanitizer build) must be the binary that loaded: the loader would
+  // otherwise fall back to the regular build without a word.
+  const explicit = process.env.CUOPTIM_BINARY;
+  if (explicit && !(resolve(explicit) in createRequire(import.meta.url).cache)) throw new Error(`CUOPTIM_BINARY=${explicit} did not load (another build was used instead)`);
   const only = process.env.CUOPTIM_DIST_TEST_ONLY;
   let passed = 0;
   let failed = 0;
