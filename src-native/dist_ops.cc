@@ -1,6 +1,6 @@
 // src-native/dist_ops.cc — cuoptim/distributed's native calls:
 //   distInit({timeoutSeconds}) -> {rank, worldSize, transport, library}; distInfo(); distFinalize();
-//   distAtExit(code); distAbort(code); distBarrier();
+//   distAtExit(code); distBarrier();
 //   distAllReduce(t, op); distReduceScatter(input, output, op); distAllGather(input, output);
 //   distBroadcast(t, root); distReduce(t, root, op); distAllGatherBytes(bytes) -> bytes of all;
 //   distGatherBytes(bytes, root) -> bytes of all on root.
@@ -164,6 +164,14 @@ Napi::Value collective(const Napi::CallbackInfo& info, Call call, Read&& read, R
   });
 }
 
+// The world's rank, size, transport and library, onto a JS object.
+void set_world(Napi::Object out, const dist::WorldInfo& wi) {
+  out.Set("rank", wi.rank);
+  out.Set("worldSize", wi.size);
+  out.Set("transport", wi.transport);
+  out.Set("library", wi.library);
+}
+
 Napi::Value dist_init(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     double timeout = 1800;
@@ -174,12 +182,8 @@ Napi::Value dist_init(const Napi::CallbackInfo& info) {
         if (!(timeout > 0)) throw_arg(code::kRange, "options.timeoutSeconds", "a number of seconds > 0");
       }
     }
-    const dist::WorldInfo wi = World::get().init(timeout);
     Napi::Object out = Napi::Object::New(info.Env());
-    out.Set("rank", wi.rank);
-    out.Set("worldSize", wi.size);
-    out.Set("transport", wi.transport);
-    out.Set("library", wi.library);
+    set_world(out, World::get().init(timeout));
     return out;
   });
 }
@@ -193,11 +197,7 @@ Napi::Value dist_info(const Napi::CallbackInfo& info) {
     Napi::Object out = Napi::Object::New(info.Env());
     out.Set("state", state);
     if (state == "uninitialized") return out;
-    const dist::WorldInfo& wi = w.info();  // written before the state left "uninitialized", never after
-    out.Set("rank", wi.rank);
-    out.Set("worldSize", wi.size);
-    out.Set("transport", wi.transport);
-    out.Set("library", wi.library);
+    set_world(out, w.info());  // written before the state left "uninitialized", never after
     return out;
   });
 }
@@ -212,15 +212,6 @@ Napi::Value dist_finalize(const Napi::CallbackInfo& info) {
 Napi::Value dist_at_exit(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     World::get().at_exit(static_cast<int>(read_whole(info[0], "code", -1000000, 1000000)));
-    return info.Env().Undefined();
-  });
-}
-
-Napi::Value dist_abort(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value {
-    World& w = World::get();
-    w.require_ready("abort");
-    w.abort(static_cast<int>(read_whole(info[0], "code", 1, 255)));
     return info.Env().Undefined();
   });
 }
@@ -366,7 +357,6 @@ void register_dist_ops(Napi::Env env, Napi::Object exports) {
   exports.Set("distFinalize", Napi::Function::New(env, dist_finalize, "distFinalize"));
   exports.Set("distInfo", Napi::Function::New(env, dist_info, "distInfo"));
   exports.Set("distAtExit", Napi::Function::New(env, dist_at_exit, "distAtExit"));
-  exports.Set("distAbort", Napi::Function::New(env, dist_abort, "distAbort"));
   exports.Set("distBarrier", Napi::Function::New(env, dist_barrier, "distBarrier"));
   exports.Set("distAllReduce", Napi::Function::New(env, dist_all_reduce, "distAllReduce"));
   exports.Set("distReduce", Napi::Function::New(env, dist_reduce, "distReduce"));

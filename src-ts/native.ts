@@ -205,7 +205,6 @@ export interface NativeBinding {
   /** The process's world, the same from every thread (rank etc. once initialized). */
   distInfo(): { state: "uninitialized" | "ready" | "finalized"; rank?: number; worldSize?: number; transport?: "mpi" | "local"; library?: string };
   distAtExit(code: number): void;
-  distAbort(code: unknown): void;
   distBarrier(): void;
   distAllReduce(tensor: unknown, op: unknown): void;
   distReduce(tensor: unknown, root: unknown, op: unknown): void;

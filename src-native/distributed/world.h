@@ -31,13 +31,12 @@ class World final : public Mover {
 
   // Joins the job the launcher started (Open MPI's OMPI_COMM_WORLD_SIZE), or makes a world of one.
   WorldInfo init(double timeout_seconds);
-  // MPI_Finalize; afterwards every call but initialized() is refused.
+  // MPI_Finalize; afterwards every call but state_name() is refused.
   void finalize();
   // Ends every rank of the job at once (MPI_Abort) with this exit code; nothing in a local world.
   void abort(int exit_code);
   // At process exit: finalize after a clean exit, abort the job after a failed one.
   void at_exit(int exit_code);
-  bool initialized() const { return state_ == State::Ready; }
   // "uninitialized", "ready" or "finalized" (the lock-free read every thread may make).
   const char* state_name() const;
   // ERR_DISTRIBUTED unless init() ran and finalize() did not; `what` names the call.
