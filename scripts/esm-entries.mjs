@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const dist = join(dirname(fileURLToPath(import.meta.url)), "..", "dist");
 const require = createRequire(import.meta.url);
-const entries = ["index", "tfjs", "distributed"];
+const entries = ["index", "tfjs", "distributed", "parity"];
 
 for (const f of readdirSync(dist)) {
   if (/^chunk-.*\.js(\.map)?$/.test(f) || entries.some((e) => f === `${e}.js.map`)) rmSync(join(dist, f));

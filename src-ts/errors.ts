@@ -20,6 +20,8 @@ export type ErrorCode =
   | "ERR_CHECKPOINT"
   | "ERR_IO"
   | "ERR_DISTRIBUTED"
+  | "ERR_PARITY"
+  | "ERR_REFERENCE"
   | "ERR_INTERNAL";
 
 /** Every error cuoptim throws, from an option check to a device allocation: `code` is stable (ErrorCode), the message names the value by the caller's own path (`paramGroups[1].params[3]`) and what was expected. */

@@ -1,57 +1,46 @@
 // test/torch.parity.test.ts — Adam, AdamW, SGD, RMSprop, RAdam, NAdam, Adamax, Adagrad, Adadelta, Rprop and ASGD against
-// torch 1.13 fixtures, on every backend.
+// torch 1.13, on every backend, through the parity harness users run (cuoptim/parity).
 //
-// Fixtures: test/fixtures/torch/*.json from test/fixtures/gen/torch_optim.py (plus a live case
-// in CI via CUOPTIM_LIVE_FIXTURES). Tolerance: max relative error <= 1e-6 for every param and
-// state value after 1..60 steps, relative to max(|torch|, 1e-4) — values within 1e-4 of zero are
-// compared absolutely, since a value crossing zero has no meaningful relative error. 1e-6 is ~8
-// float32 ulps: room for torch builds that fuse differently from the one that wrote the
-// fixtures; on the machine that wrote them the results are expected to be bit-identical, and
-// the test reports how many elements are. Scalar state (NAdam's muProduct, torch's float32
-// mu_product) is computed in float32 as torch does and compared the same way.
+// Cases and reference trajectories: test/fixtures/parity/torch/<name>.case.json and .safetensors,
+// from test/fixtures/gen/torch_optim.py (the package's torch generator). Tolerance: the harness's
+// default for torch.optim's family, bit-exact — every param at every snapshot and every state
+// value after the last step has torch's bits. CI also runs a random live case with
+// `cuoptim-parity run --live` (.ci/run).
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { assertClose } from "./helpers/compare.js";
+import { formatReport, readTrajectory, replay } from "../src-ts/parity/index.js";
 import { testDevices } from "./helpers/devices.js";
-import { fixturePaths, readFixture } from "./helpers/fixtures.js";
-import { assertReplayMatches, closeF32State, expectedSnapshot, freeReplay, replay, type TorchCase } from "./helpers/torch_case.js";
+import { FIXTURES } from "./helpers/fixtures.js";
 
-const RTOL = 1e-6;
-const FLOOR = 1e-4;
+const DIR = join(FIXTURES, "parity", "torch");
+const names = readdirSync(DIR).filter((f) => f.endsWith(".case.json")).map((f) => f.slice(0, -".case.json".length)).sort();
+const references = new Map(names.map((n) => [n, readTrajectory(join(DIR, `${n}.safetensors`))]));
 
-const cases = fixturePaths("torch").map((p) => readFixture<TorchCase>(p));
-
-test("fixtures are present for every torch optimizer", () => {
+test("cases and trajectories are present for every torch optimizer", () => {
   for (const name of ["Adam", "AdamW", "SGD", "RMSprop", "RAdam", "NAdam", "Adamax", "Adagrad", "Adadelta", "Rprop", "ASGD"]) {
-    assert.ok(cases.filter((c) => c.optimizer === name).length >= 4, `expected committed ${name} fixtures`);
+    assert.ok([...references.values()].filter((t) => t.case.optimizer === name).length >= 4, `expected committed ${name} cases`);
   }
+  for (const t of references.values()) assert.match(t.source, /^torch 1\.13\.\S+ torch\.optim\.\w+ \(cuoptim_parity\.torch_ref\)$/);
 });
 
 for (const device of testDevices()) {
-  for (const c of cases) {
-    test(`${device}: ${c.name} (${c.optimizer}, ${c.steps} steps) matches torch`, () => {
-      const r = replay(c, device);
-      assertReplayMatches(c, r, { rtol: RTOL, floor: FLOOR }, (state, k, v, what) => {
-        if (typeof v === "number") {
-          assert.ok(k in state.scalars, `${what}: expected scalar state`);
-          assertClose(new Float32Array([state.scalars[k]!]), new Float32Array([v]), RTOL, FLOOR, what);
-        } else {
-          closeF32State(RTOL, () => FLOOR)(state, k, v, what);
-        }
-      });
+  for (const name of names) {
+    const ref = references.get(name)!;
+    test(`${device}: ${name} (${ref.case.optimizer}, ${ref.case.steps} steps) matches torch bit for bit`, () => {
+      const report = replay(join(DIR, `${name}.case.json`), ref, { devices: [device] });
+      assert.is(report.runs.length, 1);
+      assert.is(report.runs[0]!.status, "compared");
+      if (!report.pass) assert.unreachable(formatReport(report));
+      const tensors = report.runs[0]!.tensors;
+      // every param at every snapshot (and at init), and each param's state after the last step
+      assert.ok(tensors.filter((t) => t.key === null).every((t) => t.snapshots === ref.case.snapshots.length + 1));
+      assert.ok(tensors.some((t) => t.key === "step"));
       if (process.env.CUOPTIM_TEST_VERBOSE) {
-        let identical = 0;
-        let total = 0;
-        for (const step of c.snapshotAt) {
-          expectedSnapshot(c, step).forEach((e, i) => {
-            const got = r.snapshots.get(step)![i]!;
-            for (let k = 0; k < e.length; k++) if (Object.is(e[k], got[k])) identical++;
-            total += e.length;
-          });
-        }
-        console.log(`    ${device} ${c.name}: ${identical}/${total} param values bit-identical to torch`);
+        const identical = tensors.reduce((n, t) => n + t.identical, 0);
+        console.log(`    ${device} ${name}: ${identical}/${tensors.reduce((n, t) => n + t.snapshots, 0)} tensors bit-identical to torch`);
       }
-      freeReplay(r);
     });
   }
 }
