@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { CuoptimError } from "../src-ts/index.js";
-import { encodeHeader } from "../src-ts/checkpoint/safetensors.js";
+import { encodeHeader, type TensorEntry } from "../src-ts/checkpoint/safetensors.js";
 import {
   checkCase,
   compareTensors,
@@ -180,7 +180,7 @@ test("a reference of another case, a truncated file and a foreign file are refus
 
 test("recorded gradients (a grads file) give the synthetic case's trajectory", () => {
   const c = base();
-  const entries = [];
+  const entries: TensorEntry[] = [];
   const chunks: Buffer[] = [];
   let offset = 0;
   for (let step = 1; step <= c.steps; step++) {
