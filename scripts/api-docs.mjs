@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // scripts/api-docs.mjs — the public API's documentation, read from the TSDoc of src-ts/ with the
-// TypeScript compiler: every export of `cuoptim`, `cuoptim/tfjs` and `cuoptim/distributed`, its kind and the first
+// TypeScript compiler: every export of `cuoptim`, `cuoptim/tfjs`, `cuoptim/distributed` and `cuoptim/parity`, its kind and the first
 // sentence of its doc comment. `node scripts/api-docs.mjs` rewrites the README's API index (between
 // the api:start / api:end markers) from it; test/api_docs.test.ts checks that the index is current,
 // that every export has a doc comment, and that every option field says its default.
@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const ts = createRequire(import.meta.url)("typescript");
-export const ENTRIES = { cuoptim: "src-ts/index.ts", "cuoptim/tfjs": "src-ts/tfjs/index.ts", "cuoptim/distributed": "src-ts/distributed/index.ts" };
+export const ENTRIES = { cuoptim: "src-ts/index.ts", "cuoptim/tfjs": "src-ts/tfjs/index.ts", "cuoptim/distributed": "src-ts/distributed/index.ts", "cuoptim/parity": "src-ts/parity/index.ts" };
 // Name maps whose properties are other documented options types, not options themselves.
 const NAME_MAPS = new Set(["TfjsOptimizerOptions", "TfjsScheduleOptions"]);
 const README = join(root, "README.md");

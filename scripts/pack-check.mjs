@@ -8,8 +8,10 @@
 //      (under 30 s), compile nothing, and install none of the build tooling (cmake-js).
 //   4. Adds @tensorflow/tfjs (the optional peer), loads the package with require() and import
 //      (in one process too: one module instance), runs a step through cuoptim and through
-//      cuoptim/tfjs, and type-checks a TypeScript file against the shipped types.
-import { execFileSync } from "node:child_process";
+//      cuoptim/tfjs, records a parity trajectory with cuoptim/parity and runs `cuoptim-parity` from
+//      the package's bin (against torch where Debian's torch is installed), and type-checks a
+//      TypeScript file against the shipped types.
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -86,6 +88,10 @@ const world = distributed.init();
 const z = new distributed.ZeroRedundancyOptimizer([tensor(new Float32Array([1, 2]), [2])], AdamW, { stage: 2 });
 if (world.worldSize !== 1 || z.worldSize !== 1) throw new Error("cuoptim/distributed: expected a world of one without a launcher");
 console.log("require cuoptim/distributed: ok (a world of one without mpirun)");
+const parity = require("cuoptim/parity");
+const t = parity.record({ name: "tiny", optimizer: "AdamW", params: [{ name: "w", shape: [3] }], grads: { source: "synthetic", seed: 1 }, seed: 2, steps: 2, snapshots: [2] });
+if (!t.tensors.has("float32/step/2/param/w") || !require("node:fs").existsSync(parity.generatorsDir())) throw new Error("cuoptim/parity: record, or the shipped generators");
+console.log("require cuoptim/parity: ok (a recorded trajectory; generators at " + require("node:path").relative(process.cwd(), parity.generatorsDir()) + ")");
 `);
   writeFileSync(join(dir, "check.mjs"), `
 import * as tf from "@tensorflow/tfjs";
@@ -121,6 +127,12 @@ export { r, o, info, makeZero, world };
 `);
   console.log(sh(process.execPath, ["check.cjs"], dir).trim());
   console.log(sh(process.execPath, ["check.mjs"], dir).trim());
+  // The CLI from the package's bin, with a live torch reference where Debian's torch is installed (CI).
+  writeFileSync(join(dir, "tiny.case.json"), JSON.stringify({ name: "tiny", optimizer: "Adam", params: [{ name: "w", shape: [4, 3] }], grads: { source: "synthetic", seed: 1 }, seed: 2, steps: 5, snapshots: [1, 5] }));
+  const torchHere = spawnSync("/usr/bin/python3", ["-c", "import torch"]).status === 0;
+  const parityArgs = torchHere ? ["run", "tiny.case.json", "--ref", "torch", "--python", "/usr/bin/python3"] : ["record", "tiny.case.json", "--out", "tiny.safetensors"];
+  console.log(sh(join(dir, "node_modules", ".bin", "cuoptim-parity"), parityArgs, dir).trim().split("\n").pop());
+  step(`cuoptim-parity ${parityArgs[0]}: ok${torchHere ? " (against torch, with the shipped generator)" : " (no torch here: record only)"}`);
   const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
   sh(process.execPath, [tsc, "--noEmit", "--strict", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", "--skipLibCheck", "check.ts"], dir);
   step("types: ok (check.ts compiles against the shipped .d.ts)");

@@ -7,12 +7,17 @@ import type { Device } from "../device.js";
 import { fail } from "../errors.js";
 import { describe } from "../validate.js";
 
+/** A run's param and gradient dtype. */
 export type ParityDType = "float32" | "bfloat16" | "float16";
+/** The shipped reference generators (parity/python/cuoptim_parity/<name>_ref.py). */
 export type ReferenceName = "torch" | "bitsandbytes" | "transformers" | "schedulefree";
+/** Every reference generator's name. */
 export const REFERENCES: readonly ReferenceName[] = ["torch", "bitsandbytes", "transformers", "schedulefree"];
+/** Every dtype a case can run in. */
 export const DTYPES: readonly ParityDType[] = ["float32", "bfloat16", "float16"];
 export const DEVICES: readonly Device[] = ["cpu", "cuda-sim", "cuda"];
 
+/** One param of a case: its name, shape and synthetic scales. */
 export interface ParityParam {
   /** the param's name in the trajectory: letters, digits, `_`, `.` and `-` */
   name: string;
@@ -25,6 +30,7 @@ export interface ParityParam {
   absentAt?: number[];
 }
 
+/** A non-finite value put into a gradient: at `step`, element `index` of `param` becomes `value`. */
 export interface InjectedValue {
   param: string;
   step: number;
@@ -33,17 +39,20 @@ export interface InjectedValue {
   value: "nan" | "inf" | "-inf";
 }
 
+/** Where a case's gradients come from: synthetic (a seed) or recorded (a safetensors file). */
 export type GradSource =
   | { source: "synthetic"; seed: number; inject?: InjectedValue[] }
   /** a safetensors file of float32 tensors `grad/<step>/<param>` (a missing one: no gradient at that step), optionally `init/<param>`; a relative path is relative to the case file */
   | { source: "file"; path: string; inject?: InjectedValue[] };
 
+/** A case's schedule: a scheduler by name and its options (cuoptim's camelCase). */
 export interface ScheduleSpec {
   /** a torch scheduler (StepLR, OneCycleLR, SequentialLR, ...) or an LLM schedule (warmupCosine, wsd, ...) */
   name: string;
   options?: Record<string, unknown>;
 }
 
+/** How close a run must be to its reference: an element passes within `ulp` units in the last place, or when |a - b| <= atol + rtol·|reference|. */
 export interface Tolerance {
   /** largest accepted distance in units in the last place of the tensor's dtype. Default: per optimizer family. */
   ulp?: number;
@@ -53,6 +62,7 @@ export interface Tolerance {
   atol?: number;
 }
 
+/** A parity case, as its JSON file holds it (schema: parity/case.schema.json). */
 export interface ParityCase {
   name: string;
   /** a cuoptim optimizer class name (AdamW, SGD, Adam8bit, Adafactor, ...) */

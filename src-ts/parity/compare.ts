@@ -10,6 +10,7 @@
 import type { ParityDType, Tolerance } from "./case.js";
 import { parseTensorName, type TrajectoryTensor } from "./trajectory.js";
 
+/** The first element beyond the tolerance: its step, index, cuoptim's value and the reference's. */
 export interface Divergence {
   step: number;
   /** the element, row-major */
@@ -18,6 +19,7 @@ export interface Divergence {
   want: number;
 }
 
+/** One param, or one state entry of a param, compared over every snapshot of one run. */
 export interface TensorReport {
   dtype: ParityDType;
   param: string;

@@ -25,6 +25,7 @@ export { runCli } from "./cli.js";
 /** A case: a path to its JSON file, or the case itself (a relative grads path is then relative to the working directory). */
 export type CaseInput = string | ParityCase;
 
+/** A checked case and the directory its relative paths are relative to. */
 export interface LoadedCase {
   case: NormalizedCase;
   /** the directory a relative grads path is relative to */

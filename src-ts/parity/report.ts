@@ -5,6 +5,7 @@ import type { Device } from "../device.js";
 import type { ParityDType, Tolerance } from "./case.js";
 import type { TensorReport } from "./compare.js";
 
+/** The comparison of one device and dtype with the reference. */
 export interface RunResult {
   device: Device;
   dtype: ParityDType;
@@ -15,6 +16,7 @@ export interface RunResult {
   pass: boolean;
 }
 
+/** What replay() found: every run's tensors and whether all passed. */
 export interface ParityReport {
   case: string;
   optimizer: string;

@@ -14,8 +14,10 @@ import { writeFileAtomic } from "../checkpoint/atomic_write.js";
 import { closeSync, encodeHeader, openForReading, readHeader, readTensor, type SafetensorsDType, type TensorEntry } from "../checkpoint/safetensors.js";
 import { checkCase, type NormalizedCase, type ParityDType } from "./case.js";
 
+/** The metadata `format` tag of a trajectory file. */
 export const TRAJECTORY_FORMAT = "cuoptim-parity-trajectory/1";
 
+/** One tensor of a trajectory, as it is stored. */
 export interface TrajectoryTensor {
   dtype: SafetensorsDType;
   shape: number[];
@@ -23,6 +25,7 @@ export interface TrajectoryTensor {
   data: Float32Array | Uint16Array | Uint8Array;
 }
 
+/** A run of a case: the case, what produced it, and its tensors by name. */
 export interface Trajectory {
   /** the case it was made from, with its defaults */
   case: NormalizedCase;
@@ -41,6 +44,7 @@ export interface TensorName {
 
 const NAME = /^(float32|bfloat16|float16)\/(?:init\/([^/]+)|step\/(\d+)\/param\/([^/]+)|step\/(\d+)\/state\/([^/]+)\/([^/]+))$/;
 
+/** A trajectory tensor name's parts, or null for a name outside the format. */
 export function parseTensorName(name: string): TensorName | null {
   const m = NAME.exec(name);
   if (!m) return null;
