@@ -3,23 +3,13 @@
 // spiral MLP, the guard and GradScaler over fp16 grads, state dicts with masters, bad input.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Adafactor, AdamW, CuoptimError, GradScaler, memoryStats, SGD, tensor, zeros, type Tensor } from "../src-ts/index.js";
+import { Adafactor, AdamW, GradScaler, memoryStats, SGD, tensor, zeros, type Tensor } from "../src-ts/index.js";
 import { testDevices } from "./helpers/devices.js";
+import { throwsCode } from "./helpers/throws.js";
 import { trainSpiral } from "./helpers/spiral.js";
 
 const devices = testDevices();
 
-function throwsCode(fn: () => unknown, code: string, pattern: RegExp): void {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, CuoptimError);
-    assert.is((e as CuoptimError).code, code, (e as Error).message);
-    assert.match((e as Error).message, pattern);
-    return;
-  }
-  assert.unreachable(`expected ${code}`);
-}
 
 test("16-bit tensors: values round to nearest-even, raw bits pass as they are, toArray widens", () => {
   for (const device of devices) {

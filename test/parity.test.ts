@@ -1,15 +1,15 @@
 // test/parity.test.ts — the parity harness (cuoptim/parity, cuoptim-parity): the case checks and
 // their messages, trajectories (round trip, truncated and foreign files), the comparison (ulps in
 // each dtype, first divergence), the report and JUnit XML, recorded gradients, the CLI's exit codes,
-// atomic outputs, and the live torch generator on the README's example (skipped, saying so, on a
-// machine without Python and torch; CI has them, and there a missing torch fails the test).
+// atomic outputs, the live torch generator on the README's example, and the transformers and
+// schedulefree generators on stand-ins (skipped, saying so, on a machine without Python and torch;
+// CI has them, and there a missing torch fails the test).
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { CuoptimError } from "../src-ts/index.js";
 import { encodeHeader, type TensorEntry } from "../src-ts/checkpoint/safetensors.js";
 import {
   checkCase,
@@ -25,6 +25,7 @@ import {
   type Trajectory,
 } from "../src-ts/parity/index.js";
 import { gradAt } from "../src-ts/parity/synth.js";
+import { throwsCode } from "./helpers/throws.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const EXAMPLE = join(ROOT, "examples", "parity", "recipe.case.json");
@@ -45,17 +46,7 @@ const base = (): ParityCase => ({
   devices: ["cpu", "cuda-sim"],
 });
 
-function throwsParity(fn: () => unknown, pattern: RegExp, code = "ERR_PARITY"): void {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, CuoptimError);
-    assert.is((e as CuoptimError).code, code, (e as Error).message);
-    assert.match((e as Error).message, pattern);
-    return;
-  }
-  assert.unreachable(`expected ${code} matching ${pattern}`);
-}
+const throwsParity = (fn: () => unknown, pattern: RegExp): void => throwsCode(fn, "ERR_PARITY", pattern);
 
 function cli(argv: string[]): { code: number; out: string; err: string } {
   let out = "";
@@ -259,6 +250,56 @@ test("live torch: the README's example passes on cpu and cuda-sim, JUnit include
   const crash = cli(["run", lion, "--ref", "torch"]);
   assert.is(crash.code, 3);
   assert.match(crash.err, /torch reference .* failed with exit code 2:\nerror: optimizer: torch\.optim has no 'Lion'/);
+});
+
+const STANDINS = join(ROOT, "test", "fixtures", "parity", "standins");
+
+function withPythonPath<T>(path: string | undefined, fn: () => T): T {
+  const before = process.env.PYTHONPATH;
+  if (path === undefined) delete process.env.PYTHONPATH;
+  else process.env.PYTHONPATH = path;
+  try {
+    return fn();
+  } finally {
+    if (before === undefined) delete process.env.PYTHONPATH;
+    else process.env.PYTHONPATH = before;
+  }
+}
+
+test("the transformers and schedulefree generators run end to end (on stand-ins: test/fixtures/parity/standins); a missing package exits 3 naming it", () => {
+  if (!python) {
+    console.log("    skipped: no Python with torch and numpy here (CI has them: apt-get install python3-torch)");
+    return;
+  }
+  const params = [
+    { name: "m", shape: [24, 40], gradScale: 0.1 },
+    { name: "t", shape: [3, 8, 5] },
+    { name: "v", shape: [50], gradScale: 0.01, absentAt: [3] },
+  ];
+  const common = { params, grads: { source: "synthetic", seed: 5 }, seed: 6, steps: 30, snapshots: [1, 10, 30], devices: ["cpu", "cuda-sim"] };
+  const adafactor = join(dir, "adafactor.case.json");
+  writeFileSync(adafactor, JSON.stringify({ ...common, name: "adafactor_transformers", optimizer: "Adafactor", options: { variant: "transformers", beta1: 0.9, weightDecay: 0.01 } }));
+  const scheduleFree = join(dir, "sf.case.json");
+  writeFileSync(scheduleFree, JSON.stringify({ ...common, name: "adamw_schedule_free", optimizer: "AdamWScheduleFree", options: { lr: 0.01, warmupSteps: 5, weightDecay: 0.01 } }));
+  withPythonPath(STANDINS, () => {
+    const a = cli(["run", adafactor, "--live"]);
+    assert.is(a.code, 0, a.out + a.err);
+    assert.match(a.out, /against transformers stand-in .* Adafactor on torch/);
+    assert.match(a.out, /cuda-sim +float32 +m\.expAvgSqRow +3\/3 /, "the factored statistics are compared under cuoptim's names");
+    const sf = cli(["run", scheduleFree, "--live"]);
+    assert.is(sf.code, 0, sf.out + sf.err);
+    assert.match(sf.out, /against schedulefree stand-in .* AdamWScheduleFree/);
+  });
+  withPythonPath(undefined, () => {
+    const missing = cli(["run", adafactor, "--live"]);
+    assert.is(missing.code, 3);
+    assert.match(missing.err, /transformers is not installed \(pip install transformers\)/);
+    const eightBit = join(dir, "adam8bit.case.json");
+    writeFileSync(eightBit, JSON.stringify({ ...common, name: "adamw8bit", optimizer: "AdamW8bit" }));
+    const bnb = cli(["run", eightBit, "--live"]);
+    assert.is(bnb.code, 3);
+    assert.match(bnb.err, /bitsandbytes is not installed \(pip install bitsandbytes; it needs a CUDA build of torch\)/);
+  });
 });
 
 test.run();

@@ -10,12 +10,11 @@ counts, not the 8-bit state: its layout (state1/state2, absmax, qmap) is bitsand
 """
 import sys
 
-from .loop import CaseError, MissingPackage, Spec, main
+from .loop import CaseError, MissingPackage, Spec, construct, keyword_groups, main, modules
 
 CLASSES = {"Adam8bit": "Adam8bit", "AdamW8bit": "AdamW8bit", "Lion8bit": "Lion8bit", "AdEMAMix8bit": "AdEMAMix8bit"}
 OPTION_NAMES = {"lr": "lr", "betas": "betas", "eps": "eps", "weightDecay": "weight_decay", "amsgrad": "amsgrad",
                 "min8bitSize": "min_8bit_size", "alpha": "alpha", "tAlpha": "t_alpha", "tBeta3": "t_beta3"}
-PRECISION = {"masterWeights", "stateDtype", "stochasticRounding", "seed"}
 
 
 class BitsandbytesSpec(Spec):
@@ -32,29 +31,13 @@ class BitsandbytesSpec(Spec):
         self.source = f"bitsandbytes {bnb.__version__} bnb.optim.{CLASSES[name]} on torch {torch.__version__} (cuoptim_parity.bitsandbytes_ref)"
 
     def build(self, case, groups):
-        out = []
-        for i, g in enumerate(groups):
-            kw = {}
-            for k, v in g["options"].items():
-                if k in PRECISION or k == "blockSize":
-                    continue
-                if k not in OPTION_NAMES:
-                    raise CaseError(f"groups[{i}].options.{k}: bitsandbytes' {self.name} has no such option")
-                kw[OPTION_NAMES[k]] = tuple(v) if isinstance(v, list) else v
-            out.append({"params": g["params"], **kw})
-        try:
-            return self.cls(out)
-        except (TypeError, ValueError) as e:
-            raise CaseError(f"bitsandbytes' {self.name} refused the options: {e}") from e
+        what = f"bitsandbytes' {self.name}"
+        return construct(self.cls, keyword_groups(groups, OPTION_NAMES, what, skip=("blockSize",)), what)
 
 
 def make_spec(case):
     """bitsandbytes 8-bit references for a cuoptim parity case."""
-    try:
-        import torch
-        import bitsandbytes as bnb
-    except ImportError as e:
-        raise MissingPackage(f"{e.name} is not installed (pip install bitsandbytes; it needs a CUDA build of torch)") from e
+    torch, bnb = modules(["torch", "bitsandbytes"], "pip install bitsandbytes; it needs a CUDA build of torch")
     return BitsandbytesSpec(case, bnb, torch)
 
 

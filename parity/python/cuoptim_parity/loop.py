@@ -37,6 +37,43 @@ def numel(shape):
     return int(np.prod(shape, dtype=np.int64))
 
 
+# cuoptim's options for 16-bit params: the loop emulates them, a reference is not given them.
+PRECISION = {"masterWeights", "stateDtype", "stochasticRounding", "seed"}
+
+
+def keyword_groups(groups, names, what, skip=()):
+    """Param groups for a reference's constructor: each group's params and its cuoptim options
+    renamed by `names` (cuoptim name -> keyword); an option the reference lacks is a CaseError."""
+    out = []
+    for i, g in enumerate(groups):
+        kw = {}
+        for k, v in g["options"].items():
+            if k in PRECISION or k in skip:
+                continue
+            if k not in names:
+                raise CaseError(f"groups[{i}].options.{k}: {what} has no such option")
+            kw[names[k]] = tuple(v) if isinstance(v, list) else v
+        out.append({"params": g["params"], **kw})
+    return out
+
+
+def construct(cls, groups, what, **kwargs):
+    """cls(groups, **kwargs), with the reference's refusal of an option as a CaseError."""
+    try:
+        return cls(groups, **kwargs)
+    except (TypeError, ValueError) as e:
+        raise CaseError(f"{what} refused the options: {e}") from e
+
+
+def modules(names, install):
+    """Imports the packages a generator needs; a missing one is MissingPackage saying how to install it."""
+    import importlib
+    try:
+        return [importlib.import_module(n) for n in names]
+    except ImportError as e:
+        raise MissingPackage(f"{e.name} is not installed ({install})") from e
+
+
 class Grads:
     """The gradient of param i at a step: synthetic (seed, gradScale, absentAt, inject) or recorded."""
 

@@ -14,7 +14,7 @@ sums are refilled with its value after construction.
 import inspect
 import sys
 
-from .loop import CaseError, MissingPackage, Spec, main
+from .loop import PRECISION, CaseError, Spec, construct, main, modules
 
 # torch state key -> cuoptim state key, per optimizer.
 STATE_KEYS = {
@@ -37,8 +37,6 @@ OPTION_NAMES = {"lr": "lr", "betas": "betas", "eps": "eps", "weightDecay": "weig
                 "alpha": "alpha", "centered": "centered", "momentumDecay": "momentum_decay", "lrDecay": "lr_decay",
                 "initialAccumulatorValue": "initial_accumulator_value", "rho": "rho", "etas": "etas",
                 "stepSizes": "step_sizes", "lambd": "lambd", "t0": "t0", "decoupledWeightDecay": "decoupled_weight_decay"}
-# cuoptim's options for 16-bit params: the loop emulates them, torch is not given them.
-PRECISION = {"masterWeights", "stateDtype", "stochasticRounding", "seed"}
 NOT_HERE = {"LBFGS": "LBFGS steps with a closure that recomputes the loss, which a parity case has no way to give"}
 
 
@@ -77,10 +75,7 @@ class TorchSpec(Spec):
     def build(self, case, groups):
         torch_groups = [{"params": g["params"], **self.kwargs(g["options"], f"groups[{i}].options")} for i, g in enumerate(groups)]
         self.groups = groups
-        try:
-            optimizer = self.cls(torch_groups)
-        except (TypeError, ValueError) as e:
-            raise CaseError(f"torch.optim.{self.name} refused the options: {e}") from e
+        optimizer = construct(self.cls, torch_groups, f"torch.optim.{self.name}")
         if self.name == "Adagrad":
             for g in optimizer.param_groups:
                 for p in g["params"]:
@@ -115,10 +110,7 @@ class TorchSpec(Spec):
 
 def make_spec(case):
     """torch.optim references for a cuoptim parity case."""
-    try:
-        import torch  # noqa: F401
-    except ImportError as e:
-        raise MissingPackage("torch is not installed (Debian: apt-get install python3-torch; pip: pip install torch)") from e
+    modules(["torch"], "Debian/Ubuntu: apt-get install python3-torch; pip: pip install torch")
     return TorchSpec(case)
 
 
