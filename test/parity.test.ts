@@ -138,10 +138,14 @@ test("a divergence is found at its first step and element; the report, JUnit and
   const casePath = join(dir, "small.case.json");
   writeFileSync(casePath, JSON.stringify(base()));
   const junit = join(dir, "small.xml");
-  const r = cli(["run", casePath, "--ref", refPath, "--devices", "cpu", "--junit", junit]);
+  const json = join(dir, "small.json");
+  const r = cli(["run", casePath, "--ref", refPath, "--devices", "cpu", "--junit", junit, "--json", json]);
   assert.is(r.code, 1, r.err);
   assert.match(r.out, /FAIL: \d+\/\d+ tensors within tolerance/);
   assert.match(readFileSync(junit, "utf8"), /failures="1"/);
+  const saved = JSON.parse(readFileSync(json, "utf8")) as typeof report;
+  assert.is(saved.pass, false);
+  assert.equal(saved.runs[0]!.tensors.find((x) => x.param === "w" && x.key === null)!.firstDivergence, w.firstDivergence);
 });
 
 test("16-bit tensors are compared in their own ulps", () => {
