@@ -164,6 +164,7 @@ test("a reference of another case, a truncated file and a foreign file are refus
   const other = { ...base(), params: [{ name: "w", shape: [5, 8] }, { name: "b", shape: [7], absentAt: [2] }] };
   throwsParity(() => replay(other, path), /was made from another case: case\.params\[0\]\.shape\[1\] differs/);
   throwsParity(() => replay({ ...base(), steps: 7, snapshots: [1, 3, 6] }, path), /case\.steps differs/);
+  throwsParity(() => replay({ ...base(), dtypes: ["float32", "bfloat16"] }, path), /holds no bfloat16 tensors \(its case's dtypes: float32\)/);
   const bytes = readFileSync(path);
   const truncated = join(dir, "truncated.safetensors");
   writeFileSync(truncated, bytes.subarray(0, bytes.length - 10));

@@ -341,9 +341,12 @@ function checkTolerance(v: unknown): Tolerance {
   return out;
 }
 
-/** The fields that decide a trajectory's numbers: a reference must have been made from the same ones. */
+/**
+ * The fields that decide a trajectory's numbers: a reference must have been made from the same
+ * ones. The dtypes are not among them: a case may replay some of its reference's dtypes.
+ */
 export function trajectoryKey(c: NormalizedCase): Record<string, unknown> {
-  const { name: _n, devices: _d, reference: _r, tolerance: _t, ...rest } = c;
+  const { name: _n, devices: _d, reference: _r, tolerance: _t, dtypes: _dt, ...rest } = c;
   const grads = rest.grads.source === "file" ? { ...rest.grads, path: "(a file)" } : rest.grads;
   return { ...rest, grads };
 }
