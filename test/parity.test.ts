@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { encodeHeader, type TensorEntry } from "../src-ts/checkpoint/safetensors.js";
+import { writeSafetensors, type TensorToWrite } from "../src-ts/checkpoint/safetensors.js";
 import {
   checkCase,
   compareTensors,
@@ -170,25 +170,20 @@ test("a reference of another case, a truncated file and a foreign file are refus
   writeFileSync(truncated, bytes.subarray(0, bytes.length - 10));
   throwsParity(() => replay(base(), truncated), /truncated\.safetensors: .*(belong to no tensor|outside)/);
   const foreign = join(dir, "foreign.safetensors");
-  writeFileSync(foreign, Buffer.concat([encodeHeader([{ name: "weight", dtype: "F32", shape: [1], begin: 0, end: 4 }], {}), Buffer.alloc(4)]));
+  writeSafetensors(foreign, [{ name: "weight", dtype: "F32", shape: [1], data: new Float32Array(1) }], {});
   throwsParity(() => replay(base(), foreign), /not a cuoptim parity trajectory \(metadata\.format is missing/);
 });
 
 test("recorded gradients (a grads file) give the synthetic case's trajectory", () => {
   const c = base();
-  const entries: TensorEntry[] = [];
-  const chunks: Buffer[] = [];
-  let offset = 0;
+  const grads: TensorToWrite[] = [];
   for (let step = 1; step <= c.steps; step++) {
     c.params.forEach((p, i) => {
       if (p.absentAt?.includes(step)) return;
-      const g = gradAt(3, i, step, p.shape.reduce((a, b) => a * b, 1), p.gradScale ?? 1);
-      entries.push({ name: `grad/${step}/${p.name}`, dtype: "F32" as const, shape: p.shape, begin: offset, end: offset + g.byteLength });
-      chunks.push(Buffer.from(g.buffer));
-      offset += g.byteLength;
+      grads.push({ name: `grad/${step}/${p.name}`, dtype: "F32", shape: p.shape, data: gradAt(3, i, step, p.shape.reduce((a, b) => a * b, 1), p.gradScale ?? 1) });
     });
   }
-  writeFileSync(join(dir, "grads.safetensors"), Buffer.concat([encodeHeader(entries, {}), ...chunks]));
+  writeSafetensors(join(dir, "grads.safetensors"), grads, {});
   const fileCase = { ...c, grads: { source: "file" as const, path: "grads.safetensors" } };
   writeFileSync(join(dir, "file.case.json"), JSON.stringify(fileCase));
   const fromFile = record(join(dir, "file.case.json"));

@@ -19,8 +19,7 @@ import { LBFGS } from "../optim/lbfgs.js";
 import { Lookahead } from "../optim/lookahead.js";
 import { Optimizer } from "../optim/optimizer.js";
 import { checkTensor, formatShape, Tensor } from "../tensor.js";
-import { writeFileAtomic } from "./atomic_write.js";
-import { closeSync, encodeHeader, openForReading, readHeader, readTensor, type SafetensorsHeader, type TensorEntry } from "./safetensors.js";
+import { closeSync, openForReading, readHeader, readTensor, writeSafetensors, type SafetensorsHeader } from "./safetensors.js";
 import { checkPlainJson, decodeTree, encodeTree, referencedTensors, type TreeTensor } from "./state_tree.js";
 
 /** A scheduler a checkpoint can hold: any of cuoptim's (LRScheduler, ChainedScheduler, ReduceLROnPlateau). */
@@ -108,23 +107,18 @@ export function save(path: string, contents: CheckpointContents): void {
   }
 
   const seen = new Set<string>();
-  let offset = 0;
-  const entries: TensorEntry[] = tensors.map((t) => {
+  for (const t of tensors) {
     if (seen.has(t.name)) fail("ERR_INVALID_ARGUMENT", `params: the name "${t.name}" is used twice`);
     seen.add(t.name);
-    const dtype = t.half ?? (t.data instanceof Float32Array ? "F32" : "U8");
-    const entry = { name: t.name, dtype, shape: t.shape, begin: offset, end: offset + t.data.byteLength } as const;
-    offset = entry.end;
-    return entry;
-  });
+  }
   // Each tensor's CRC-32, checked when it is read back: a flipped byte, or two same-size tensors
   // whose offsets were swapped, is refused instead of loaded.
   metadata[KEY.crc32] = JSON.stringify(Object.fromEntries(tensors.map((t) => [t.name, crc32(bytesOf(t.data))])));
-  const header = encodeHeader(entries, metadata);
-  writeFileAtomic(path, function* () {
-    yield header;
-    for (const t of tensors) yield bytesOf(t.data);
-  });
+  writeSafetensors(
+    path,
+    tensors.map((t) => ({ name: t.name, dtype: t.half ?? (t.data instanceof Float32Array ? "F32" : "U8"), shape: t.shape, data: t.data })),
+    metadata,
+  );
 }
 
 /** What a checkpoint holds (validated), without loading anything. */

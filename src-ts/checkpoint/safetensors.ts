@@ -12,6 +12,7 @@
 // file size, before any tensor data is read.
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { fail } from "../errors.js";
+import { writeFileAtomic } from "./atomic_write.js";
 
 export type SafetensorsDType = "F32" | "U8" | "BF16" | "F16";
 
@@ -46,6 +47,29 @@ export function encodeHeader(entries: TensorEntry[], metadata: Record<string, st
   const prefix = Buffer.alloc(8);
   prefix.writeBigUInt64LE(BigInt(json.length));
   return Buffer.concat([prefix, json]);
+}
+
+/** A tensor to write: its name, dtype, shape and data (16-bit tensors as raw bits). */
+export interface TensorToWrite {
+  name: string;
+  dtype: SafetensorsDType;
+  shape: readonly number[];
+  data: Float32Array | Uint16Array | Uint8Array;
+}
+
+/** Writes tensors (in the order given) and metadata as a safetensors file, atomically (writeFileAtomic). */
+export function writeSafetensors(path: string, tensors: readonly TensorToWrite[], metadata: Record<string, string>): void {
+  let offset = 0;
+  const entries: TensorEntry[] = tensors.map((t) => {
+    const entry = { name: t.name, dtype: t.dtype, shape: [...t.shape], begin: offset, end: offset + t.data.byteLength };
+    offset = entry.end;
+    return entry;
+  });
+  const header = encodeHeader(entries, metadata);
+  writeFileAtomic(path, function* () {
+    yield header;
+    for (const t of tensors) yield new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  });
 }
 
 /** Reads and validates the header of the safetensors file open as `fd`. */

@@ -10,8 +10,7 @@
 // in the run's dtype (F32, or BF16 / F16 raw bits), state in its own dtype. Synthetic gradients
 // are not stored (the case's seed regenerates them); recorded ones live in the case's grads file.
 import { CuoptimError, fail } from "../errors.js";
-import { writeFileAtomic } from "../checkpoint/atomic_write.js";
-import { closeSync, encodeHeader, openForReading, readHeader, readTensor, type SafetensorsDType, type TensorEntry } from "../checkpoint/safetensors.js";
+import { closeSync, openForReading, readHeader, readTensor, writeSafetensors, type SafetensorsDType } from "../checkpoint/safetensors.js";
 import { checkCase, type NormalizedCase, type ParityDType } from "./case.js";
 
 /** The metadata `format` tag of a trajectory file. */
@@ -62,21 +61,8 @@ export function tensorName(n: TensorName): string {
 /** Writes a trajectory atomically: the path holds the old file or the whole new one. */
 export function writeTrajectory(path: string, t: Trajectory): void {
   const names = [...t.tensors.keys()].sort();
-  const entries: TensorEntry[] = [];
-  let offset = 0;
-  for (const name of names) {
-    const x = t.tensors.get(name)!;
-    entries.push({ name, dtype: x.dtype, shape: x.shape, begin: offset, end: offset + x.data.byteLength });
-    offset += x.data.byteLength;
-  }
   const metadata = { format: TRAJECTORY_FORMAT, case: JSON.stringify(t.case), source: t.source };
-  writeFileAtomic(path, function* () {
-    yield encodeHeader(entries, metadata);
-    for (const name of names) {
-      const d = t.tensors.get(name)!.data;
-      yield new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
-    }
-  });
+  writeSafetensors(path, names.map((name) => ({ name, ...t.tensors.get(name)! })), metadata);
 }
 
 /** Reads and checks a trajectory: a safetensors file with this format's metadata, case and tensor names. */
