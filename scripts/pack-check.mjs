@@ -73,6 +73,7 @@ try {
   if (hooks.length) throw new Error(`the package has install-time scripts: ${hooks.join(", ")}`);
   if (shipped.gypfile !== false) throw new Error('binding.gyp ships without "gypfile": false, so npm would run node-gyp on install');
   step("no install-time script (preinstall/install/postinstall) and gypfile false: nothing runs when it is installed");
+  if (existsSync(join(dir, "node_modules", "cuoptim", "parity", "python", "cuoptim_parity", "__pycache__"))) throw new Error("the package ships Python bytecode (__pycache__)");
   step("npm install @tensorflow/tfjs (the optional peer, for the cuoptim/tfjs check)");
   sh("npm", ["install", "--prefer-offline", "--ignore-scripts", "--no-audit", "--no-fund", "@tensorflow/tfjs"], dir);
 
