@@ -15,6 +15,7 @@ import {
   checkCase,
   compareTensors,
   findPython,
+  formatReport,
   junitReport,
   readTrajectory,
   record,
@@ -130,6 +131,8 @@ test("a divergence is found at its first step and element; the report, JUnit and
   assert.equal(w.firstDivergence?.index, 11);
   assert.is(w.maxUlp, 3);
   assert.is(w.identical, w.snapshots - 1);
+  assert.equal(w.perSnapshot.map((x) => [x.step, x.identical, x.pass]), [[0, true, true], [1, true, true], [3, false, false], [6, true, true]]);
+  assert.match(formatReport(report, { perSnapshot: true }), /\n +step 3 +0\/1 +3\.00e\+0 .* FAIL\n/);
   assert.match(junitReport(report), /<failure message="step 3 \[11\]/);
   // the same trajectory with a 3-ulp tolerance passes
   assert.ok(replay({ ...base(), tolerance: { ulp: 3 } }, bumped, { devices: ["cpu"] }).pass);

@@ -1,7 +1,7 @@
 // src-ts/parity/cli.ts — `npx cuoptim-parity`: the parity harness from the command line.
 //
 //   cuoptim-parity run CASE.json [--ref torch|bitsandbytes|transformers|schedulefree|FILE] [--live]
-//                                [--devices cpu,cuda-sim] [--junit FILE] [--json FILE] [--save-ref FILE] [--python EXE]
+//                                [--devices cpu,cuda-sim] [--per-snapshot] [--junit FILE] [--json FILE] [--save-ref FILE] [--python EXE]
 //   cuoptim-parity record CASE.json --out FILE [--device cpu]
 //   cuoptim-parity reference CASE.json --out FILE [--ref torch] [--python EXE]
 //
@@ -19,13 +19,14 @@ import { writeTrajectory } from "./trajectory.js";
 export const EXIT = { pass: 0, diverged: 1, badInput: 2, noReference: 3 } as const;
 
 const USAGE = `usage:
-  cuoptim-parity run CASE.json [--ref NAME|FILE] [--live] [--devices LIST] [--junit FILE] [--json FILE] [--save-ref FILE] [--python EXE]
+  cuoptim-parity run CASE.json [--ref NAME|FILE] [--live] [--devices LIST] [--per-snapshot] [--junit FILE] [--json FILE] [--save-ref FILE] [--python EXE]
       runs the case on cuoptim on each device and compares it with the reference:
         --ref torch|bitsandbytes|transformers|schedulefree   run that generator now (needs Python + torch)
         --ref FILE.safetensors                               a recorded reference trajectory
         --live                                               run the case's own generator now (its "reference",
                                                              or the one for its optimizer)
         --devices cpu,cuda-sim,cuda                          default: the case's devices
+        --per-snapshot                                       also a line per tensor and snapshot
         --junit FILE / --json FILE                           also write the report as JUnit XML / JSON
         --save-ref FILE                                      keep the reference trajectory a generator made
   cuoptim-parity record CASE.json --out FILE [--device DEVICE]
@@ -43,7 +44,7 @@ interface Flags {
 }
 
 const VALUE_FLAGS = ["--ref", "--devices", "--junit", "--json", "--save-ref", "--python", "--out", "--device"];
-const SWITCHES = ["--live", "--help"];
+const SWITCHES = ["--live", "--help", "--per-snapshot"];
 
 function parse(argv: string[]): Flags {
   const f: Flags = { positional: [], values: new Map(), switches: new Set() };
@@ -94,7 +95,7 @@ function runCommand(f: Flags, out: (s: string) => void): number {
     throw new UsageError(`run: name the reference: --ref FILE.safetensors, --ref ${REFERENCES.join("|")}, or --live (${c.name}'s generator: ${c.reference ?? "none known"})`);
   }
   const report = replay(casePath!, ref, { devices: devicesOf(f.values.get("--devices")) });
-  out(formatReport(report));
+  out(formatReport(report, { perSnapshot: f.switches.has("--per-snapshot") }));
   const junit = f.values.get("--junit");
   if (junit) writeText(junit, junitReport(report));
   const json = f.values.get("--json");

@@ -19,6 +19,18 @@ export interface Divergence {
   want: number;
 }
 
+/** One snapshot of one tensor compared. */
+export interface SnapshotReport {
+  /** the step after which it was recorded (0: the initial values) */
+  step: number;
+  identical: boolean;
+  maxUlp: number;
+  maxAbs: number;
+  maxRel: number;
+  /** within tolerance */
+  pass: boolean;
+}
+
 /** One param, or one state entry of a param, compared over every snapshot of one run. */
 export interface TensorReport {
   dtype: ParityDType;
@@ -37,6 +49,8 @@ export interface TensorReport {
   /** a reference tensor this run does not have (names the first step) */
   missingAt: number | null;
   pass: boolean;
+  /** each snapshot, in step order */
+  perSnapshot: SnapshotReport[];
 }
 
 const f32 = new Float32Array(1);
@@ -133,7 +147,7 @@ export function compareTrajectories(got: Map<string, TrajectoryTensor>, want: Ma
     const id = `${p.param}\u0000${p.key ?? ""}`;
     let row = rows.get(id);
     if (!row) {
-      row = { dtype, param: p.param, key: p.key, snapshots: 0, identical: 0, maxUlp: 0, maxAbs: 0, maxRel: 0, firstDivergence: null, missingAt: null, pass: true };
+      row = { dtype, param: p.param, key: p.key, snapshots: 0, identical: 0, maxUlp: 0, maxAbs: 0, maxRel: 0, firstDivergence: null, missingAt: null, pass: true, perSnapshot: [] };
       rows.set(id, row);
     }
     const mine = got.get(n);
@@ -143,6 +157,7 @@ export function compareTrajectories(got: Map<string, TrajectoryTensor>, want: Ma
       continue;
     }
     const r = compareTensors(mine, want.get(n)!, tol, p.step);
+    row.perSnapshot.push({ step: p.step, identical: r.identical, maxUlp: r.maxUlp, maxAbs: r.maxAbs, maxRel: r.maxRel, pass: r.first === null });
     row.snapshots++;
     if (r.identical) row.identical++;
     row.maxUlp = Math.max(row.maxUlp, r.maxUlp);

@@ -16,7 +16,7 @@ import { zeros } from "../tensor.js";
 
 export { checkCase, defaultReference, defaultTolerance, DTYPES, REFERENCES, TORCH_FAMILY } from "./case.js";
 export type { GradSource, InjectedValue, NormalizedCase, ParityCase, ParityDType, ParityParam, ReferenceName, ScheduleSpec, Tolerance } from "./case.js";
-export { compareTensors, compareTrajectories, type Divergence, type TensorReport } from "./compare.js";
+export { compareTensors, compareTrajectories, type Divergence, type SnapshotReport, type TensorReport } from "./compare.js";
 export { findPython, generatorsDir } from "./reference.js";
 export { formatReport, junitReport, type ParityReport, type RunResult } from "./report.js";
 export { parseTensorName, readTrajectory, TRAJECTORY_FORMAT, writeTrajectory, type Trajectory, type TrajectoryTensor } from "./trajectory.js";

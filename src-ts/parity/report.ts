@@ -40,8 +40,8 @@ function divergence(t: TensorReport): string {
   return d ? `step ${d.step} [${d.index}]: ${d.got} vs ${d.want}` : "-";
 }
 
-/** A plain-text table: one line per device, dtype and tensor, then a summary line. */
-export function formatReport(r: ParityReport): string {
+/** A plain-text table: one line per device, dtype and tensor (with perSnapshot, one per snapshot too), then a summary line. */
+export function formatReport(r: ParityReport, { perSnapshot = false } = {}): string {
   const tol = r.tolerance;
   const lines = [
     `cuoptim parity: ${r.case} (${r.optimizer}) against ${r.reference}`,
@@ -56,6 +56,11 @@ export function formatReport(r: ParityReport): string {
     }
     for (const t of run.tensors) {
       rows.push([run.device, run.dtype, tensorLabel(t), `${t.identical}/${t.snapshots}`, fmt(t.maxUlp), fmt(t.maxRel), fmt(t.maxAbs), divergence(t), t.pass ? "ok" : "FAIL"]);
+      if (!perSnapshot) continue;
+      for (const s of t.perSnapshot) {
+        const at = s.step === 0 ? "init" : `step ${s.step}`;
+        rows.push(["", "", `  ${at}`, s.identical ? "1/1" : "0/1", fmt(s.maxUlp), fmt(s.maxRel), fmt(s.maxAbs), "", s.pass ? "ok" : "FAIL"]);
+      }
     }
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
