@@ -83,18 +83,19 @@ function runCommand(f: Flags, out: (s: string) => void): number {
   const refArg = f.values.get("--ref");
   const live = f.switches.has("--live");
   if (refArg && live && !REFERENCES.includes(refArg as ReferenceName)) throw new UsageError("--live runs a generator; --ref names a file: give one of them");
-  const { case: c } = loadCase(casePath!);
+  const loadedCase = loadCase(casePath!);
+  const c = loadedCase.case;
   let ref;
   if (refArg && !REFERENCES.includes(refArg as ReferenceName)) {
     ref = refArg;
   } else if (refArg || live) {
-    ref = reference(casePath!, { ref: (refArg as ReferenceName | undefined) ?? undefined, python: f.values.get("--python") });
+    ref = reference(loadedCase, { ref: (refArg as ReferenceName | undefined) ?? undefined, python: f.values.get("--python") });
     const save = f.values.get("--save-ref");
     if (save) writeTrajectory(save, ref);
   } else {
     throw new UsageError(`run: name the reference: --ref FILE.safetensors, --ref ${REFERENCES.join("|")}, or --live (${c.name}'s generator: ${c.reference ?? "none known"})`);
   }
-  const report = replay(casePath!, ref, { devices: devicesOf(f.values.get("--devices")) });
+  const report = replay(loadedCase, ref, { devices: devicesOf(f.values.get("--devices")) });
   out(formatReport(report, { perSnapshot: f.switches.has("--per-snapshot") }));
   const junit = f.values.get("--junit");
   if (junit) writeText(junit, junitReport(report));

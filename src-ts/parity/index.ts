@@ -22,8 +22,8 @@ export { formatReport, junitReport, type ParityReport, type RunResult } from "./
 export { parseTensorName, readTrajectory, TRAJECTORY_FORMAT, writeTrajectory, type Trajectory, type TrajectoryTensor } from "./trajectory.js";
 export { runCli } from "./cli.js";
 
-/** A case: a path to its JSON file, or the case itself (a relative grads path is then relative to the working directory). */
-export type CaseInput = string | ParityCase;
+/** A case: a path to its JSON file, the case itself (a relative grads path is then relative to the working directory), or one loadCase() returned. */
+export type CaseInput = string | ParityCase | LoadedCase;
 
 /** A checked case and the directory its relative paths are relative to. */
 export interface LoadedCase {
@@ -34,6 +34,7 @@ export interface LoadedCase {
 
 /** Reads, checks and normalizes a case; a dry run builds its optimizer and schedule, so a bad option is an error here, before anything runs or is written. */
 export function loadCase(input: CaseInput): LoadedCase {
+  if (isLoaded(input)) return input;
   let raw: unknown = input;
   let dir = process.cwd();
   if (typeof input === "string") {
@@ -60,8 +61,13 @@ export function loadCase(input: CaseInput): LoadedCase {
       for (const t of placeholders) t.free();
     }
   }
-  return { case: c, dir };
+  const result = { case: c, dir };
+  loaded.add(result);
+  return result;
 }
+
+const loaded = new WeakSet<LoadedCase>();
+const isLoaded = (x: CaseInput): x is LoadedCase => typeof x === "object" && x !== null && loaded.has(x as LoadedCase);
 
 /** Runs the case on cuoptim on one device (default: the case's first), in each of its dtypes; writes the trajectory to `out` when given. */
 export function record(input: CaseInput, options: { device?: Device; out?: string } = {}): Trajectory {

@@ -39,14 +39,22 @@ export function cuoptimVersion(): string {
   }
 }
 
+/** The Python found for each request ("" for the default search): importing torch to check takes a second or two. */
+const pythonFound = new Map<string, string>();
+
 /** The Python to run generators with: `python`, $CUOPTIM_PYTHON, or the first of python3, /usr/bin/python3, python that imports torch. */
 export function findPython(python?: string): string {
   const explicit = python ?? process.env.CUOPTIM_PYTHON;
+  const found = pythonFound.get(explicit ?? "");
+  if (found) return found;
   const candidates = explicit ? [explicit] : ["python3", "/usr/bin/python3", "python"];
   const tried: string[] = [];
   for (const exe of candidates) {
     const r = spawnSync(exe, ["-c", "import torch, numpy"], { encoding: "utf8" });
-    if (r.status === 0) return exe;
+    if (r.status === 0) {
+      pythonFound.set(explicit ?? "", exe);
+      return exe;
+    }
     tried.push(r.error ? `${exe} (not found)` : `${exe} (${lastLine(r.stderr) || `exit ${r.status}`})`);
   }
   return fail("ERR_REFERENCE", `no Python with torch and numpy: tried ${tried.join(", ")}. Install torch (${INSTALL.torch}), or name a Python with --python / CUOPTIM_PYTHON`);

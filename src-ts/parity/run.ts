@@ -29,11 +29,10 @@ const NONFINITE = { nan: NaN, inf: Infinity, "-inf": -Infinity };
 /** The cuoptim optimizer class a case names. */
 export function optimizerClass(name: string): OptimizerClass {
   if (name in NOT_HERE) fail("ERR_PARITY", `case.optimizer: ${name}: ${NOT_HERE[name]}`);
+  const isOptimizer = (v: unknown) => typeof v === "function" && (v as { prototype?: unknown }).prototype instanceof cuoptim.Optimizer;
   const C = (cuoptim as unknown as Record<string, unknown>)[name];
-  const known = Object.entries(cuoptim)
-    .filter(([k, v]) => typeof v === "function" && (v as { prototype?: unknown }).prototype instanceof cuoptim.Optimizer && !(k in NOT_HERE))
-    .map(([k]) => k);
-  if (typeof C !== "function" || !((C as { prototype?: unknown }).prototype instanceof cuoptim.Optimizer) || name in NOT_HERE) {
+  if (!isOptimizer(C)) {
+    const known = Object.entries(cuoptim).filter(([k, v]) => isOptimizer(v) && !(k in NOT_HERE)).map(([k]) => k);
     fail("ERR_PARITY", `case.optimizer: unknown optimizer ${JSON.stringify(name)} (known: ${known.join(", ")})`);
   }
   return C as OptimizerClass;
