@@ -19,10 +19,10 @@ export interface GpuModelRow {
 export const MODEL_DEVICE = { name: "H100 SXM (HBM3)", peakGBs: 3350, copyGBs: 3000 };
 
 export const GPU_MODEL: GpuModelRow[] = [
-  { optimizer: "AdamW", bytesPerParam: 28, low: 80, high: 90, why: "multi-tensor apply: one launch per 320 chunks of 64K elements, float4 loads and stores, 512 threads, no shared memory; the shape of apex's and torch's fused AdamW" },
+  { optimizer: "AdamW", bytesPerParam: 28, low: 80, high: 90, why: "multi-tensor apply: one block per 64K-element chunk, the whole step in one launch (hundreds of tensors per launch in 32 KiB of kernel parameters), float4 loads and stores, 512 threads, no shared memory; the shape of apex's and torch's fused AdamW" },
   { optimizer: "AdamW bf16", bytesPerParam: 22, low: 75, high: 85, why: "as AdamW; the bf16 streams move 8 bytes per 4 elements, half a float4, so fewer bytes per memory transaction" },
   { optimizer: "Lion", bytesPerParam: 20, low: 80, high: 90, why: "as AdamW, one state stream" },
-  { optimizer: "AdamW8bit", bytesPerParam: 16, low: 40, high: 55, why: "no stack frame now (102 registers on sm_90, 2 blocks per SM); left: per 256-element block an absmax reduction with two barriers, a 7-step binary search of the 256-entry code per element (dependent shared-memory loads), byte-wide state loads, and the 320-block launch cap" },
+  { optimizer: "AdamW8bit", bytesPerParam: 16, low: 45, high: 60, why: "no stack frame, no launch cap (one grid over the whole step) (102 registers on sm_90, 2 blocks per SM); left: per 256-element block an absmax reduction with two barriers, a 7-step binary search of the 256-entry code per element (dependent shared-memory loads), and byte-wide state loads" },
   { optimizer: "Lion8bit", bytesPerParam: 14, low: 45, high: 60, why: "as AdamW8bit with one 8-bit state (72 registers)" },
   { optimizer: "AdEMAMix8bit", bytesPerParam: 18, low: 35, high: 50, why: "as AdamW8bit with three 8-bit states (126 registers, so fewer warps per SM)" },
   { optimizer: "Adafactor", bytesPerParam: 12, low: 25, high: 35, why: "5-7 launches per tensor, single-block serial finalize sums, per-element 64-bit divisions; not batched across tensors yet" },

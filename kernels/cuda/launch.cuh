@@ -44,6 +44,17 @@ void launch(void (*kernel)(KernelArgs...), const char* name, dim3 grid, dim3 blo
 #endif
 }
 
+// A large by-value kernel parameter (tensor-list metadata, up to 32 KiB): by value under nvcc,
+// where it lives in the kernel's constant bank; a const reference into the launch's one copy in
+// the simulator, instead of a copy on every simulated thread's stack.
+#if defined(__CUDACC__)
+template <typename T>
+using kernel_param = T;
+#else
+template <typename T>
+using kernel_param = const T&;
+#endif
+
 // Static shared arrays: CUOPTIM_SHARED(float, slots, [8]) is `__shared__ float slots[8]` under
 // nvcc; the simulator's version (kernels/sim/cuda_sim.h) poisons it at every block start.
 #if defined(__CUDACC__)

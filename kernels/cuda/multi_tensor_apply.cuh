@@ -3,11 +3,15 @@
 // After apex's csrc/multi_tensor_apply.cuh and PyTorch's MultiTensorApply.cuh: tensors are cut
 // into fixed-size chunks and each block takes one chunk. The tensor pointers, sizes and
 // per-tensor scalars of a launch travel in a POD metadata struct passed by value as a kernel
-// parameter (within CUDA's 4 KiB parameter limit), along with a block -> (tensor, chunk) map.
-// When a step has more tensors or chunks than one struct holds, the host splits it into several
-// launches. An optimizer supplies a functor that the kernel calls with its block's chunk. A
-// capturable step's scalars stay in device memory (TensorLists::scalar_table): the metadata then
-// carries the table and each slot's tensor index, so a graph replay reads the current values.
+// parameter, with each tensor's first block: block b takes the chunk b - first_block[t] of the
+// tensor t whose range holds b (a binary search over the launch's tensors). The grid is as large
+// as the tensors' chunks need, so a launch is limited only by how many tensors its struct holds:
+// 32,764 bytes of kernel parameters on CUDA >= 12.1 (Volta and later, driver >= 530; the 4 KiB
+// of older toolkits otherwise), which is hundreds of tensors. A step with more is split into
+// several launches, whole tensors each. An optimizer supplies a functor that the kernel calls
+// with its block's chunk. A capturable step's scalars stay in device memory
+// (TensorLists::scalar_table): the metadata then carries the table and each slot's tensor index,
+// so a graph replay reads the current values.
 #pragma once
 
 #include <cstdint>
@@ -18,17 +22,20 @@
 namespace cuoptim {
 namespace CUOPTIM_KERNEL_NS {
 
-inline constexpr int kBlockSize = 512;           // threads per block
-inline constexpr int kILP = 4;                   // elements per thread per iteration (one float4)
-inline constexpr int64_t kChunkSize = 65536;     // elements per block
-inline constexpr int kMaxBlocksPerLaunch = 320;  // blocks mapped by one metadata struct
-inline constexpr int kParamBudgetBytes = 4096;   // CUDA's kernel-parameter limit
-inline constexpr int kReservedParamBytes = 256;  // the functor's own arguments
+inline constexpr int kBlockSize = 512;        // threads per block
+inline constexpr int kILP = 4;                // elements per thread per iteration (one float4)
+inline constexpr int64_t kChunkSize = 65536;  // elements per block
+#if defined(__CUDACC__) && CUDART_VERSION < 12010
+inline constexpr int kParamBudgetBytes = 4096;  // the kernel-parameter limit before CUDA 12.1
+#else
+inline constexpr int kParamBudgetBytes = 32764;  // CUDA >= 12.1's limit (the simulator uses it too)
+#endif
+inline constexpr int kReservedParamBytes = 256;        // the functor's own arguments
+inline constexpr int64_t kMaxGridBlocks = 2147483647;  // CUDA's grid.x limit (2^31 chunks: 512 TiB of floats, more than any buffer)
 
 // Tensors per launch for `depth` lists and `scalars` per-tensor floats, filling the budget.
 constexpr int max_tensors(int depth, int scalars) {
-  return (kParamBudgetBytes - kReservedParamBytes - kMaxBlocksPerLaunch * 5 - 16) /
-         (depth * 8 + 8 + (scalars > 0 ? scalars : 1) * 4 + 12);
+  return (kParamBudgetBytes - kReservedParamBytes - 8 - 4 - 4) / (depth * 8 + 8 + (scalars > 0 ? scalars : 1) * 4 + 16);
 }
 
 template <int kDepth, int kScalars>
@@ -37,18 +44,18 @@ struct TensorListMetadata {
   void* addresses[kDepth][kMaxTensors];
   int64_t sizes[kMaxTensors];
   float scalars[kMaxTensors][kScalars > 0 ? kScalars : 1];
-  unsigned formats[kMaxTensors];  // math::TensorFormat bits (element-wise steps; 0: float32)
-  unsigned keys[kMaxTensors];     // stochastic-rounding keys
-  int tensor_index[kMaxTensors];  // each slot's tensor in the step (its row of scalar_table)
-  const float* scalar_table;      // a capturable step's scalars (kMaxTensorScalars per tensor), or null
-  unsigned char block_to_tensor[kMaxBlocksPerLaunch];
-  int block_to_chunk[kMaxBlocksPerLaunch];
+  unsigned formats[kMaxTensors];     // math::TensorFormat bits (element-wise steps; 0: float32)
+  unsigned keys[kMaxTensors];        // stochastic-rounding keys
+  int tensor_index[kMaxTensors];     // each slot's tensor in the step (its row of scalar_table)
+  int first_block[kMaxTensors + 1];  // slot t's chunks are blocks first_block[t] .. first_block[t + 1] - 1
+  int tensors;                       // slots in use
+  const float* scalar_table;         // a capturable step's scalars (kMaxTensorScalars per tensor), or null
 
   // The simulator checks each of these is device memory (kernels/sim/device_registry.h).
   template <typename F>
   void for_each_device_pointer(F&& f) const {
     for (int d = 0; d < kDepth; ++d) {
-      for (int t = 0; t < kMaxTensors; ++t) f(addresses[d][t], "tensor list address");
+      for (int t = 0; t < tensors; ++t) f(addresses[d][t], "tensor list address");
     }
     f(scalar_table, "scalar_table");
   }
@@ -73,9 +80,21 @@ struct Chunk {
 
 template <int kDepth, int kScalars>
 __device__ __forceinline__ Chunk<kDepth> block_chunk(const TensorListMetadata<kDepth, kScalars>& meta) {
+  // The last slot whose first block is <= this block (every slot has at least one chunk).
+  const int b = static_cast<int>(blockIdx.x);
+  int lo = 0;
+  int hi = meta.tensors - 1;
+  while (lo < hi) {
+    const int mid = (lo + hi + 1) / 2;
+    if (meta.first_block[mid] <= b) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
   Chunk<kDepth> c;
-  c.tensor = meta.block_to_tensor[blockIdx.x];
-  c.start = static_cast<int64_t>(meta.block_to_chunk[blockIdx.x]) * kChunkSize;
+  c.tensor = lo;
+  c.start = static_cast<int64_t>(b - meta.first_block[lo]) * kChunkSize;
   const int64_t left = meta.sizes[c.tensor] - c.start;
   c.count = left < kChunkSize ? left : kChunkSize;
   c.format = meta.formats[c.tensor];
@@ -116,7 +135,7 @@ struct min_blocks_of<Functor, decltype(void(Functor::kMinBlocksPerSm))> {
 };
 
 template <int kDepth, int kScalars, typename Functor, typename... Args>
-__global__ void __launch_bounds__(threads_of<Functor>::value, min_blocks_of<Functor>::value) multi_tensor_apply_kernel(TensorListMetadata<kDepth, kScalars> meta, Args... args) {
+__global__ void __launch_bounds__(threads_of<Functor>::value, min_blocks_of<Functor>::value) multi_tensor_apply_kernel(kernel_param<TensorListMetadata<kDepth, kScalars>> meta, Args... args) {
   Functor::apply(block_chunk(meta), meta, args...);
 }
 
@@ -131,41 +150,32 @@ template <int kDepth, int kScalars, typename Functor, typename... Args>
 void multi_tensor_apply(const TensorLists& lists, const char* name, StreamHandle stream, const Args&... args) {
   using Meta = TensorListMetadata<kDepth, kScalars>;
   static_assert(sizeof(Meta) + kReservedParamBytes <= kParamBudgetBytes, "metadata exceeds the kernel-parameter limit");
-  static_assert(Meta::kMaxTensors <= 256, "block_to_tensor holds 8-bit slots");
-  Meta meta{};  // unused slots stay null
+  Meta meta{};
   meta.scalar_table = lists.scalar_table;
-  int tensors = 0;
-  int blocks = 0;
+  int64_t blocks = 0;
   auto flush = [&]() {
-    if (blocks > 0) {
-      launch(multi_tensor_apply_kernel<kDepth, kScalars, Functor, Args...>, name, dim3(blocks), dim3(threads_of<Functor>::value), 0, stream,
-             meta, args...);
+    if (meta.tensors > 0) {
+      meta.first_block[meta.tensors] = static_cast<int>(blocks);
+      launch(multi_tensor_apply_kernel<kDepth, kScalars, Functor, Args...>, name, dim3(static_cast<unsigned>(blocks)),
+             dim3(threads_of<Functor>::value), 0, stream, meta, args...);
     }
-    tensors = 0;
+    meta.tensors = 0;
     blocks = 0;
   };
   for (size_t t = 0; t < lists.size(); ++t) {
     const int64_t n = lists.numel[t];
     const int64_t chunks = (n + kChunkSize - 1) / kChunkSize;
-    int slot = -1;
-    for (int64_t c = 0; c < chunks; ++c) {
-      if (slot < 0) {
-        if (tensors == Meta::kMaxTensors) flush();
-        slot = tensors++;
-        for (int d = 0; d < kDepth; ++d) meta.addresses[d][slot] = lists.ptrs[t][d];
-        meta.sizes[slot] = n;
-        for (int s = 0; s < kScalars; ++s) meta.scalars[slot][s] = lists.scalars[t][s];
-        meta.formats[slot] = lists.format(t);
-        meta.keys[slot] = lists.key(t);
-        meta.tensor_index[slot] = static_cast<int>(t);
-      }
-      meta.block_to_tensor[blocks] = static_cast<unsigned char>(slot);
-      meta.block_to_chunk[blocks] = static_cast<int>(c);
-      if (++blocks == kMaxBlocksPerLaunch) {
-        flush();
-        slot = -1;  // the tensor's next chunk starts a fresh slot in the next launch
-      }
-    }
+    if (chunks == 0) continue;  // an empty tensor takes no slot
+    if (meta.tensors == Meta::kMaxTensors || blocks + chunks > kMaxGridBlocks) flush();
+    const int slot = meta.tensors++;
+    for (int d = 0; d < kDepth; ++d) meta.addresses[d][slot] = lists.ptrs[t][d];
+    meta.sizes[slot] = n;
+    for (int s = 0; s < kScalars; ++s) meta.scalars[slot][s] = lists.scalars[t][s];
+    meta.formats[slot] = lists.format(t);
+    meta.keys[slot] = lists.key(t);
+    meta.tensor_index[slot] = static_cast<int>(t);
+    meta.first_block[slot] = static_cast<int>(blocks);
+    blocks += chunks;
   }
   flush();
 }
