@@ -205,7 +205,7 @@ Napi::Value adafactor_step(const Napi::CallbackInfo& info) {
     std::vector<const void*> seen;
     auto check = [&](Tensor& t, const std::string& name, int64_t numel) {
       if (!backend) backend = &t.backend();
-      if (&t.backend() != backend) throw Error(code::kDevice, name + ": expected a tensor on " + device_name(backend->kind()));
+      if (&t.backend() != backend) throw Error(code::kDevice, name + ": expected a tensor on " + backend->name());
       if (t.dtype() != DType::F32) throw Error(code::kDtype, name + ": expected dtype float32");
       if (t.numel() != numel) {
         throw Error(code::kShape, name + ": expected " + std::to_string(numel) + " elements, got " + std::to_string(t.numel()));
@@ -244,7 +244,7 @@ Napi::Value adafactor_step(const Napi::CallbackInfo& info) {
         Tensor* w = optional_tensor(*workspaces, i, "workspaces" + at);
         const int64_t bytes = AdafactorWorkspace::layout(t).bytes;
         if (w) {
-          if (&w->backend() != backend) throw Error(code::kDevice, "workspaces" + at + ": expected a tensor on " + device_name(backend->kind()));
+          if (&w->backend() != backend) throw Error(code::kDevice, "workspaces" + at + ": expected a tensor on " + backend->name());
           if (w->dtype() != DType::U8 || w->numel() < bytes) {
             throw Error(code::kShape, "workspaces" + at + ": expected a uint8 tensor of at least " + std::to_string(bytes) + " bytes");
           }

@@ -43,6 +43,29 @@ Napi::Value backends(const Napi::CallbackInfo& info) {
 
 Backend& backend_arg(const Napi::Value& v) { return usable_backend(read_string(v, "device")); }
 
+// deviceInfo(name) -> {name, available, reason?}: one device, "cuda:N" included; name is the
+// backend's own ("cuda:0" is "cuda" when 0 is the default device).
+Napi::Value device_info(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const DeviceLookup d = look_up_device(read_string(info[0], "device"));
+    Napi::Object entry = Napi::Object::New(info.Env());
+    entry.Set("name", d.name);
+    entry.Set("available", d.backend != nullptr);
+    if (!d.backend) entry.Set("reason", d.reason);
+    return entry;
+  });
+}
+
+// deviceCount(kind) -> the devices of "cuda" or "cuda-sim" this process can use.
+Napi::Value device_count_of(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const std::string name = read_string(info[0], "kind");
+    DeviceKind kind;
+    if (!parse_device(name, &kind)) throw_arg(code::kDevice, "kind", "\"cpu\", \"cuda-sim\" or \"cuda\", got \"" + name + "\"");
+    return Napi::Number::New(info.Env(), device_count(kind));
+  });
+}
+
 Napi::Value memory_stats(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Napi::Env env = info.Env();
@@ -131,6 +154,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("Tensor", tensor_class);
   exports.Set("setErrorFactory", Napi::Function::New(env, set_error_factory, "setErrorFactory"));
   exports.Set("backends", Napi::Function::New(env, backends, "backends"));
+  exports.Set("deviceInfo", Napi::Function::New(env, device_info, "deviceInfo"));
+  exports.Set("deviceCount", Napi::Function::New(env, device_count_of, "deviceCount"));
   exports.Set("memoryStats", Napi::Function::New(env, memory_stats, "memoryStats"));
   exports.Set("resetPeakMemoryStats", Napi::Function::New(env, reset_peak_memory_stats, "resetPeakMemoryStats"));
   exports.Set("synchronize", Napi::Function::New(env, synchronize, "synchronize"));

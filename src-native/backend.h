@@ -22,11 +22,17 @@ inline constexpr int kDeviceKindCount = 3;
 const char* device_name(DeviceKind kind);
 bool parse_device(const std::string& name, DeviceKind* out);
 
+// The simulator presents this many devices: cuda-sim:0 (also "cuda-sim") to cuda-sim:3.
+inline constexpr int kSimDevices = 4;
+
 class Backend {
  public:
   virtual ~Backend() = default;
 
   virtual DeviceKind kind() const = 0;
+  // The device name tensors report: the kind ("cpu", "cuda-sim", "cuda") for its default device,
+  // "cuda:N" / "cuda-sim:N" for another one.
+  virtual std::string name() const { return device_name(kind()); }
   // Whether tensors can live here; when not, *reason says why (no driver, not compiled in...).
   virtual bool available(std::string* reason) const = 0;
   // Whether the CPU may read this backend's memory directly (zero-copy typed-array views).
@@ -106,12 +112,24 @@ class Backend {
 void device_norm_partials(Backend& backend, const NormArgs& grads, std::vector<double>* partials,
                           const std::function<void(const NormArgs&)>& launch);
 
-// The backend for a device kind, or nullptr when this addon was built without it.
+// The backend for a device kind's default device, or nullptr when this addon was built without it.
 Backend* backend_for(DeviceKind kind);
-// Why a device cannot be used here, or "" when it can.
+// Why a device kind cannot be used here, or "" when it can.
 std::string unavailable_reason(DeviceKind kind);
+
+// A device name looked up: "cpu", "cuda-sim", "cuda", or "cuda-sim:N" / "cuda:N" for device N.
+struct DeviceLookup {
+  Backend* backend = nullptr;  // null when unavailable
+  std::string name;            // the backend's own name: "cuda:0" is "cuda" when 0 is the default device
+  std::string reason;          // why it is unavailable, or ""
+};
+// Throws ERR_DEVICE (naming `arg`) when the name is malformed; an absent or unusable device is
+// a lookup with a reason.
+DeviceLookup look_up_device(const std::string& name, const std::string& arg = "device");
 // The backend a device name (argument `arg`) refers to; a cuoptim::Error when the name is
 // unknown or the device unusable, with the reason.
 Backend& usable_backend(const std::string& name, const std::string& arg = "device");
+// How many devices of a kind this process can use (0 when the kind is unavailable).
+int device_count(DeviceKind kind);
 
 }  // namespace cuoptim

@@ -252,7 +252,7 @@ Napi::Value dist_reduce(const Napi::CallbackInfo& info) {
 void check_output(const Tensor& in, const Tensor& out, int64_t count, const std::string& relation) {
   if (&out == &in) throw Error(code::kInvalidArgument, "output: must be a tensor other than input");
   if (out.dtype() != in.dtype()) throw Error(code::kDtype, std::string("output: expected ") + dtype_name(in.dtype()) + " like input, got " + dtype_name(out.dtype()));
-  if (&out.backend() != &in.backend()) throw Error(code::kDevice, std::string("output: expected a tensor on ") + device_name(in.backend().kind()) + " like input");
+  if (&out.backend() != &in.backend()) throw Error(code::kDevice, std::string("output: expected a tensor on ") + in.backend().name() + " like input");
   if (out.numel() != count) throw Error(code::kShape, "output: expected " + std::to_string(count) + " elements (" + relation + "), got " + std::to_string(out.numel()));
 }
 

@@ -41,7 +41,7 @@ void check_view(const Tensor& t, const char* name, int64_t offset, int64_t rows,
 Tensor& float_tensor(const Napi::Value& v, const char* name, Backend** backend) {
   Tensor& t = TensorWrap::unwrap(v, name);
   if (t.dtype() != DType::F32) throw Error(code::kDtype, std::string(name) + ": expected a float32 tensor");
-  if (*backend && &t.backend() != *backend) throw Error(code::kDevice, std::string(name) + ": expected a tensor on " + device_name((*backend)->kind()));
+  if (*backend && &t.backend() != *backend) throw Error(code::kDevice, std::string(name) + ": expected a tensor on " + (*backend)->name());
   *backend = &t.backend();
   return t;
 }

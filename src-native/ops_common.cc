@@ -47,8 +47,8 @@ ReadLists read_lists(const std::vector<ListArg>& specs, int depth) {
       Tensor& t = batch.unwrap_at(arrays[l].Get(i), name);
       if (!out.backend) out.backend = &t.backend();
       if (&t.backend() != out.backend) {
-        throw Error(code::kDevice, name() + ": expected a tensor on " + device_name(out.backend->kind()) + " (like " +
-                                       specs[0].name + "[0]), got one on " + device_name(t.backend().kind()));
+        throw Error(code::kDevice, name() + ": expected a tensor on " + out.backend->name() + " (like " +
+                                       specs[0].name + "[0]), got one on " + t.backend().name());
       }
       if (t.dtype() != specs[l].dtype && !(specs[l].half_ok && is_half(t.dtype()))) {
         throw Error(code::kDtype, name() + ": expected dtype " + dtype_name(specs[l].dtype) + ", got " + dtype_name(t.dtype()));

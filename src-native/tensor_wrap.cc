@@ -158,7 +158,7 @@ Tensor& TensorWrap::live(const char* what) {
 }
 
 Napi::Value TensorWrap::device(const Napi::CallbackInfo& info) {
-  return Napi::String::New(info.Env(), tensor_ ? device_name(tensor_->backend().kind()) : "none");
+  return Napi::String::New(info.Env(), tensor_ ? tensor_->backend().name() : "none");
 }
 
 Napi::Value TensorWrap::dtype(const Napi::CallbackInfo& info) {
@@ -291,7 +291,7 @@ Napi::Value TensorWrap::view(const Napi::CallbackInfo& info) {
     Tensor& t = live("view");
     if (!t.backend().host_accessible()) {
       throw Error(code::kDevice, std::string("data: zero-copy views exist only for cpu tensors; this one is on ") +
-                                     device_name(t.backend().kind()) + " (use toArray())");
+                                     t.backend().name() + " (use toArray())");
     }
     if (!view_.IsEmpty()) {
       Napi::Value cached = view_.Value();

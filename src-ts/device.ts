@@ -3,43 +3,70 @@ import { fail } from "./errors.js";
 import { describe } from "./validate.js";
 import { native, type DeviceName, type RoleBytes } from "./native.js";
 
-/** A backend: "cpu" (multithreaded, vectorised), "cuda-sim" (the CUDA kernels run on the CPU by a simulator) or "cuda". */
+/**
+ * A device: "cpu" (multithreaded, vectorised), "cuda-sim" (the CUDA kernels run on the CPU by a
+ * simulator) or "cuda" (the default GPU: CUOPTIM_CUDA_DEVICE, default 0); "cuda:N" is GPU N, and
+ * "cuda-sim:N" one of the simulator's four devices (0 to 3). Tensors report the default device
+ * of a kind by the kind's name: a tensor made on "cuda:0" reports "cuda" when 0 is the default.
+ */
 export type Device = DeviceName;
 /** A Device, or "auto": cuda when available, else cpu. */
 export type DeviceInput = Device | "auto";
+/** A kind of device: its backend. */
+export type DeviceKind = "cpu" | "cuda-sim" | "cuda";
 
 /** One backend, as backends() reports it. */
 export interface BackendInfo {
-  name: Device;
+  name: DeviceKind;
   available: boolean;
   /** Why the backend cannot be used (absent when available). */
   reason?: string;
 }
 
-const DEVICES: readonly DeviceInput[] = ["auto", "cpu", "cuda-sim", "cuda"];
+const DEVICE_NAME = /^(cpu|(cuda-sim|cuda)(:(0|[1-9][0-9]{0,5}))?)$/;
 
 /** Every backend this build knows of, and whether it can be used here. */
 export function backends(): BackendInfo[] {
   return native.backends();
 }
 
-/** Whether this backend can be used here (backends() says why not). */
+/** The kind of a device name: "cuda:1" is "cuda", "cuda-sim:2" is "cuda-sim". */
+export function deviceKind(device: Device): DeviceKind {
+  if (typeof device !== "string" || !DEVICE_NAME.test(device)) {
+    fail("ERR_DEVICE", `device: expected "cpu", "cuda-sim", "cuda", "cuda-sim:N" or "cuda:N", got ${describe(device)}`);
+  }
+  return device.startsWith("cuda-sim") ? "cuda-sim" : device.startsWith("cuda") ? "cuda" : "cpu";
+}
+
+/** How many devices of a kind this process can use: GPUs for "cuda" (0 when unavailable), 4 for "cuda-sim", 1 for "cpu". */
+export function deviceCount(kind: DeviceKind): number {
+  return native.deviceCount(kind);
+}
+
+/** Whether this device can be used here (backends() says why not). */
 export function isAvailable(device: Device): boolean {
-  return backends().some((b) => b.name === device && b.available);
+  return deviceStatus(device).available;
+}
+
+/** Whether a device can be used here, and why not when it cannot (a malformed name included). */
+export function deviceStatus(device: Device): { available: boolean; reason?: string } {
+  if (typeof device !== "string" || !DEVICE_NAME.test(device)) return { available: false, reason: `${describe(device)} is not a device name` };
+  const info = native.deviceInfo(device);
+  return info.available ? { available: true } : { available: false, reason: info.reason };
 }
 
 /** "auto" means cuda when a GPU is usable, else cpu. Throws for unknown or unusable devices. */
 export function resolveDevice(device: DeviceInput | undefined, name = "device"): Device {
   const d = device ?? "auto";
-  if (typeof d !== "string" || !DEVICES.includes(d)) {
-    fail("ERR_DEVICE", `${String(name)}: expected one of ${DEVICES.map((x) => `"${x}"`).join(", ")}, got ${describe(d)}`);
+  if (typeof d !== "string" || (d !== "auto" && !DEVICE_NAME.test(d))) {
+    fail("ERR_DEVICE", `${String(name)}: expected "auto", "cpu", "cuda-sim", "cuda", "cuda-sim:N" or "cuda:N", got ${describe(d)}`);
   }
   if (d === "auto") return isAvailable("cuda") ? "cuda" : "cpu";
-  const info = backends().find((b) => b.name === d);
-  if (!info?.available) {
-    fail("ERR_BACKEND_UNAVAILABLE", `${name}: "${d}" is not available: ${info?.reason ?? "unknown backend"}`);
+  const info = native.deviceInfo(d);
+  if (!info.available) {
+    fail("ERR_BACKEND_UNAVAILABLE", `${name}: "${d}" is not available: ${info.reason ?? "unknown backend"}`);
   }
-  return d;
+  return info.name;
 }
 
 /** A backend's memory counters (bytes), as memoryStats() reports them. */

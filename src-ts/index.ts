@@ -3,6 +3,8 @@ export { CuoptimError, type ErrorCode } from "./errors.js";
 export {
   backends,
   cpuIsa,
+  deviceCount,
+  deviceKind,
   isAvailable,
   memoryStats,
   numThreads,
@@ -14,6 +16,7 @@ export {
   type BackendInfo,
   type Device,
   type DeviceInput,
+  type DeviceKind,
   type MemoryStats,
 } from "./device.js";
 export { Tensor, tensor, zeros, zerosLike, isHalf, type ArrayFor, type BitsFor, type FloatDType, type TensorOptions, type ViewFor } from "./tensor.js";

@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CuoptimError } from "./errors.js";
 
-export type DeviceName = "cpu" | "cuda-sim" | "cuda";
+export type DeviceName = "cpu" | "cuda-sim" | "cuda" | `cuda:${number}` | `cuda-sim:${number}`;
 export type DTypeName = "float32" | "bfloat16" | "float16" | "uint8";
 export type Role = "other" | "params" | "grads" | "state";
 
@@ -101,7 +101,9 @@ export type BlockwiseOp = "adam8bit" | "lion8bit" | "ademamix8bit";
 export interface NativeBinding {
   Tensor: new (device: DeviceName, dtype: DTypeName, shape: number[], role?: Role, paged?: boolean) => NativeTensor;
   setErrorFactory(factory: (code: string, message: string) => Error): void;
-  backends(): { name: DeviceName; available: boolean; reason?: string }[];
+  backends(): { name: "cpu" | "cuda-sim" | "cuda"; available: boolean; reason?: string }[];
+  deviceInfo(device: string): { name: DeviceName; available: boolean; reason?: string };
+  deviceCount(kind: "cpu" | "cuda-sim" | "cuda"): number;
   memoryStats(device: DeviceName): { current: RoleBytes; peak: RoleBytes };
   resetPeakMemoryStats(device: DeviceName): void;
   synchronize(device: DeviceName): void;

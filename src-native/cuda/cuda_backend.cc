@@ -79,7 +79,15 @@ void CudaBackend::init() const {
     const cudaError_t err = cudaGetDeviceCount(&count);
     if (err != cudaSuccess || count == 0) return fail(err != cudaSuccess ? unavailable_reason(err) : "no CUDA device found");
     std::string why;
-    if (!read_device_index(count, &device_, &why) || !switch_valid("CUOPTIM_CUDA_SYNC", &why) || !switch_valid("CUOPTIM_CUDA_CACHE", &why)) return fail(why);
+    if (requested_ < 0) {
+      if (!read_device_index(count, &device_, &why)) return fail(why);
+    } else if (requested_ >= count) {
+      return fail(name() + ": this machine has " + std::to_string(count) + " CUDA device" + (count == 1 ? "" : "s") +
+                  " (cuda:0 to cuda:" + std::to_string(count - 1) + ")");
+    } else {
+      device_ = requested_;
+    }
+    if (!switch_valid("CUOPTIM_CUDA_SYNC", &why) || !switch_valid("CUOPTIM_CUDA_CACHE", &why)) return fail(why);
     const std::string which = "device " + std::to_string(device_);
     cudaDeviceProp prop;
     if (cudaSetDevice(device_) != cudaSuccess || cudaGetDeviceProperties(&prop, device_) != cudaSuccess) {
@@ -104,6 +112,15 @@ void CudaBackend::init() const {
   });
 }
 
+int CudaBackend::count() {
+  int n = 0;
+  if (cudaGetDeviceCount(&n) != cudaSuccess) {
+    cudaGetLastError();
+    return 0;
+  }
+  return n;
+}
+
 bool CudaBackend::available(std::string* reason) const {
   init();
   if (!ok_ && reason) *reason = reason_;
@@ -120,7 +137,7 @@ std::string CudaBackend::describe() const {
 // caller's own code may have selected another).
 void* CudaBackend::stream() const {
   init();
-  if (!ok_) throw Error(code::kBackendUnavailable, "cuda: not available: " + reason_);
+  if (!ok_) throw Error(code::kBackendUnavailable, name() + ": not available: " + reason_);
   const std::string lost = device_lost_reason();
   if (!lost.empty()) throw Error(code::kBackendUnavailable, lost);
   check(cudaSetDevice(device_), "select the device");

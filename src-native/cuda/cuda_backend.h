@@ -1,5 +1,6 @@
-// src-native/cuda/cuda_backend.h — the cuda backend: one device (CUOPTIM_CUDA_DEVICE, default
-// 0), one stream, a caching allocator.
+// src-native/cuda/cuda_backend.h — the cuda backend: one instance per device, each with its own
+// stream and caching allocator. "cuda" is the default device (CUOPTIM_CUDA_DEVICE, default 0);
+// "cuda:N" is device N.
 //
 // Ops enqueue kernels on the stream and return; download() and synchronize() wait. The CUDA
 // runtime is linked statically, so without a driver or a GPU this backend merely reports itself
@@ -18,7 +19,12 @@ namespace cuda {
 // after the CUDA runtime's own teardown, and the driver reclaims device memory anyway.
 class CudaBackend final : public Backend {
  public:
+  // `requested`: a device index, or -1 for the default device (CUOPTIM_CUDA_DEVICE, else 0).
+  explicit CudaBackend(int requested) : requested_(requested) {}
   DeviceKind kind() const override { return DeviceKind::Cuda; }
+  std::string name() const override { return requested_ < 0 ? "cuda" : "cuda:" + std::to_string(requested_); }
+  // CUDA devices present (0 when the runtime cannot start).
+  static int count();
   bool available(std::string* reason) const override;
   bool host_accessible() const override { return false; }
 
@@ -65,6 +71,7 @@ class CudaBackend final : public Backend {
   void init() const;
   void* stream() const;
 
+  int requested_;
   mutable std::once_flag once_;
   mutable bool ok_ = false;
   mutable std::string reason_;

@@ -58,6 +58,8 @@ class NcclMover final : public dist::Mover {
     check(nccl_.Broadcast(buf, buf, bytes, dist::kNcclInt8, root, comm_, backend_.stream_handle()), "ncclBroadcast");
   }
 
+  CudaBackend& backend() const { return backend_; }
+
  private:
   void check(int result, const char* call) const {
     if (result == dist::kNcclSuccess) return;
@@ -78,6 +80,10 @@ dist::Mover& nccl_mover(Backend& cuda_backend, dist::World& world) {
   // NCCL communicators live until the job ends.
   static NcclMover* mover = nullptr;
   if (!mover) mover = new NcclMover(static_cast<CudaBackend&>(cuda_backend), world);
+  if (&mover->backend() != &cuda_backend) {
+    throw Error(code::kDistributed, "collectives run on one CUDA device per process (this rank's first was " + mover->backend().name() +
+                                        "; got a tensor on " + cuda_backend.name() + "): give each rank its own process and device");
+  }
   return *mover;
 }
 

@@ -8,9 +8,13 @@
 namespace cuoptim {
 namespace sim {
 
+// One instance per simulated device (kSimDevices); they share the simulator and differ in their
+// memory and counters, so a tensor of one cannot meet an op on another.
 class SimBackend final : public Backend {
  public:
+  explicit SimBackend(int ordinal) : ordinal_(ordinal) {}
   DeviceKind kind() const override { return DeviceKind::CudaSim; }
+  std::string name() const override { return ordinal_ == 0 ? "cuda-sim" : "cuda-sim:" + std::to_string(ordinal_); }
   bool available(std::string*) const override { return true; }
   bool host_accessible() const override { return false; }
 
@@ -38,6 +42,9 @@ class SimBackend final : public Backend {
   void transform(const TransformArgs& args) override;
   void fold_ranks(const FoldArgs& args) override;
   void kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag) override;
+
+ private:
+  int ordinal_;
 };
 
 }  // namespace sim

@@ -4,7 +4,7 @@
 // A subclass supplies its defaults, an option check, the shape of its per-param state (stateSpec)
 // and the update itself (applyUpdate, one native multi-tensor call per batch of groups that share
 // options). The base class validates everything a step will touch before anything changes.
-import type { Device } from "../device.js";
+import { deviceKind, type Device } from "../device.js";
 import { fail } from "../errors.js";
 import { native, type DTypeName, type GraphHandle } from "../native.js";
 import { checkTensor, isHalf, stateTensor, Tensor } from "../tensor.js";
@@ -292,7 +292,7 @@ export abstract class Optimizer<O extends object> {
     const ctx = (): StepContext => ({ gradScale: parsed.gradScale, scratch: {}, capturable: true });
     const device = this.#device!;
     let graph: GraphHandle | null = null;
-    if (device === "cuda") {
+    if (deviceKind(device) === "cuda") {
       native.beginCapture(device);
       let failure: unknown = null;
       try {

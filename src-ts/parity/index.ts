@@ -4,7 +4,7 @@
 // `npx cuoptim-parity` (cli.ts) is the same API from the command line.
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { backends, type Device } from "../device.js";
+import { deviceStatus, type Device } from "../device.js";
 import { fail } from "../errors.js";
 import { checkCase, trajectoryKey, type NormalizedCase, type ParityCase, type ReferenceName } from "./case.js";
 import { compareTrajectories } from "./compare.js";
@@ -112,13 +112,12 @@ export function replay(input: CaseInput, ref: string | Trajectory, options: { de
   const where = typeof ref === "string" ? ref : "the reference";
   const diff = firstDifference(trajectoryKey(c), trajectoryKey(reference.case), "case");
   if (diff) fail("ERR_PARITY", `${where} was made from another case: ${diff} differs (${reference.source})`);
-  const available = new Map(backends().map((b) => [b.name, b]));
   const runs: RunResult[] = [];
   for (const device of options.devices ?? c.devices) {
-    const info = available.get(device);
+    const info = deviceStatus(device);
     for (const dtype of c.dtypes) {
-      if (!info?.available) {
-        runs.push({ device, dtype, status: "skipped", reason: info?.reason ?? `${device} is not a backend of this build`, tensors: [], pass: true });
+      if (!info.available) {
+        runs.push({ device, dtype, status: "skipped", reason: info.reason ?? `${device} is not available`, tensors: [], pass: true });
         continue;
       }
       const tensors = compareTrajectories(runCase(c, device, dtype, dir), reference.tensors, dtype, c.tolerance);
