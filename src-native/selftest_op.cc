@@ -22,7 +22,7 @@ int64_t output_length(const std::string& name, int64_t n, int64_t block) {
   if (name == "atomics" || name == "host_pointer") return 2;
   if (name == "reduce_twice") return 2 * ((blocks * block + 31) / 32);
   if (name == "block_chain") return blocks;
-  return n;  // neighbour, static_map, exited_lane, mixed_mask, exit_at_barrier
+  return n;  // neighbour, static_map, race_*, exited_lane, mixed_mask, exit_at_barrier
 }
 
 Napi::Value kernel_self_test(const Napi::CallbackInfo& info) {

@@ -114,7 +114,7 @@ export interface NativeBinding {
   cpuIsa(): string;
   setCpuIsa(isa: string): void;
   /** Runs an execution-model check kernel (kernels/cuda/selftest.cu) on cuda or cuda-sim. */
-  kernelSelfTest(device: DeviceName, name: "block_sum" | "warp_sum" | "atomics" | "neighbour" | "reduce_twice" | "block_chain" | "static_map" | "exited_lane" | "mixed_mask" | "exit_at_barrier" | "host_pointer", input: Float32Array, block: number, flag: 0 | 1): Float32Array;
+  kernelSelfTest(device: DeviceName, name: "block_sum" | "warp_sum" | "atomics" | "neighbour" | "reduce_twice" | "block_chain" | "static_map" | "race_raw" | "race_war" | "race_waw" | "race_warp" | "exited_lane" | "mixed_mask" | "exit_at_barrier" | "host_pointer", input: Float32Array, block: number, flag: 0 | 1): Float32Array;
   /**
    * One step of an element-wise optimizer over every param: lists = [params, grads, ...states]
    * (null for states the options leave unused); steps = step counts after this step; fresh =

@@ -78,7 +78,7 @@ if (kernelDevices.includes("cuda-sim")) {
   });
 
   // The simulator's orders (kernels/sim/cuda_sim.cc), read at each launch.
-  const ORDER_VARS = ["CUOPTIM_SIM_THREAD_ORDER", "CUOPTIM_SIM_BLOCK_ORDER", "CUOPTIM_SIM_SEED", "CUOPTIM_SIM_STRICT"] as const;
+  const ORDER_VARS = ["CUOPTIM_SIM_THREAD_ORDER", "CUOPTIM_SIM_BLOCK_ORDER", "CUOPTIM_SIM_SEED", "CUOPTIM_SIM_STRICT", "CUOPTIM_SIM_RACECHECK"] as const;
   const withOrders = <T>(vars: Partial<Record<(typeof ORDER_VARS)[number], string>>, fn: () => T): T => {
     const saved = ORDER_VARS.map((k) => process.env[k]);
     for (const k of ORDER_VARS) {
@@ -109,8 +109,8 @@ if (kernelDevices.includes("cuda-sim")) {
     const x = ints(block * 4 + 9, 5);
     for (const thread of ["forward", "reverse", "random", "greedy-warp"]) {
       for (const blockOrder of ["forward", "reverse", "random"]) {
-        // Strict mode too: correct kernels break none of its rules.
-        withOrders({ CUOPTIM_SIM_THREAD_ORDER: thread, CUOPTIM_SIM_BLOCK_ORDER: blockOrder, CUOPTIM_SIM_SEED: "7", CUOPTIM_SIM_STRICT: "1" }, () => {
+        // Strict mode and the race detector too: correct kernels break none of their rules.
+        withOrders({ CUOPTIM_SIM_THREAD_ORDER: thread, CUOPTIM_SIM_BLOCK_ORDER: blockOrder, CUOPTIM_SIM_SEED: "7", CUOPTIM_SIM_STRICT: "1", CUOPTIM_SIM_RACECHECK: "1" }, () => {
           const where = `${thread} threads, ${blockOrder} blocks`;
           const sums = native.kernelSelfTest("cuda-sim", "block_sum", x, block, 0);
           for (let b = 0; b < sums.length; b++) assert.is(sums[b], x.subarray(b * block, (b + 1) * block).reduce((a, v) => a + v, 0), `${where}: block_sum[${b}]`);
@@ -172,6 +172,50 @@ if (kernelDevices.includes("cuda-sim")) {
     }
   });
 
+  test("cuda-sim race detector (CUOPTIM_SIM_RACECHECK=1): each race class is reported in every thread order, the synchronised kernels pass", () => {
+    const block = 64;
+    const x = Float32Array.from({ length: block * 2 }, (_, i) => i + 1);
+    const race = (kind: string) => new RegExp(`CUOPTIM_SIM_RACECHECK\\): ${kind} race on dynamic shared memory\\[\\d+\\] in race_\\w+_kernel, block \\(\\d+, 0, 0\\): thread \\d+ (wrote|read) it and thread \\d+ (writes|reads) it with no barrier between them`);
+    const cases: Array<[name: "race_raw" | "race_war" | "race_waw" | "race_warp", forward: RegExp, expected: (i: number) => number]> = [
+      // In thread order thread 0 writes before the others read: read-after-write.
+      ["race_raw", race("read-after-write"), (i) => x[Math.floor(i / block) * block]!],
+      // Thread t reads slot t+1 before thread t+1 overwrites it: write-after-read.
+      ["race_war", race("write-after-read"), (i) => 2 * x[Math.floor(i / block) * block + ((i % block) + 1) % block]!],
+      ["race_waw", race("write-after-write"), (i) => x[Math.floor(i / block) * block]!],
+      // Lane 0 reads lane 1's slot before lane 1 writes it, in the same warp epoch: write-after-read.
+      ["race_warp", race("write-after-read"), (i) => x[i ^ 1]!],
+    ];
+    for (const [name, forward, expected] of cases) {
+      // Synchronised: right in every order, and the detector is silent.
+      for (const thread of ["forward", "reverse", "random", "greedy-warp"]) {
+        const got = withOrders({ CUOPTIM_SIM_RACECHECK: "1", CUOPTIM_SIM_THREAD_ORDER: thread, CUOPTIM_SIM_SEED: "4" }, () => native.kernelSelfTest("cuda-sim", name, x, block, 1));
+        for (let i = 0; i < x.length; i++) assert.is(got[i], expected(i), `${name} with its barrier, ${thread} threads: out[${i}]`);
+      }
+      withOrders({}, () => native.kernelSelfTest("cuda-sim", name, x, block, 0)); // without the detector nothing fails
+      assert.throws(
+        () => withOrders({ CUOPTIM_SIM_RACECHECK: "1" }, () => native.kernelSelfTest("cuda-sim", name, x, block, 0)),
+        (e: unknown) => e instanceof CuoptimError && e.code === "ERR_KERNEL" && forward.test(e.message),
+        `${name}, forward threads`,
+      );
+      for (const thread of ["reverse", "random", "greedy-warp"]) {
+        assert.throws(
+          () => withOrders({ CUOPTIM_SIM_RACECHECK: "1", CUOPTIM_SIM_THREAD_ORDER: thread, CUOPTIM_SIM_SEED: "4" }, () => native.kernelSelfTest("cuda-sim", name, x, block, 0)),
+          (e: unknown) => e instanceof CuoptimError && e.code === "ERR_KERNEL" && race("(read-after-write|write-after-read|write-after-write)").test(e.message),
+          `${name}, ${thread} threads`,
+        );
+      }
+    }
+    // The value-level bugs the other modes catch are races too.
+    assert.throws(
+      () => withOrders({ CUOPTIM_SIM_RACECHECK: "1" }, () => native.kernelSelfTest("cuda-sim", "static_map", x, block, 0)),
+      (e: unknown) => e instanceof CuoptimError && /CUOPTIM_SIM_RACECHECK\): (read-after-write|write-after-read) race on map\[\d+\] in static_map_kernel/.test(e.message),
+    );
+    assert.throws(
+      () => withOrders({ CUOPTIM_SIM_RACECHECK: "1" }, () => native.kernelSelfTest("cuda-sim", "reduce_twice", x, block, 0)),
+      (e: unknown) => e instanceof CuoptimError && /CUOPTIM_SIM_RACECHECK\): write-after-read race on dynamic shared memory\[\d+\] in reduce_twice_kernel/.test(e.message),
+    );
+  });
+
   test("cuda-sim strict mode (CUOPTIM_SIM_STRICT=1) reports each broken warp or barrier use; without it they pass", () => {
     const block = 64;
     const x = ints(block * 2, 9);
@@ -211,7 +255,7 @@ if (kernelDevices.includes("cuda-sim")) {
   });
 
   test("cuda-sim: order variables with other values fail the launch (ERR_INVALID_ARGUMENT)", () => {
-    for (const vars of [{ CUOPTIM_SIM_THREAD_ORDER: "sideways" }, { CUOPTIM_SIM_BLOCK_ORDER: "greedy-warp" }, { CUOPTIM_SIM_SEED: "-1" }, { CUOPTIM_SIM_SEED: "x" }, { CUOPTIM_SIM_STRICT: "yes" }]) {
+    for (const vars of [{ CUOPTIM_SIM_THREAD_ORDER: "sideways" }, { CUOPTIM_SIM_BLOCK_ORDER: "greedy-warp" }, { CUOPTIM_SIM_SEED: "-1" }, { CUOPTIM_SIM_SEED: "x" }, { CUOPTIM_SIM_STRICT: "yes" }, { CUOPTIM_SIM_RACECHECK: "2" }]) {
       assert.throws(
         () => withOrders(vars, () => native.kernelSelfTest("cuda-sim", "block_sum", new Float32Array(64), 32, 0)),
         (e: unknown) => e instanceof CuoptimError && e.code === "ERR_INVALID_ARGUMENT" && /CUOPTIM_SIM_/.test(e.message),

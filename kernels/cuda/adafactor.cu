@@ -76,7 +76,8 @@ __device__ __forceinline__ double warp_butterfly(double v) {
 }
 
 // A tile's row sums (its warps' butterflies, in warp order) and per-column sums into the partials.
-__device__ __forceinline__ void store_partials(const AdafactorTensor& t, const Tile& tile, const double (*row_parts)[kWarps], double col_acc,
+template <typename RowParts>  // double [kAdafactorSegRows][kWarps] in shared memory
+__device__ __forceinline__ void store_partials(const AdafactorTensor& t, const Tile& tile, RowParts row_parts, double col_acc,
                                                const Scratch& s) {
   __syncthreads();
   for (int64_t r = tile.r0 + threadIdx.x; r < tile.r1; r += kThreads) {

@@ -12,7 +12,9 @@ namespace CUOPTIM_KERNEL_NS {
 // Max of v over each group of `group` consecutive threads (group: a power of two, 32 <= group
 // <= blockDim.x). `slots` is shared memory with one float per warp. Every thread of the block
 // must call it; each gets its group's max. Values must not be NaN.
-__device__ __forceinline__ float group_max(float v, int group, float* slots) {
+// (Shared arrays are template parameters: a pointer under nvcc, the simulator's view otherwise.)
+template <typename Slots>
+__device__ __forceinline__ float group_max(float v, int group, Slots slots) {
   for (int offset = 16; offset > 0; offset >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, offset));
   const int warp = static_cast<int>(threadIdx.x) / 32;
   if (threadIdx.x % 32 == 0) slots[warp] = v;
@@ -28,7 +30,8 @@ __device__ __forceinline__ float group_max(float v, int group, float* slots) {
 // Sum of each thread's double over the block: a butterfly per warp, then the warps' sums in
 // order (the tree the cpu backend reproduces, src-native/cpu/tree_reduce.h). `warp_sums` is
 // shared memory with one double per warp. Every thread must call it; thread 0 gets the result.
-__device__ __forceinline__ double block_sum(double v, double* warp_sums) {
+template <typename Slots>
+__device__ __forceinline__ double block_sum(double v, Slots warp_sums) {
   for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
   if (threadIdx.x % 32 == 0) warp_sums[threadIdx.x / 32] = v;
   __syncthreads();
@@ -41,7 +44,8 @@ __device__ __forceinline__ double block_sum(double v, double* warp_sums) {
 }
 
 // The same tree with a NaN-propagating max (for infinity norms).
-__device__ __forceinline__ double block_max(double v, double* warp_slots) {
+template <typename Slots>
+__device__ __forceinline__ double block_max(double v, Slots warp_slots) {
   for (int o = 16; o > 0; o >>= 1) v = math::nan_max_d(v, __shfl_xor_sync(0xffffffffu, v, o));
   if (threadIdx.x % 32 == 0) warp_slots[threadIdx.x / 32] = v;
   __syncthreads();

@@ -60,10 +60,10 @@ struct BlockwiseFunctor {
     }
   }
 
-  template <int kPerThread, typename Meta>
-  static __device__ __forceinline__ void passes(const Chunk<kDepth>& c, const Meta& meta, const typename Rule::Hyper& h,
-                                                const float (*code)[math::kCodeCount], float (*slots)[kQuantThreads / 32],
-                                                int block) {
+  // code: [kStates][kCodeCount] and slots: [kStates][kQuantThreads / 32] in shared memory.
+  template <int kPerThread, typename Meta, typename Code, typename Slots>
+  static __device__ __forceinline__ void passes(const Chunk<kDepth>& c, const Meta& meta, const typename Rule::Hyper& h, Code code,
+                                                Slots slots, int block) {
     const float* ts = meta.scalars[c.tensor];
     const math::TensorFormat f{c.format};  // 16-bit params / grads: widened on load, rounded on store
     uint8_t* codes[kStates];

@@ -26,8 +26,8 @@ constexpr int kLoads = kTile * kTileK / kBlockThreads;  // elements of each tile
 // edges). Consecutive threads read consecutive addresses of the stored layout: along k when the
 // operand is stored with k contiguous (A plain, B transposed), along rows / columns otherwise.
 // The +1 column of padding keeps the transposing stores free of bank conflicts.
-__device__ __forceinline__ void stage(const math::GemmArgs& g, int64_t i0, int64_t j0, int64_t k0, int t,
-                                      float (*as)[kTile + 1], float (*bs)[kTile + 1]) {
+template <typename Tile>  // float (*)[kTile + 1] in shared memory
+__device__ __forceinline__ void stage(const math::GemmArgs& g, int64_t i0, int64_t j0, int64_t k0, int t, Tile as, Tile bs) {
   CUOPTIM_UNROLL
   for (int l = 0; l < kLoads; ++l) {
     const int along_k = !g.trans_a;

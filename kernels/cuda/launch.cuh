@@ -56,7 +56,9 @@ using kernel_param = const T&;
 #endif
 
 // Static shared arrays: CUOPTIM_SHARED(float, slots, [8]) is `__shared__ float slots[8]` under
-// nvcc; the simulator's version (kernels/sim/cuda_sim.h) poisons it at every block start.
+// nvcc; the simulator's version (kernels/sim/cuda_sim.h) poisons it at every block start and
+// names a view of it whose accesses the race detector records. Functions given a shared array
+// take it as a template parameter, so both compile.
 #if defined(__CUDACC__)
 #define CUOPTIM_SHARED(T, name, ...) __shared__ T name __VA_ARGS__
 #endif

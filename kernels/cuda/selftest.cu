@@ -4,7 +4,7 @@
 // the simulator's orders (kernels/sim/cuda_sim.cc) must expose: a reduction whose shared slots
 // are reused without a barrier, and blocks that read what an earlier block wrote. A static shared
 // copy without its barrier must read the simulator's poison. The rest are deliberately broken in
-// ways strict mode and the pointer registry must report. Run on cuda-sim in CI (and, the correct
+// ways the race detector, strict mode and the pointer registry must report. Run on cuda-sim in CI (and, the correct
 // ones, on a GPU when there is one) by test/sim.selftest.test.ts, against plain CPU results.
 #include "launch.cuh"
 
@@ -16,7 +16,7 @@ namespace selftest_detail {
 // out[b] = sum of in[b*blockDim .. (b+1)*blockDim), by a shared-memory tree with a barrier
 // between levels. blockDim must be a power of two.
 __global__ void block_sum_kernel(const float* in, float* out, int n) {
-  float* s = dynamic_smem<float>();
+  const auto s = dynamic_smem<float>();
   const int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
   s[threadIdx.x] = i < n ? in[i] : 0.f;
   __syncthreads();
@@ -62,7 +62,7 @@ __global__ void int_to_float_kernel(const int* src, float* dst, int n) {
 // barrier orders every write before every read; without it a thread may read its neighbour's
 // slot before the neighbour wrote it.
 __global__ void neighbour_kernel(const float* in, float* out, int n, int use_sync) {
-  float* s = dynamic_smem<float>();
+  const auto s = dynamic_smem<float>();
   const int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
   s[threadIdx.x] = i < n ? in[i] : 0.f;
   if (use_sync) __syncthreads();
@@ -73,7 +73,8 @@ __global__ void neighbour_kernel(const float* in, float* out, int n, int use_syn
 // Max of v over the block: a warp butterfly, one slot per warp, every thread reading every slot.
 // With use_sync a barrier follows the reads, so the slots may be reused; without it a warp that
 // runs ahead into the next call overwrites a slot another warp has not read yet.
-__device__ float block_max_slots(float v, float* slots, int use_sync) {
+template <typename Slots>
+__device__ float block_max_slots(float v, Slots slots, int use_sync) {
   for (int offset = 16; offset > 0; offset >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, offset));
   if (threadIdx.x % 32 == 0) slots[threadIdx.x / 32] = v;
   __syncthreads();
@@ -86,7 +87,7 @@ __device__ float block_max_slots(float v, float* slots, int use_sync) {
 // Per warp w of the grid: out[2w] = max, out[2w+1] = -min of its block's inputs, as that warp
 // got them from two reductions through the same slots.
 __global__ void reduce_twice_kernel(const float* in, float* out, int n, int use_sync) {
-  float* slots = dynamic_smem<float>();
+  const auto slots = dynamic_smem<float>();
   const int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
   const float v = i < n ? in[i] : in[blockIdx.x * blockDim.x];
   const float hi = block_max_slots(v, slots, use_sync);
@@ -116,6 +117,54 @@ __global__ void static_map_kernel(const float* in, float* out, int n, int use_sy
   if (use_sync) __syncthreads();
   const int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
   if (i < n) out[i] = map[(threadIdx.x + 1) % blockDim.x];
+}
+
+// Shared-memory races the race detector (CUOPTIM_SIM_RACECHECK=1) must report without use_sync,
+// and accept with it. Without use_sync some of them still compute the right values in every
+// order (race_waw always, race_raw in thread order): only the detector sees those.
+
+// Thread 0 stores its block's first input in s[0]; every thread then outputs s[0].
+__global__ void race_raw_kernel(const float* in, float* out, int n, int use_sync) {
+  const auto s = dynamic_smem<float>();
+  const int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
+  if (threadIdx.x == 0) s[0] = in[blockIdx.x * blockDim.x];
+  if (use_sync) __syncthreads();
+  if (i < n) out[i] = s[0];
+}
+
+// s[t] = x; then each thread reads its neighbour's slot and overwrites its own with twice that,
+// the barrier between the reads and the overwrites being the one use_sync adds.
+__global__ void race_war_kernel(const float* in, float* out, int n, int use_sync) {
+  const auto s = dynamic_smem<float>();
+  const int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
+  s[threadIdx.x] = i < n ? in[i] : 0.f;
+  __syncthreads();
+  const float next = s[(threadIdx.x + 1) % blockDim.x];
+  if (use_sync) __syncthreads();
+  s[threadIdx.x] = 2.f * next;
+  __syncthreads();
+  if (i < n) out[i] = s[threadIdx.x];
+}
+
+// Every thread (only thread 0 with use_sync) stores the block's first input in s[0]: the same
+// value from every thread, a write-write race all the same.
+__global__ void race_waw_kernel(const float* in, float* out, int n, int use_sync) {
+  const auto s = dynamic_smem<float>();
+  const int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
+  if (!use_sync || threadIdx.x == 0) s[0] = in[blockIdx.x * blockDim.x];
+  __syncthreads();
+  if (i < n) out[i] = s[0];
+}
+
+// Lanes swap values in pairs through shared memory, ordered by __syncwarp (use_sync) or not at
+// all: a warp operation orders the lanes of its warp without a block barrier.
+__global__ void race_warp_kernel(const float* in, float* out, int n, int use_sync) {
+  const auto s = dynamic_smem<float>();
+  const int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
+  s[threadIdx.x] = i < n ? in[i] : 0.f;
+  if (use_sync) __syncwarp();
+  const float other = s[threadIdx.x ^ 1u];
+  if (i < n) out[i] = other;
 }
 
 // The kernels below are wrong on purpose, in ways a GPU punishes and only the simulator's strict
@@ -169,6 +218,14 @@ void kernel_selftest(const char* name, const float* in, float* out, int* scratch
     launch(block_chain_kernel, "block_chain_kernel", grid, dim3(block), 0, stream, in, out);
   } else if (which == "static_map") {
     launch(static_map_kernel, "static_map_kernel", grid, dim3(block), 0, stream, in, out, n, flag);
+  } else if (which == "race_raw") {
+    launch(race_raw_kernel, "race_raw_kernel", grid, dim3(block), sizeof(float), stream, in, out, n, flag);
+  } else if (which == "race_war") {
+    launch(race_war_kernel, "race_war_kernel", grid, dim3(block), smem, stream, in, out, n, flag);
+  } else if (which == "race_waw") {
+    launch(race_waw_kernel, "race_waw_kernel", grid, dim3(block), sizeof(float), stream, in, out, n, flag);
+  } else if (which == "race_warp") {
+    launch(race_warp_kernel, "race_warp_kernel", grid, dim3(block), smem, stream, in, out, n, flag);
   } else if (which == "exited_lane") {
     launch(exited_lane_kernel, "exited_lane_kernel", grid, dim3(block), 0, stream, in, out, n);
   } else if (which == "mixed_mask") {
@@ -181,7 +238,8 @@ void kernel_selftest(const char* name, const float* in, float* out, int* scratch
     launch(int_to_float_kernel, "int_to_float_kernel", dim3(1), dim3(32), 0, stream, host_values, out, 2);
   } else {
     throw Error(code::kInvalidArgument, "name: expected block_sum|warp_sum|atomics|neighbour|reduce_twice|block_chain|static_map|"
-                                        "exited_lane|mixed_mask|exit_at_barrier|host_pointer, got \"" + which + "\"");
+                                        "race_raw|race_war|race_waw|race_warp|exited_lane|mixed_mask|exit_at_barrier|host_pointer, got \"" +
+                                            which + "\"");
   }
 }
 

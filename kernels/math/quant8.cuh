@@ -54,7 +54,8 @@ inline void dynamic_map(bool is_signed, float* out) {
 // binary search: 7 halvings from index 127, then the nearer of the two bracketing codes
 // (x exactly on a midpoint keeps the last probed code). Written without branches so the cpu
 // loops vectorise; `code` is sorted ascending.
-CUOPTIM_MATH_FN int nearest_code(const float* code, float x, bool is_signed) {
+template <typename Code>  // const float*, or the simulator's view of a shared array
+CUOPTIM_MATH_FN int nearest_code(Code code, float x, bool is_signed) {
   int pivot = 127, lower_pivot = 0, upper_pivot = 255;
   float lower = is_signed ? -1.0f : 0.0f, upper = 1.0f;
   float val = code[127];
@@ -83,7 +84,8 @@ CUOPTIM_MATH_FN bool sign_bit(float x) {
   return u < 0;
 }
 
-CUOPTIM_MATH_FN uint8_t quantize_signed(const float* code, float value, float absmax) {
+template <typename Code>
+CUOPTIM_MATH_FN uint8_t quantize_signed(Code code, float value, float absmax) {
   const float x = absmax > 0.0f ? value / absmax : 0.0f;
   const int c = nearest_code(code, x, true);
   const int fixed = sign_bit(code[c]) != sign_bit(x) ? (x > 0.0f ? c + 1 : c - 1) : c;
@@ -91,12 +93,14 @@ CUOPTIM_MATH_FN uint8_t quantize_signed(const float* code, float value, float ab
 }
 
 // A non-negative value (second moment) to its unsigned code.
-CUOPTIM_MATH_FN uint8_t quantize_unsigned(const float* code, float value, float absmax) {
+template <typename Code>
+CUOPTIM_MATH_FN uint8_t quantize_unsigned(Code code, float value, float absmax) {
   const float x = absmax > 0.0f ? value / absmax : 0.0f;
   return static_cast<uint8_t>(nearest_code(code, x, false));
 }
 
-CUOPTIM_MATH_FN float dequantize(const float* code, uint8_t c, float absmax) { return code[c] * absmax; }
+template <typename Code>
+CUOPTIM_MATH_FN float dequantize(Code code, uint8_t c, float absmax) { return code[c] * absmax; }
 
 // |x| as its bit pattern, for max-reductions in integers (which vectorise where float max does
 // not): non-negative floats order like their bits. NaN counts as 0, as fmaxf ignores NaN.

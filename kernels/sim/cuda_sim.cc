@@ -16,6 +16,8 @@
 //                             shared slots are read);
 //   CUOPTIM_SIM_BLOCK_ORDER   forward (default), reverse, random (a permutation of the grid);
 //   CUOPTIM_SIM_SEED          the random orders' seed (a whole number, default 0).
+// CUOPTIM_SIM_RACECHECK=1 records every shared-memory access and reports two threads touching
+// one element, at least one of them writing, with no barrier between them (RaceDetector below).
 // CUOPTIM_SIM_STRICT=1 turns on the checks a GPU would punish but the scheduler would forgive
 // (warp masks naming absent or exited lanes, lanes of one warp operation passing different
 // masks, threads exiting while others wait at a barrier). Pointer arguments are always checked
@@ -39,6 +41,7 @@
 #include <mutex>
 #include <numeric>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "../errors.h"
@@ -83,6 +86,7 @@ struct Orders {
   BlockOrder block = BlockOrder::Forward;
   uint64_t seed = 0;
   bool strict = false;
+  bool racecheck = false;
 };
 
 Orders read_orders() {
@@ -107,6 +111,9 @@ Orders read_orders() {
   const std::string strict = env("CUOPTIM_SIM_STRICT");
   if (strict == "1") o.strict = true;
   else if (!strict.empty() && strict != "0") throw Error(code::kInvalidArgument, "CUOPTIM_SIM_STRICT: expected 0 or 1, got \"" + strict + "\"");
+  const std::string race = env("CUOPTIM_SIM_RACECHECK");
+  if (race == "1") o.racecheck = true;
+  else if (!race.empty() && race != "0") throw Error(code::kInvalidArgument, "CUOPTIM_SIM_RACECHECK: expected 0 or 1, got \"" + race + "\"");
   const std::string seed = env("CUOPTIM_SIM_SEED");
   if (!seed.empty()) {
     char* end = nullptr;
@@ -434,6 +441,91 @@ void poison_static_shared(void* array, size_t bytes) {
   std::memset(array, 0xFF, bytes);
 }
 
+// The shared-memory race detector. Per element: the last writer, with the block's barrier
+// generation and its warp's barrier generation at the write, and the readers since, per warp
+// with the lanes that read in the warp's latest generation. Two accesses by different threads
+// are ordered when a __syncthreads opened between them (the block generation moved on), or,
+// for two lanes of one warp, when a warp operation did (the warp generation moved on: every
+// shuffle and __syncwarp is a warp barrier here). Anything else is a race.
+struct RaceDetector {
+  struct WarpReads {
+    unsigned warp;
+    uint64_t generation;  // the warp's barrier generation of these reads
+    unsigned lanes;
+  };
+  struct Cell {
+    int writer = -1;  // linear thread index, or none
+    uint64_t write_block_gen = 0;
+    uint64_t write_warp_gen = 0;
+    uint64_t reads_block_gen = 0;
+    std::vector<WarpReads> reads;  // in block generation reads_block_gen
+  };
+  std::unordered_map<const void*, Cell> cells;  // this block's
+  const char* kernel = "";
+};
+
+namespace {
+
+unsigned linear_thread() {
+  const BlockContext& b = *current_block;
+  const uint3 t = current_thread->thread_idx;
+  return t.x + t.y * b.block_dim.x + t.z * b.block_dim.x * b.block_dim.y;
+}
+
+[[noreturn]] void race_error(const char* kind, const char* array, const void* p, const void* base, size_t element_bytes,
+                             unsigned earlier, const char* earlier_did, unsigned now, const char* now_does) {
+  const BlockContext& b = *current_block;
+  const size_t index = static_cast<size_t>(static_cast<const char*>(p) - static_cast<const char*>(base)) / element_bytes;
+  throw Error(code::kKernel, std::string("cuda-sim (CUOPTIM_SIM_RACECHECK): ") + kind + " race on " + array + "[" + std::to_string(index) +
+                                 "] in " + b.race->kernel + ", block " + dims(dim3(b.block_idx.x, b.block_idx.y, b.block_idx.z)) +
+                                 ": thread " + std::to_string(earlier) + " " + earlier_did + " it and thread " + std::to_string(now) + " " +
+                                 now_does + " it with no barrier between them");
+}
+
+}  // namespace
+
+void race_access(const void* p, const void* base, size_t element_bytes, const char* array, bool write) {
+  BlockContext& b = *current_block;
+  RaceDetector::Cell& cell = b.race->cells[p];
+  const unsigned me = linear_thread();
+  const unsigned warp = current_thread->warp;
+  const unsigned lane_bit = 1u << current_thread->lane;
+  const uint64_t block_gen = b.barrier.generation;
+  const uint64_t warp_gen = b.warps[warp].barrier.generation;
+  if (cell.writer >= 0) {
+    const unsigned writer = static_cast<unsigned>(cell.writer);
+    const bool ordered = writer == me || cell.write_block_gen != block_gen || (writer / 32 == warp && cell.write_warp_gen != warp_gen);
+    if (!ordered) race_error(write ? "write-after-write" : "read-after-write", array, p, base, element_bytes, writer, "wrote", me, write ? "writes" : "reads");
+  }
+  if (cell.reads_block_gen != block_gen) {
+    cell.reads.clear();
+    cell.reads_block_gen = block_gen;
+  }
+  if (write) {
+    for (const RaceDetector::WarpReads& r : cell.reads) {
+      const unsigned others = r.warp != warp ? r.lanes : r.generation == warp_gen ? r.lanes & ~lane_bit : 0u;
+      if (others) race_error("write-after-read", array, p, base, element_bytes, r.warp * 32 + static_cast<unsigned>(__builtin_ctz(others)), "read", me, "writes");
+    }
+    cell.reads.clear();
+    cell.writer = static_cast<int>(me);
+    cell.write_block_gen = block_gen;
+    cell.write_warp_gen = warp_gen;
+    return;
+  }
+  for (RaceDetector::WarpReads& r : cell.reads) {
+    if (r.warp != warp) continue;
+    // Reads of an earlier warp generation are ordered before this warp's later writes; other
+    // warps' writes see that some lane of this warp read, which the newer lanes still say.
+    if (r.generation != warp_gen) {
+      r.generation = warp_gen;
+      r.lanes = 0;
+    }
+    r.lanes |= lane_bit;
+    return;
+  }
+  cell.reads.push_back({warp, warp_gen, lane_bit});
+}
+
 void sync_block() {
   BlockContext& b = *current_block;
   const int exited = static_cast<int>(b.block_dim.x * b.block_dim.y * b.block_dim.z) - b.live_threads;
@@ -481,6 +573,8 @@ void run_grid(dim3 grid, dim3 block, size_t smem_bytes, const char* kernel_name,
   } reset;
 
   const Orders orders = read_orders();
+  RaceDetector detector;
+  detector.kernel = kernel_name;
   uint64_t random_state = orders.seed;
   const int64_t blocks = static_cast<int64_t>(grid.x) * grid.y * grid.z;
   std::vector<int> block_order;
@@ -500,6 +594,8 @@ void run_grid(dim3 grid, dim3 block, size_t smem_bytes, const char* kernel_name,
     ctx.barrier = Barrier();
     ctx.live_threads = threads;
     ctx.strict = orders.strict;
+    ctx.race = orders.racecheck ? &detector : nullptr;
+    detector.cells.clear();
     ctx.poisoned_count = 0;
     for (auto& w : ctx.warps) w = WarpState();
     if (!smem.empty()) std::memset(smem.data(), 0xFF, smem.size());

@@ -19,6 +19,10 @@
 //   * float4 / make_float4, __float_as_uint and friends, __popc, __ldg.
 //   * Every pointer a kernel gets (an argument, or a field of an argument that lists its pointers
 //     with for_each_device_pointer) must point into a live cuda-sim allocation, or be null.
+//   * CUOPTIM_SIM_RACECHECK=1 (read at each launch): every shared-memory access is recorded, per
+//     element, with the block's barrier epoch and the warp's; a read-after-write, write-after-read
+//     or write-after-write by two threads with no __syncthreads between them (nor a warp
+//     operation, for two lanes of one warp) is reported as an error naming both threads.
 //   * CUOPTIM_SIM_STRICT=1 (read at each launch): a warp operation's mask must name the calling
 //     lane and only live lanes, every lane of one warp operation must pass the same mask, and a
 //     thread must not exit while other threads of its block wait at, or later reach, a barrier.
@@ -49,10 +53,12 @@
 #define __forceinline__ inline
 #define __launch_bounds__(...)
 // Static shared memory: one copy per OS thread, poisoned when the block's first thread reaches
-// the declaration (poison_static_shared), so every block starts with 0xFF bytes in it.
-#define CUOPTIM_SHARED(T, name, ...)    \
-  static thread_local T name __VA_ARGS__; \
-  ::cuoptim::sim::poison_static_shared(&name, sizeof(name))
+// the declaration (poison_static_shared), so every block starts with 0xFF bytes in it. `name` is
+// a view of it (SharedPtr below) whose element accesses the race detector sees.
+#define CUOPTIM_SHARED(T, name, ...)                                                   \
+  static thread_local T name##_sim_storage __VA_ARGS__;                                \
+  ::cuoptim::sim::poison_static_shared(&name##_sim_storage, sizeof(name##_sim_storage)); \
+  const auto name = ::cuoptim::sim::shared_view(name##_sim_storage, #name)
 #define __align__(n) alignas(n)
 
 struct uint3 {
@@ -103,6 +109,7 @@ struct BlockContext {
   Barrier barrier;
   int live_threads;  // the block's threads that have not exited
   bool strict;                              // CUOPTIM_SIM_STRICT=1
+  struct RaceDetector* race;                // CUOPTIM_SIM_RACECHECK=1: shared-memory accesses, else null
   const void* poisoned_statics[16];         // static shared arrays this block has poisoned
   int poisoned_count;
   WarpState warps[32];
@@ -118,6 +125,59 @@ uint64_t warp_exchange(unsigned mask, uint64_t value, unsigned src_lane, bool* s
 
 // Fills a static shared array with 0xFF the first time a thread of the current block declares it.
 void poison_static_shared(void* array, size_t bytes);
+
+// The race detector (CUOPTIM_SIM_RACECHECK=1, kernels/sim/cuda_sim.cc): one access to the
+// element at `p` of the shared array `array` (whose first element is at `base`).
+void race_access(const void* p, const void* base, size_t element_bytes, const char* array, bool write);
+
+// A shared-memory element as kernels use it: reads and writes go through the race detector when
+// it is on, and are plain loads and stores otherwise.
+template <typename T>
+class SharedRef {
+ public:
+  SharedRef(T* p, const void* base, const char* array) : p_(p), base_(base), array_(array) {}
+  operator T() const {
+    note(false);
+    return *p_;
+  }
+  const SharedRef& operator=(T v) const {
+    note(true);
+    *p_ = v;
+    return *this;
+  }
+  const SharedRef& operator=(const SharedRef& other) const { return *this = static_cast<T>(other); }
+  const SharedRef& operator+=(T v) const { return *this = static_cast<T>(*this) + v; }
+  const SharedRef& operator-=(T v) const { return *this = static_cast<T>(*this) - v; }
+  const SharedRef& operator*=(T v) const { return *this = static_cast<T>(*this) * v; }
+
+ private:
+  void note(bool write) const {
+    if (current_block->race) race_access(p_, base_, sizeof(T), array_, write);
+  }
+  T* p_;
+  const void* base_;
+  const char* array_;
+};
+
+// A shared array (or one row of a 2-D one), indexed like the array it views.
+template <typename E>
+struct SharedPtr {
+  E* p;
+  const void* base;
+  const char* array;
+  auto operator[](int64_t i) const {
+    if constexpr (std::is_array<E>::value) {
+      return SharedPtr<std::remove_extent_t<E>>{p[i], base, array};
+    } else {
+      return SharedRef<E>(p + i, base, array);
+    }
+  }
+};
+
+template <typename E, size_t N>
+SharedPtr<E> shared_view(E (&a)[N], const char* array) {
+  return {a, a, array};
+}
 
 // Runs body() once per thread of every block. Throws cuoptim::Error for an invalid launch or a
 // deadlocked barrier.
@@ -274,6 +334,8 @@ T __ldg(const T* p) {
 
 // Dynamic shared memory (the launch's smem bytes), the one way kernels declare it.
 template <typename T>
-T* dynamic_smem() {
-  return reinterpret_cast<T*>(::cuoptim::sim::current_block->dynamic_smem);
+::cuoptim::sim::SharedPtr<T> dynamic_smem() {
+  T* p = reinterpret_cast<T*>(::cuoptim::sim::current_block->dynamic_smem);
+  return {p, p, "dynamic shared memory"};
 }
+
