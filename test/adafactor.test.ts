@@ -8,7 +8,7 @@
 // of the double sums (the reference uses numpy's), so values agree to the last float32 bit or two.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Adafactor, AdamW, CuoptimError, memoryStats, tensor, type Device } from "../src-ts/index.js";
+import { Adafactor, AdamW, CAME, CuoptimError, memoryStats, tensor, type Device, type Optimizer, type Tensor } from "../src-ts/index.js";
 import { assertBitwiseEqual, rms } from "./helpers/compare.js";
 import { testDevices } from "./helpers/devices.js";
 import { heavyTest } from "./helpers/heavy.js";
@@ -37,10 +37,13 @@ for (const device of testDevices()) {
 }
 
 const SHAPES = [[70, 300], [2, 300, 40], [33], [1]];
+// A step over more tensors than one launch's parameters hold (adafactor.cu's Batch::kMax: 184
+// on x86-64), with a matrix of two segments and two strips (260 rows, 270 columns) in the middle.
+const MANY = [...SHAPES, ...Array.from({ length: 200 }, (_, i) => (i === 100 ? [260, 270] : i % 3 === 0 ? [7 + (i % 5)] : [3 + (i % 4), 5 + (i % 7)]))];
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
-function run(device: Device, options: object, steps = 4): Float32Array[] {
-  const params = SHAPES.map((s, i) => tensor(initParam(8, i, numel(s)), s, { device }));
-  const opt = new Adafactor(params, options);
+function run(device: Device, make: (p: Tensor[]) => Optimizer<object>, steps = 4, shapes = SHAPES): Float32Array[] {
+  const params = shapes.map((s, i) => tensor(initParam(8, i, numel(s)), s, { device }));
+  const opt = make(params);
   for (let t = 1; t <= steps; t++) {
     params.forEach((p, i) => (p.grad = tensor(gradAt(8, i, t, p.numel, 0.1), p.shape, { device })));
     opt.step();
@@ -49,10 +52,20 @@ function run(device: Device, options: object, steps = 4): Float32Array[] {
 }
 
 for (const device of testDevices().filter((d) => d !== "cpu")) {
-  for (const options of [{ variant: "torch" }, { variant: "transformers", beta1: 0.9, lr: 1e-3, relativeStep: false, weightDecay: 0.1 }]) {
+  for (const options of [{ variant: "torch" }, { variant: "transformers", beta1: 0.9, lr: 1e-3, relativeStep: false, weightDecay: 0.1 }] as const) {
     test(`${device} == cpu bit for bit: Adafactor ${JSON.stringify(options)}`, () => {
-      const a = run("cpu", options);
-      const b = run(device, options);
+      const a = run("cpu", (p) => new Adafactor(p, options));
+      const b = run(device, (p) => new Adafactor(p, options));
+      a.forEach((x, i) => assertBitwiseEqual(b[i]!, x, `tensor ${i}`));
+    });
+  }
+  for (const [name, make] of [
+    ["Adafactor", (p: Tensor[]) => new Adafactor(p)],
+    ["CAME", (p: Tensor[]) => new CAME(p, { lr: 1e-3, weightDecay: 0.01 })],
+  ] as const) {
+    test(`${device} == cpu bit for bit: ${name} over ${MANY.length} tensors, more than one launch holds`, () => {
+      const a = run("cpu", make, 2, MANY);
+      const b = run(device, make, 2, MANY);
       a.forEach((x, i) => assertBitwiseEqual(b[i]!, x, `tensor ${i}`));
     });
   }

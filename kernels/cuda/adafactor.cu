@@ -1,9 +1,10 @@
 // kernels/cuda/adafactor.cu — Adafactor (both variants of kernels/math/adafactor.cuh) with
 // factored second moments: O(rows + cols) state per matrix.
 //
-// Per tensor, five launches and three passes over the gradient (the fewest the algorithm allows
-// without an O(n) buffer: U's RMS must be known before any param moves, and U needs the finished
-// row and column statistics):
+// Five launches per step, each over every tensor of the step (a step with more tensors than one
+// launch's parameters hold, Batch::kMax, takes several), and three passes over the gradient (the
+// fewest the algorithm allows without an O(n) buffer: U's RMS must be known before any param
+// moves, and U needs the finished row and column statistics):
 //   1. stats     (reads g and p)  tile partials of the row and column sums of g² and of sum p²;
 //                                 a vector's second moment is updated here, element-wise
 //   2. finalize                   row/col sums -> means -> moving averages, mean of R per slice,
@@ -17,10 +18,16 @@
 //                                 column sums of the instability (U - m)² + eps
 //   6. came_finalize_res          the instability's moving averages and mean_r per slice
 //   7. came_update (reads m, p)   p from the first moment and the instability statistics
-// Every sum follows the tree in adafactor.cuh, in double; the cpu backend follows it too.
+// Every sum follows the tree in adafactor.cuh, in double; the cpu backend follows it too. The sums
+// over a whole tensor or slice (sum p², sum U², mean_r) are strided_block_sum's: thread t adds
+// items t, t + 256, ... in order, then block_sum's tree. Data passes walk tiles (a strip of 256
+// columns by up to 256 rows, thread t on column t), so no element index is ever divided.
+#include <memory>
+
 #include "../op_args.h"
 #include "../math/adafactor.cuh"
 #include "block_reduce.cuh"
+#include "multi_tensor_apply.cuh"
 
 namespace cuoptim {
 namespace CUOPTIM_KERNEL_NS {
@@ -57,9 +64,9 @@ struct Scratch {
 struct Tile {
   int64_t b, seg, strip, c, r0, r1;
   bool valid_col;
-  __device__ __forceinline__ Tile(const AdafactorTensor& t) {
+  int64_t index;  // the tile within its tensor
+  __device__ __forceinline__ Tile(const AdafactorTensor& t, int64_t tile) : index(tile) {
     const int64_t strips = t.strips(), segs = t.segments();
-    const int64_t tile = blockIdx.x;
     strip = tile % strips;
     seg = tile / strips % segs;
     b = tile / (strips * segs);
@@ -88,10 +95,20 @@ __device__ __forceinline__ void store_partials(const AdafactorTensor& t, const T
   if (tile.valid_col) s.col_partials[(tile.b * t.segments() + tile.seg) * t.cols + tile.c] = col_acc;
 }
 
+// The sum of get(0 .. n) over the block: thread t adds items t, t + kThreads, ... in order, then
+// block_sum's tree (the cpu backend's strided_block_sum). Thread 0 gets the result.
+template <typename Get, typename Slots>
+__device__ __forceinline__ double strided_block_sum(int64_t n, Get get, Slots warp_sums) {
+  double acc = 0.0;
+  for (int64_t i = threadIdx.x; i < n; i += kThreads) acc += get(i);
+  return block_sum(acc, warp_sums);
+}
+
 // One block per slice b: row (column) partial sums added in order, each mean fed through `ema`
 // into row[] (col[]), then mean_r of the rows into r_mean.
-template <typename Ema>
-__device__ __forceinline__ void finish_factored(const AdafactorTensor& t, const Scratch& s, int64_t b, float* row, float* col, Ema ema) {
+template <typename Ema, typename Slots>
+__device__ __forceinline__ void finish_factored(const AdafactorTensor& t, const Scratch& s, int64_t b, float* row, float* col, Ema ema,
+                                                Slots warp_sums) {
   for (int64_t r = threadIdx.x; r < t.rows; r += kThreads) {
     double sum = 0.0;
     for (int64_t k = 0; k < t.strips(); ++k) sum += s.row_partials[(b * t.rows + r) * t.strips() + k];
@@ -103,17 +120,49 @@ __device__ __forceinline__ void finish_factored(const AdafactorTensor& t, const 
     col[b * t.cols + c] = ema(col[b * t.cols + c], static_cast<float>(sum / static_cast<double>(t.rows)));
   }
   __syncthreads();
-  if (threadIdx.x == 0) {
-    double sum = 0.0;
-    for (int64_t r = 0; r < t.rows; ++r) sum += row[b * t.rows + r];
-    s.r_mean[b] = static_cast<float>(sum / static_cast<double>(t.rows));
-  }
+  const double sum = strided_block_sum(t.rows, [&](int64_t r) { return static_cast<double>(row[b * t.rows + r]); }, warp_sums);
+  if (threadIdx.x == 0) s.r_mean[b] = static_cast<float>(sum / static_cast<double>(t.rows));
 }
 
-__global__ void __launch_bounds__(kThreads) stats_kernel(AdafactorTensor t, AdafactorHyper h, Scratch s) {
+// The tensors of one launch, each with its scratch and its first block in the grid of each kind
+// of pass: one block per tile (stats, rms_u, update, came_res, came_update), per slice
+// (finalize, came_finalize_res) or per tensor (scalars).
+struct Batch {
+  static constexpr int kMax = (kParamBudgetBytes - kReservedParamBytes - 3 * 4 - 4) /
+                              static_cast<int>(sizeof(AdafactorTensor) + sizeof(Scratch) + 2 * sizeof(int));
+  int count;
+  int first_tile[kMax + 1];
+  int first_slice[kMax + 1];
+  AdafactorTensor t[kMax];
+  Scratch s[kMax];
+
+  // The simulator checks each of these is device memory (kernels/sim/device_registry.h).
+  template <typename F>
+  void for_each_device_pointer(F&& f) const {
+    for (int k = 0; k < count; ++k) {
+      t[k].for_each_device_pointer(f);
+      s[k].for_each_device_pointer(f);
+    }
+  }
+};
+
+// This block's tensor in a pass with one block per tile, and its tile there.
+struct TileBlock {
+  int k;
+  int64_t tile;
+  __device__ __forceinline__ explicit TileBlock(const Batch& batch) {
+    k = slot_of_block(batch.first_tile, batch.count, static_cast<int>(blockIdx.x));
+    tile = static_cast<int64_t>(blockIdx.x) - batch.first_tile[k];
+  }
+};
+
+__global__ void __launch_bounds__(kThreads) stats_kernel(kernel_param<Batch> batch, AdafactorHyper h) {
   CUOPTIM_SHARED(double, row_parts, [math::kAdafactorSegRows][kWarps]);
   CUOPTIM_SHARED(double, warp_sums, [kWarps]);
-  const Tile tile(t);
+  const TileBlock at(batch);
+  const AdafactorTensor& t = batch.t[at.k];
+  const Scratch& s = batch.s[at.k];
+  const Tile tile(t, at.tile);
   double col_acc = 0.0, p2 = 0.0;
   for (int64_t r = tile.r0; r < tile.r1; ++r) {
     const int64_t i = (tile.b * t.rows + r) * t.cols + tile.c;
@@ -131,20 +180,24 @@ __global__ void __launch_bounds__(kThreads) stats_kernel(AdafactorTensor t, Adaf
   }
   if (t.factored) store_partials(t, tile, row_parts, col_acc, s);
   const double total = block_sum(p2, warp_sums);
-  if (threadIdx.x == 0) s.tile_p2[blockIdx.x] = total;
+  if (threadIdx.x == 0) s.tile_p2[tile.index] = total;
 }
 
-// One block per slice: the row and column moving averages, then mean_r(R). Block 0 also sums p².
-__global__ void __launch_bounds__(kThreads) finalize_kernel(AdafactorTensor t, AdafactorHyper h, Scratch s) {
-  const int64_t b = blockIdx.x;
+// One block per slice: the row and column moving averages, then mean_r(R). A tensor's first
+// slice also sums p² over its tiles.
+__global__ void __launch_bounds__(kThreads) finalize_kernel(kernel_param<Batch> batch, AdafactorHyper h) {
+  CUOPTIM_SHARED(double, warp_sums, [kWarps]);
+  const int k = slot_of_block(batch.first_slice, batch.count, static_cast<int>(blockIdx.x));
+  const AdafactorTensor& t = batch.t[k];
+  const Scratch& s = batch.s[k];
+  const int64_t b = static_cast<int64_t>(blockIdx.x) - batch.first_slice[k];
   if (t.factored) {
     const math::AdafactorStepScalars step = t.step;
-    finish_factored(t, s, b, t.row, t.col, [&](float x, float mean) { return math::adafactor_ema(x, mean, h, step); });
+    finish_factored(t, s, b, t.row, t.col, [&](float x, float mean) { return math::adafactor_ema(x, mean, h, step); }, warp_sums);
   }
-  if (b == 0 && threadIdx.x == 0) {
-    double sum = 0.0;
-    for (int64_t k = 0; k < t.tiles(); ++k) sum += s.tile_p2[k];
-    s.scalars->sum_p2 = sum;
+  if (b == 0) {
+    const double sum = strided_block_sum(t.tiles(), [&](int64_t i) { return s.tile_p2[i]; }, warp_sums);
+    if (threadIdx.x == 0) s.scalars->sum_p2 = sum;
   }
 }
 
@@ -156,9 +209,12 @@ __device__ __forceinline__ float element_u(const AdafactorTensor& t, const Adafa
   return math::adafactor_u(g, t.variance[i], 0.f, 0.f, false, h);
 }
 
-__global__ void __launch_bounds__(kThreads) rms_u_kernel(AdafactorTensor t, AdafactorHyper h, Scratch s) {
+__global__ void __launch_bounds__(kThreads) rms_u_kernel(kernel_param<Batch> batch, AdafactorHyper h) {
   CUOPTIM_SHARED(double, warp_sums, [kWarps]);
-  const Tile tile(t);
+  const TileBlock at(batch);
+  const AdafactorTensor& t = batch.t[at.k];
+  const Scratch& s = batch.s[at.k];
+  const Tile tile(t, at.tile);
   double u2 = 0.0;
   if (tile.valid_col) {
     for (int64_t r = tile.r0; r < tile.r1; ++r) {
@@ -167,22 +223,31 @@ __global__ void __launch_bounds__(kThreads) rms_u_kernel(AdafactorTensor t, Adaf
     }
   }
   const double total = block_sum(u2, warp_sums);
-  if (threadIdx.x == 0) s.tile_u2[blockIdx.x] = total;
+  if (threadIdx.x == 0) s.tile_u2[tile.index] = total;
 }
 
-__global__ void scalars_kernel(AdafactorTensor t, AdafactorHyper h, Scratch s) {
-  double sum = 0.0;
-  for (int64_t k = 0; k < t.tiles(); ++k) sum += s.tile_u2[k];
-  s.scalars->sum_u2 = sum;
-  math::adafactor_finish_scalars(*s.scalars, static_cast<double>(t.numel()), h, t.step);
+// One block per tensor: sum U² over its tiles, then the step size / clip from the two sums.
+__global__ void __launch_bounds__(kThreads) scalars_kernel(kernel_param<Batch> batch, AdafactorHyper h) {
+  CUOPTIM_SHARED(double, warp_sums, [kWarps]);
+  const AdafactorTensor& t = batch.t[blockIdx.x];
+  const Scratch& s = batch.s[blockIdx.x];
+  const double sum = strided_block_sum(t.tiles(), [&](int64_t i) { return s.tile_u2[i]; }, warp_sums);
+  if (threadIdx.x == 0) {
+    s.scalars->sum_u2 = sum;
+    math::adafactor_finish_scalars(*s.scalars, static_cast<double>(t.numel()), h, t.step);
+  }
 }
 
-__global__ void __launch_bounds__(kThreads) update_kernel(AdafactorTensor t, AdafactorHyper h, Scratch s) {
+__global__ void __launch_bounds__(kThreads) update_kernel(kernel_param<Batch> batch, AdafactorHyper h) {
+  const TileBlock at(batch);
+  const AdafactorTensor& t = batch.t[at.k];
+  const Scratch& s = batch.s[at.k];
+  const Tile tile(t, at.tile);
+  if (!tile.valid_col) return;
   const AdafactorTensorScalars sc = *s.scalars;
-  const int64_t n = t.numel();
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * kThreads + threadIdx.x; i < n; i += static_cast<int64_t>(gridDim.x) * kThreads) {
-    const int64_t c = i % t.cols, r = i / t.cols % t.rows, b = i / (t.cols * t.rows);
-    const float u = element_u(t, h, s, b, r, c, i);
+  for (int64_t r = tile.r0; r < tile.r1; ++r) {
+    const int64_t i = (tile.b * t.rows + r) * t.cols + tile.c;
+    const float u = element_u(t, h, s, tile.b, r, tile.c, i);
     float m = t.exp_avg ? t.exp_avg[i] : 0.f;
     math::adafactor_apply(t.param[i], m, u, h, sc);
     if (t.exp_avg) t.exp_avg[i] = m;
@@ -191,9 +256,12 @@ __global__ void __launch_bounds__(kThreads) update_kernel(AdafactorTensor t, Ada
 
 // CAME pass 5: m <- b1*m + (1-b1)*U/clip, and the instability's row/column tile partials, with the
 // stats pass's tree (the scratch's row/column partials are free again after finalize).
-__global__ void __launch_bounds__(kThreads) came_res_kernel(AdafactorTensor t, AdafactorHyper h, Scratch s) {
+__global__ void __launch_bounds__(kThreads) came_res_kernel(kernel_param<Batch> batch, AdafactorHyper h) {
   CUOPTIM_SHARED(double, row_parts, [math::kAdafactorSegRows][kWarps]);
-  const Tile tile(t);
+  const TileBlock at(batch);
+  const AdafactorTensor& t = batch.t[at.k];
+  const Scratch& s = batch.s[at.k];
+  const Tile tile(t, at.tile);
   const AdafactorTensorScalars sc = *s.scalars;
   double col_acc = 0.0;
   for (int64_t r = tile.r0; r < tile.r1; ++r) {
@@ -213,48 +281,86 @@ __global__ void __launch_bounds__(kThreads) came_res_kernel(AdafactorTensor t, A
   if (t.factored) store_partials(t, tile, row_parts, col_acc, s);
 }
 
-// CAME pass 6, one block per slice: S and T from the partials, then mean_r(S) into r_mean.
-__global__ void __launch_bounds__(kThreads) came_finalize_res_kernel(AdafactorTensor t, AdafactorHyper h, Scratch s) {
-  finish_factored(t, s, blockIdx.x, t.res_row, t.res_col, [&](float x, float mean) { return math::came_res_ema(x, mean, h); });
+// CAME pass 6, one block per slice of each factored tensor: S and T from the partials, then
+// mean_r(S) into r_mean.
+__global__ void __launch_bounds__(kThreads) came_finalize_res_kernel(kernel_param<Batch> batch, AdafactorHyper h) {
+  CUOPTIM_SHARED(double, warp_sums, [kWarps]);
+  const int k = slot_of_block(batch.first_slice, batch.count, static_cast<int>(blockIdx.x));
+  const AdafactorTensor& t = batch.t[k];
+  if (!t.factored) return;  // the whole block: its barriers stay uniform
+  finish_factored(t, batch.s[k], static_cast<int64_t>(blockIdx.x) - batch.first_slice[k], t.res_row, t.res_col,
+                  [&](float x, float mean) { return math::came_res_ema(x, mean, h); }, warp_sums);
 }
 
 // CAME pass 7: the param update.
-__global__ void __launch_bounds__(kThreads) came_update_kernel(AdafactorTensor t, AdafactorHyper h, Scratch s) {
-  const int64_t n = t.numel();
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * kThreads + threadIdx.x; i < n; i += static_cast<int64_t>(gridDim.x) * kThreads) {
-    const int64_t c = i % t.cols, r = i / t.cols % t.rows, b = i / (t.cols * t.rows);
-    if (t.factored) {
-      math::came_apply(t.param[i], t.exp_avg[i], t.res_row[b * t.rows + r], t.res_col[b * t.cols + c], s.r_mean[b], true, h);
-    } else {
-      math::came_apply(t.param[i], t.exp_avg[i], 0.f, 0.f, 0.f, false, h);
-    }
+__global__ void __launch_bounds__(kThreads) came_update_kernel(kernel_param<Batch> batch, AdafactorHyper h) {
+  const TileBlock at(batch);
+  const AdafactorTensor& t = batch.t[at.k];
+  const Scratch& s = batch.s[at.k];
+  const Tile tile(t, at.tile);
+  if (!tile.valid_col) return;
+  // The column's T and the slice's mean_r(S) are the same for every row of the tile.
+  const float res_col = t.factored ? t.res_col[tile.b * t.cols + tile.c] : 0.f;
+  const float res_mean = t.factored ? s.r_mean[tile.b] : 0.f;
+  for (int64_t r = tile.r0; r < tile.r1; ++r) {
+    const int64_t i = (tile.b * t.rows + r) * t.cols + tile.c;
+    const float res_row = t.factored ? t.res_row[tile.b * t.rows + r] : 0.f;
+    math::came_apply(t.param[i], t.exp_avg[i], res_row, res_col, res_mean, t.factored, h);
   }
+}
+
+// The passes of one batch of tensors.
+void run_batch(const Batch& batch, bool came, const AdafactorHyper& h, StreamHandle stream) {
+  const dim3 tiles(static_cast<unsigned>(batch.first_tile[batch.count]));
+  const dim3 slices(static_cast<unsigned>(batch.first_slice[batch.count]));
+  const dim3 threads(kThreads);
+  launch(stats_kernel, "adafactor_stats", tiles, threads, 0, stream, batch, h);
+  launch(finalize_kernel, "adafactor_finalize", slices, threads, 0, stream, batch, h);
+  launch(rms_u_kernel, "adafactor_rms_u", tiles, threads, 0, stream, batch, h);
+  launch(scalars_kernel, "adafactor_scalars", dim3(static_cast<unsigned>(batch.count)), threads, 0, stream, batch, h);
+  if (!came) {
+    launch(update_kernel, "adafactor_update", tiles, threads, 0, stream, batch, h);
+    return;
+  }
+  launch(came_res_kernel, "came_res", tiles, threads, 0, stream, batch, h);
+  launch(came_finalize_res_kernel, "came_finalize_res", slices, threads, 0, stream, batch, h);
+  launch(came_update_kernel, "came_update", tiles, threads, 0, stream, batch, h);
 }
 
 }  // namespace adafactor_detail
 
-// One Adafactor step of one tensor; `workspace` holds AdafactorWorkspace::layout(t).bytes.
-void adafactor_tensor(const AdafactorTensor& t, const math::AdafactorHyper& h, void* workspace, StreamHandle stream) {
+// One Adafactor step of every tensor; each tensor's workspace (AdafactorWorkspace::layout(t).bytes)
+// comes with it.
+void adafactor(const AdafactorArgs& args, StreamHandle stream) {
   using namespace adafactor_detail;
-  const AdafactorWorkspace w = AdafactorWorkspace::layout(t);
-  char* base = static_cast<char*>(workspace);
-  const Scratch s{reinterpret_cast<double*>(base + w.row_partials), reinterpret_cast<double*>(base + w.col_partials),
-                  reinterpret_cast<double*>(base + w.tile_p2),      reinterpret_cast<double*>(base + w.tile_u2),
-                  reinterpret_cast<float*>(base + w.r_mean),        reinterpret_cast<math::AdafactorTensorScalars*>(base + w.scalars)};
-  const dim3 tiles(static_cast<unsigned>(t.tiles()));
-  const int64_t update_blocks = (t.numel() + kThreads - 1) / kThreads;
-  const dim3 updates(static_cast<unsigned>(update_blocks < 65536 ? update_blocks : 65536));
-  launch(stats_kernel, "adafactor_stats", tiles, dim3(kThreads), 0, stream, t, h, s);
-  launch(finalize_kernel, "adafactor_finalize", dim3(static_cast<unsigned>(t.batch)), dim3(kThreads), 0, stream, t, h, s);
-  launch(rms_u_kernel, "adafactor_rms_u", tiles, dim3(kThreads), 0, stream, t, h, s);
-  launch(scalars_kernel, "adafactor_scalars", dim3(1), dim3(1), 0, stream, t, h, s);
-  if (h.variant != math::kAdafactorCame) {
-    launch(update_kernel, "adafactor_update", updates, dim3(kThreads), 0, stream, t, h, s);
-    return;
+  auto batch = std::make_unique<Batch>();  // 32 KiB: not on the stack
+  batch->count = 0;
+  int64_t tiles = 0, slices = 0;
+  const bool came = args.hyper.variant == math::kAdafactorCame;
+  const auto flush = [&]() {
+    if (batch->count == 0) return;
+    batch->first_tile[batch->count] = static_cast<int>(tiles);
+    batch->first_slice[batch->count] = static_cast<int>(slices);
+    run_batch(*batch, came, args.hyper, stream);
+    batch->count = 0;
+    tiles = slices = 0;
+  };
+  for (const AdafactorTensor& t : args.tensors) {
+    if (t.numel() == 0) continue;  // nothing to update, and no tile to own
+    if (batch->count == Batch::kMax || tiles + t.tiles() > kMaxGridBlocks || slices + t.batch > kMaxGridBlocks) flush();
+    const AdafactorWorkspace w = AdafactorWorkspace::layout(t);
+    char* base = static_cast<char*>(t.workspace);
+    const int k = batch->count++;
+    batch->t[k] = t;
+    batch->s[k] = Scratch{reinterpret_cast<double*>(base + w.row_partials), reinterpret_cast<double*>(base + w.col_partials),
+                          reinterpret_cast<double*>(base + w.tile_p2),      reinterpret_cast<double*>(base + w.tile_u2),
+                          reinterpret_cast<float*>(base + w.r_mean),        reinterpret_cast<math::AdafactorTensorScalars*>(base + w.scalars)};
+    batch->first_tile[k] = static_cast<int>(tiles);
+    batch->first_slice[k] = static_cast<int>(slices);
+    tiles += t.tiles();
+    slices += t.batch;
   }
-  launch(came_res_kernel, "came_res", tiles, dim3(kThreads), 0, stream, t, h, s);
-  if (t.factored) launch(came_finalize_res_kernel, "came_finalize_res", dim3(static_cast<unsigned>(t.batch)), dim3(kThreads), 0, stream, t, h, s);
-  launch(came_update_kernel, "came_update", updates, dim3(kThreads), 0, stream, t, h, s);
+  flush();
 }
 
 }  // namespace CUOPTIM_KERNEL_NS

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -42,6 +43,32 @@ void launch(void (*kernel)(KernelArgs...), const char* name, dim3 grid, dim3 blo
   (void)stream;
   sim::launch_kernel(kernel, name, grid, block, smem, std::forward<Args>(args)...);
 #endif
+}
+
+// The kernel-parameter space a launch may fill: 32,764 bytes on CUDA >= 12.1 (Volta and later,
+// driver >= 530), the 4 KiB of older toolkits otherwise; the simulator uses the larger one.
+#if defined(__CUDACC__) && CUDART_VERSION < 12010
+inline constexpr int kParamBudgetBytes = 4096;
+#else
+inline constexpr int kParamBudgetBytes = 32764;
+#endif
+inline constexpr int64_t kMaxGridBlocks = 2147483647;  // CUDA's grid.x limit
+
+// For a launch whose slots (tensors) own consecutive ranges of blocks, slot s from first[s]: the
+// slot of block b, the last one whose first block is <= b (a binary search; every slot owns at
+// least one block).
+__device__ __forceinline__ int slot_of_block(const int* first, int slots, int b) {
+  int lo = 0;
+  int hi = slots - 1;
+  while (lo < hi) {
+    const int mid = (lo + hi + 1) / 2;
+    if (first[mid] <= b) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return lo;
 }
 
 // A large by-value kernel parameter (tensor-list metadata, up to 32 KiB): by value under nvcc,

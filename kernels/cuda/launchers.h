@@ -18,8 +18,7 @@ using StreamHandle = void*;
   void grad_norm_partials(const NormArgs& args, StreamHandle stream);                              \
   void transform_tensors(const TransformArgs& args, StreamHandle stream);                          \
   void fold_ranks(const FoldArgs& args, StreamHandle stream);                                      \
-  void adafactor_tensor(const AdafactorTensor& t, const math::AdafactorHyper& h, void* workspace,   \
-                        StreamHandle stream);                                                      \
+  void adafactor(const AdafactorArgs& args, StreamHandle stream);                                  \
   void kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, \
                        int flag, StreamHandle stream);                                              \
   void gemm(const math::GemmArgs& g, StreamHandle stream);                                           \

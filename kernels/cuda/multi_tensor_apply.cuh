@@ -25,13 +25,7 @@ namespace CUOPTIM_KERNEL_NS {
 inline constexpr int kBlockSize = 512;        // threads per block
 inline constexpr int kILP = 4;                // elements per thread per iteration (one float4)
 inline constexpr int64_t kChunkSize = 65536;  // elements per block
-#if defined(__CUDACC__) && CUDART_VERSION < 12010
-inline constexpr int kParamBudgetBytes = 4096;  // the kernel-parameter limit before CUDA 12.1
-#else
-inline constexpr int kParamBudgetBytes = 32764;  // CUDA >= 12.1's limit (the simulator uses it too)
-#endif
-inline constexpr int kReservedParamBytes = 256;        // the functor's own arguments
-inline constexpr int64_t kMaxGridBlocks = 2147483647;  // CUDA's grid.x limit (2^31 chunks: 512 TiB of floats, more than any buffer)
+inline constexpr int kReservedParamBytes = 256;  // the functor's own arguments
 
 // Tensors per launch for `depth` lists and `scalars` per-tensor floats, filling the budget.
 constexpr int max_tensors(int depth, int scalars) {
@@ -80,18 +74,8 @@ struct Chunk {
 
 template <int kDepth, int kScalars>
 __device__ __forceinline__ Chunk<kDepth> block_chunk(const TensorListMetadata<kDepth, kScalars>& meta) {
-  // The last slot whose first block is <= this block (every slot has at least one chunk).
   const int b = static_cast<int>(blockIdx.x);
-  int lo = 0;
-  int hi = meta.tensors - 1;
-  while (lo < hi) {
-    const int mid = (lo + hi + 1) / 2;
-    if (meta.first_block[mid] <= b) {
-      lo = mid;
-    } else {
-      hi = mid - 1;
-    }
-  }
+  const int lo = slot_of_block(meta.first_block, meta.tensors, b);  // every slot has at least one chunk
   Chunk<kDepth> c;
   c.tensor = lo;
   c.start = static_cast<int64_t>(b - meta.first_block[lo]) * kChunkSize;

@@ -31,9 +31,11 @@
 //   col_sum[c] = sum over segments, in order, of (sum over the segment's rows, in order, q[r][c])
 //   row_sum[r] = sum over strips, in order, of (sum over the strip's 8 warps, in order, of the
 //                warp butterfly of its 32 lanes' q[r][c])
-//   a scalar sum (sum of p², of U²) = sum over slices, segments, strips, in order, of
-//                (sum over warps, in order, of the butterfly of each lane's in-order sum over
-//                its rows in the segment)
+//   tile_sum     = (sum over warps, in order, of the butterfly of each lane's in-order sum over
+//                its rows in the segment), for p² and for U²
+//   a scalar sum (sum of p², of U² over the tiles; mean_r's sum over the rows) = the strided
+//                tree: lane t of 256 adds items t, t + 256, ... in order (tiles in slice,
+//                segment, strip order), then the warps' butterflies in warp order, as above
 // "Butterfly": v_l += v_{l^16}; v_l += v_{l^8}; ...; v_l += v_{l^1}, read at lane 0.
 #pragma once
 

@@ -1,8 +1,9 @@
 // src-native/cpu/adafactor.cc — Adafactor on the cpu backend: the CUDA kernels' three passes and
 // exactly their reduction tree (kernels/math/adafactor.cuh), so cpu and cuda-sim agree bit for
 // bit. Tiles are independent, so the passes run on the thread pool in groups of side-by-side
-// tiles; every combination of tile results is sequential. The element work of every data pass is
-// done a row of a tile at a time by the per-ISA row kernels (adafactor_rows.inl).
+// tiles; tile results are combined in the kernels' order (sums over a whole tensor or slice by
+// their strided tree). The element work of every data pass is done a row of a tile at a time by
+// the per-ISA row kernels (adafactor_rows.inl).
 //
 // A group walks its rows across all its tiles (row r of each tile, then row r + 1), so memory is
 // read in runs of up to kStripsPerGroup * kThreads contiguous floats. Walking one tile's rows
@@ -32,6 +33,15 @@ struct TileRef {
 };
 
 double block_sum(const double* per_thread) { return kernels().block_sum(per_thread, kThreads); }
+
+// The kernels' strided_block_sum over get(0 .. n): lane t adds items t, t + kThreads, ... in
+// order, then block_sum's tree.
+template <typename Get>
+double strided_block_sum(int64_t n, Get get) {
+  double lanes[kThreads] = {};
+  for (int64_t i = 0; i < n; ++i) lanes[i % kThreads] += get(i);
+  return block_sum(lanes);
+}
 
 struct Scratch {
   std::vector<double> row_partials, col_partials, tile_p2, tile_u2;
@@ -159,8 +169,7 @@ void finish_factored(const AdafactorTensor& t, Scratch& s, float* row, float* co
       float& x = col[b * t.cols + c];
       x = ema(x, static_cast<float>(sum / static_cast<double>(t.rows)));
     }
-    double sum = 0.0;
-    for (int64_t r = 0; r < t.rows; ++r) sum += row[b * t.rows + r];
+    const double sum = strided_block_sum(t.rows, [&](int64_t r) { return static_cast<double>(row[b * t.rows + r]); });
     s.r_mean[static_cast<size_t>(b)] = static_cast<float>(sum / static_cast<double>(t.rows));
   }
 }
@@ -177,9 +186,7 @@ void set_col_factors(const AdafactorTensor& t, const AdafactorHyper& h, const fl
 // Pass 2 (no data pass): moving averages of the row/column means, mean_r(R), sum p².
 void finalize(const AdafactorTensor& t, const AdafactorHyper& h, Scratch& s) {
   if (t.factored) finish_factored(t, s, t.row, t.col, [&](float x, float mean) { return math::adafactor_ema(x, mean, h, t.step); });
-  double sum = 0.0;
-  for (double v : s.tile_p2) sum += v;
-  s.scalars.sum_p2 = sum;
+  s.scalars.sum_p2 = strided_block_sum(t.tiles(), [&](int64_t k) { return s.tile_p2[static_cast<size_t>(k)]; });
   set_col_factors(t, h, t.col, s);
 }
 
@@ -189,9 +196,7 @@ void rms_u(const AdafactorTensor& t, const AdafactorHyper& h, Scratch& s) {
   run_groups<LaneSums>(
       t, [&](LaneSums& u2, const TileRef& at, const TileSpan& sp, int64_t r) { row_fn(row_args(t, s, at, sp, r, t.row, t.col), h, u2.v); },
       [&](LaneSums& u2, const TileRef&, const TileSpan&, int64_t tile) { s.tile_u2[static_cast<size_t>(tile)] = block_sum(u2.v); });
-  double sum = 0.0;
-  for (double v : s.tile_u2) sum += v;
-  s.scalars.sum_u2 = sum;
+  s.scalars.sum_u2 = strided_block_sum(t.tiles(), [&](int64_t k) { return s.tile_u2[static_cast<size_t>(k)]; });
   math::adafactor_finish_scalars(s.scalars, static_cast<double>(t.numel()), h, t.step);
 }
 

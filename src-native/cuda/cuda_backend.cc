@@ -272,7 +272,7 @@ void CudaBackend::destroy_graph(void* graph) {
 
 // Each tensor's workspace comes with it (adafactor_op.cc allocates them before the step).
 void CudaBackend::adafactor(const AdafactorArgs& args) {
-  for (const AdafactorTensor& t : args.tensors) cuda::adafactor_tensor(t, args.hyper, t.workspace, stream());
+  cuda::adafactor(args, stream());
 }
 
 void CudaBackend::kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag) {

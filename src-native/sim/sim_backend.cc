@@ -80,7 +80,7 @@ void SimBackend::capturable_adam_advance(const CapturableRecord& r) { sim::captu
 
 // Each tensor's workspace comes with it (adafactor_op.cc allocates them before the step).
 void SimBackend::adafactor(const AdafactorArgs& args) {
-  for (const AdafactorTensor& t : args.tensors) sim::adafactor_tensor(t, args.hyper, t.workspace, nullptr);
+  sim::adafactor(args, nullptr);
 }
 
 void SimBackend::kernel_selftest(const char* name, const float* in, float* out, int* scratch, int n, int block, int flag) {
