@@ -4,6 +4,18 @@ import * as assert from "uvu/assert";
 import { AdamW, backends, CuoptimError, deviceCount, deviceKind, isAvailable, memoryStats, resolveDevice, tensor, zeros, type Device } from "../src-ts/index.js";
 import { native } from "../src-ts/native.js";
 
+// fn() fails with ERR_DEVICE, its message mentioning `mentions`.
+function expectDevice(fn: () => unknown, mentions: string): void {
+  try {
+    fn();
+    assert.unreachable("expected ERR_DEVICE");
+  } catch (e) {
+    assert.instance(e, CuoptimError);
+    assert.is((e as CuoptimError).code, "ERR_DEVICE", (e as Error).message);
+    assert.ok((e as Error).message.includes(mentions), (e as Error).message);
+  }
+}
+
 test("backends() lists cpu, cuda-sim and cuda, with a reason for each unavailable one", () => {
   const list = backends();
   assert.equal(list.map((b) => b.name), ["cpu", "cuda-sim", "cuda"]);
@@ -50,17 +62,6 @@ if (!isAvailable("cuda")) {
 }
 
 if (isAvailable("cuda-sim")) {
-  const expectDevice = (fn: () => unknown, mentions: string) => {
-    try {
-      fn();
-      assert.unreachable("expected ERR_DEVICE");
-    } catch (e) {
-      assert.instance(e, CuoptimError);
-      assert.is((e as CuoptimError).code, "ERR_DEVICE", (e as Error).message);
-      assert.ok((e as Error).message.includes(mentions), (e as Error).message);
-    }
-  };
-
   test("an optimizer's params share one device", () => {
     const a = zeros([2], { device: "cpu" });
     const b = zeros([2], { device: "cuda-sim" });
@@ -140,17 +141,6 @@ if (!isAvailable("cuda")) {
 }
 
 if (isAvailable("cuda-sim")) {
-  const expectDevice = (fn: () => unknown, mentions: string) => {
-    try {
-      fn();
-      assert.unreachable("expected ERR_DEVICE");
-    } catch (e) {
-      assert.instance(e, CuoptimError);
-      assert.is((e as CuoptimError).code, "ERR_DEVICE", (e as Error).message);
-      assert.ok((e as Error).message.includes(mentions), (e as Error).message);
-    }
-  };
-
   test('"cuda-sim:N": the default device reports "cuda-sim"; devices beyond the four are unavailable, with the reason', () => {
     assert.is(resolveDevice("cuda-sim:0"), "cuda-sim");
     assert.is(resolveDevice("cuda-sim:3"), "cuda-sim:3");

@@ -146,23 +146,22 @@ struct Batch {
   }
 };
 
-// This block's tensor in a pass with one block per tile, and its tile there.
+// In a pass with one block per tile: this block's tensor, its scratch, and its tile there.
 struct TileBlock {
-  int k;
-  int64_t tile;
-  __device__ __forceinline__ explicit TileBlock(const Batch& batch) {
-    k = slot_of_block(batch.first_tile, batch.count, static_cast<int>(blockIdx.x));
-    tile = static_cast<int64_t>(blockIdx.x) - batch.first_tile[k];
-  }
+  const AdafactorTensor& t;
+  const Scratch& s;
+  Tile tile;
+  __device__ __forceinline__ explicit TileBlock(const Batch& batch)
+      : TileBlock(batch, slot_of_block(batch.first_tile, batch.count, static_cast<int>(blockIdx.x))) {}
+  __device__ __forceinline__ TileBlock(const Batch& batch, int k)
+      : t(batch.t[k]), s(batch.s[k]), tile(batch.t[k], static_cast<int64_t>(blockIdx.x) - batch.first_tile[k]) {}
 };
 
 __global__ void __launch_bounds__(kThreads) stats_kernel(kernel_param<Batch> batch, AdafactorHyper h) {
   CUOPTIM_SHARED(double, row_parts, [math::kAdafactorSegRows][kWarps]);
   CUOPTIM_SHARED(double, warp_sums, [kWarps]);
   const TileBlock at(batch);
-  const AdafactorTensor& t = batch.t[at.k];
-  const Scratch& s = batch.s[at.k];
-  const Tile tile(t, at.tile);
+  const auto& [t, s, tile] = at;
   double col_acc = 0.0, p2 = 0.0;
   for (int64_t r = tile.r0; r < tile.r1; ++r) {
     const int64_t i = (tile.b * t.rows + r) * t.cols + tile.c;
@@ -212,9 +211,7 @@ __device__ __forceinline__ float element_u(const AdafactorTensor& t, const Adafa
 __global__ void __launch_bounds__(kThreads) rms_u_kernel(kernel_param<Batch> batch, AdafactorHyper h) {
   CUOPTIM_SHARED(double, warp_sums, [kWarps]);
   const TileBlock at(batch);
-  const AdafactorTensor& t = batch.t[at.k];
-  const Scratch& s = batch.s[at.k];
-  const Tile tile(t, at.tile);
+  const auto& [t, s, tile] = at;
   double u2 = 0.0;
   if (tile.valid_col) {
     for (int64_t r = tile.r0; r < tile.r1; ++r) {
@@ -240,9 +237,7 @@ __global__ void __launch_bounds__(kThreads) scalars_kernel(kernel_param<Batch> b
 
 __global__ void __launch_bounds__(kThreads) update_kernel(kernel_param<Batch> batch, AdafactorHyper h) {
   const TileBlock at(batch);
-  const AdafactorTensor& t = batch.t[at.k];
-  const Scratch& s = batch.s[at.k];
-  const Tile tile(t, at.tile);
+  const auto& [t, s, tile] = at;
   if (!tile.valid_col) return;
   const AdafactorTensorScalars sc = *s.scalars;
   for (int64_t r = tile.r0; r < tile.r1; ++r) {
@@ -259,9 +254,7 @@ __global__ void __launch_bounds__(kThreads) update_kernel(kernel_param<Batch> ba
 __global__ void __launch_bounds__(kThreads) came_res_kernel(kernel_param<Batch> batch, AdafactorHyper h) {
   CUOPTIM_SHARED(double, row_parts, [math::kAdafactorSegRows][kWarps]);
   const TileBlock at(batch);
-  const AdafactorTensor& t = batch.t[at.k];
-  const Scratch& s = batch.s[at.k];
-  const Tile tile(t, at.tile);
+  const auto& [t, s, tile] = at;
   const AdafactorTensorScalars sc = *s.scalars;
   double col_acc = 0.0;
   for (int64_t r = tile.r0; r < tile.r1; ++r) {
@@ -295,9 +288,7 @@ __global__ void __launch_bounds__(kThreads) came_finalize_res_kernel(kernel_para
 // CAME pass 7: the param update.
 __global__ void __launch_bounds__(kThreads) came_update_kernel(kernel_param<Batch> batch, AdafactorHyper h) {
   const TileBlock at(batch);
-  const AdafactorTensor& t = batch.t[at.k];
-  const Scratch& s = batch.s[at.k];
-  const Tile tile(t, at.tile);
+  const auto& [t, s, tile] = at;
   if (!tile.valid_col) return;
   // The column's T and the slice's mean_r(S) are the same for every row of the tile.
   const float res_col = t.factored ? t.res_col[tile.b * t.cols + tile.c] : 0.f;
