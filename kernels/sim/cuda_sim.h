@@ -131,17 +131,18 @@ void poison_static_shared(void* array, size_t bytes);
 void race_access(const void* p, const void* base, size_t element_bytes, const char* array, bool write);
 
 // A shared-memory element as kernels use it: reads and writes go through the race detector when
-// it is on, and are plain loads and stores otherwise.
+// it is on (`race`, taken from the block when the view was made), and are plain loads and stores
+// otherwise.
 template <typename T>
 class SharedRef {
  public:
-  SharedRef(T* p, const void* base, const char* array) : p_(p), base_(base), array_(array) {}
+  SharedRef(T* p, const void* base, const char* array, RaceDetector* race) : p_(p), base_(base), array_(array), race_(race) {}
   operator T() const {
-    note(false);
+    if (race_) race_access(p_, base_, sizeof(T), array_, false);
     return *p_;
   }
   const SharedRef& operator=(T v) const {
-    note(true);
+    if (race_) race_access(p_, base_, sizeof(T), array_, true);
     *p_ = v;
     return *this;
   }
@@ -151,12 +152,10 @@ class SharedRef {
   const SharedRef& operator*=(T v) const { return *this = static_cast<T>(*this) * v; }
 
  private:
-  void note(bool write) const {
-    if (current_block->race) race_access(p_, base_, sizeof(T), array_, write);
-  }
   T* p_;
   const void* base_;
   const char* array_;
+  RaceDetector* race_;
 };
 
 // A shared array (or one row of a 2-D one), indexed like the array it views.
@@ -165,18 +164,19 @@ struct SharedPtr {
   E* p;
   const void* base;
   const char* array;
+  RaceDetector* race;  // the block's detector when it is on, else null
   auto operator[](int64_t i) const {
     if constexpr (std::is_array<E>::value) {
-      return SharedPtr<std::remove_extent_t<E>>{p[i], base, array};
+      return SharedPtr<std::remove_extent_t<E>>{p[i], base, array, race};
     } else {
-      return SharedRef<E>(p + i, base, array);
+      return SharedRef<E>(p + i, base, array, race);
     }
   }
 };
 
 template <typename E, size_t N>
 SharedPtr<E> shared_view(E (&a)[N], const char* array) {
-  return {a, a, array};
+  return {a, a, array, current_block->race};
 }
 
 // Runs body() once per thread of every block. Throws cuoptim::Error for an invalid launch or a
@@ -336,6 +336,6 @@ T __ldg(const T* p) {
 template <typename T>
 ::cuoptim::sim::SharedPtr<T> dynamic_smem() {
   T* p = reinterpret_cast<T*>(::cuoptim::sim::current_block->dynamic_smem);
-  return {p, p, "dynamic shared memory"};
+  return {p, p, "dynamic shared memory", ::cuoptim::sim::current_block->race};
 }
 
