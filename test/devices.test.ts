@@ -16,6 +16,18 @@ function expectDevice(fn: () => unknown, mentions: string): void {
   }
 }
 
+// A native Adam step whose param (and state) is on `device` and whose grad is on `gradDevice`
+// fails with ERR_DEVICE mentioning `mentions`, before the param changes.
+function nativeStepRefusesGradOn(device: Device, gradDevice: Device, mentions: string): void {
+  const p = tensor(new Float32Array([1, 2]), [2], { device });
+  const g = tensor(new Float32Array([1, 1]), [2], { device: gradDevice });
+  const m = zeros([2], { device });
+  const v = zeros([2], { device });
+  const opts = { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, gradScale: 1, decoupled: true, amsgrad: false, maximize: false };
+  expectDevice(() => native.optimizerStep("adam", [[p.native], [g.native], [m.native], [v.native], null], [1], [true], opts), mentions);
+  assert.equal([...p.toArray()], [1, 2]);
+}
+
 test("backends() lists cpu, cuda-sim and cuda, with a reason for each unavailable one", () => {
   const list = backends();
   assert.equal(list.map((b) => b.name), ["cpu", "cuda-sim", "cuda"]);
@@ -79,15 +91,7 @@ if (isAvailable("cuda-sim")) {
     }, "cuda-sim");
   });
 
-  test("the native op refuses mixed devices before any launch", () => {
-    const p = tensor(new Float32Array([1, 2]), [2], { device: "cuda-sim" });
-    const g = tensor(new Float32Array([1, 1]), [2], { device: "cpu" });
-    const m = zeros([2], { device: "cuda-sim" });
-    const v = zeros([2], { device: "cuda-sim" });
-    const opts = { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, gradScale: 1, decoupled: true, amsgrad: false, maximize: false };
-    expectDevice(() => native.optimizerStep("adam", [[p.native], [g.native], [m.native], [v.native], null], [1], [true], opts), "grads[0]");
-    assert.equal([...p.toArray()], [1, 2]);
-  });
+  test("the native op refuses mixed devices before any launch", () => nativeStepRefusesGradOn("cuda-sim", "cpu", "grads[0]"));
 
   test("copies between devices go through the host", () => {
     const a = tensor(new Float32Array([1, 2, 3]), [3], { device: "cpu" });
@@ -172,13 +176,7 @@ if (isAvailable("cuda-sim")) {
     expectDevice(() => {
       a.grad = zeros([2], { device: "cuda-sim:1" });
     }, "cuda-sim:1");
-    const p = tensor(new Float32Array([1, 2]), [2], { device: "cuda-sim:1" });
-    const g = tensor(new Float32Array([1, 1]), [2], { device: "cuda-sim" });
-    const m = zeros([2], { device: "cuda-sim:1" });
-    const v = zeros([2], { device: "cuda-sim:1" });
-    const opts = { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, gradScale: 1, decoupled: true, amsgrad: false, maximize: false };
-    expectDevice(() => native.optimizerStep("adam", [[p.native], [g.native], [m.native], [v.native], null], [1], [true], opts), "cuda-sim:1");
-    assert.equal([...p.toArray()], [1, 2]);
+    nativeStepRefusesGradOn("cuda-sim:1", "cuda-sim", "cuda-sim:1");
   });
 
   test("an optimizer on cuda-sim:2 steps to the bits of one on cuda-sim, its state on cuda-sim:2", () => {
